@@ -1,0 +1,156 @@
+#include "config/proxy_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include <spdlog/common.h>
+
+namespace s3hc::config {
+namespace {
+
+using FieldSetter = std::function<void(const YAML::Node&, const std::string& key)>;
+
+template <typename T>
+T scalar_as(const YAML::Node& node, const std::string& key) {
+  if (!node.IsScalar()) throw std::invalid_argument(key + ": expected a scalar value");
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    throw std::invalid_argument(key + ": invalid value '" + node.Scalar() + "'");
+  }
+}
+
+// Integer fields with an inclusive range; out-of-range values name the range in the error.
+template <typename T>
+FieldSetter bounded(T& field, long long min, long long max) {
+  return [&field, min, max](const YAML::Node& node, const std::string& key) {
+    const auto value = scalar_as<long long>(node, key);
+    if (value < min || value > max) {
+      throw std::invalid_argument(key + ": must be between " + std::to_string(min) + " and " +
+                                  std::to_string(max));
+    }
+    field = static_cast<T>(value);
+  };
+}
+
+// Durations in milliseconds: at least 1 ms, at most a day.
+FieldSetter duration_ms(int& field) { return bounded(field, 1, 86'400'000); }
+
+FieldSetter string_field(std::string& field) {
+  return [&field](const YAML::Node& node, const std::string& key) {
+    field = scalar_as<std::string>(node, key);
+  };
+}
+
+FieldSetter bool_field(bool& field) {
+  return [&field](const YAML::Node& node, const std::string& key) {
+    field = scalar_as<bool>(node, key);
+  };
+}
+
+template <typename T, typename Parser>
+FieldSetter parsed_field(T& field, Parser parser) {
+  return [&field, parser](const YAML::Node& node, const std::string& key) {
+    try {
+      field = parser(scalar_as<std::string>(node, key));
+    } catch (const std::invalid_argument& error) {
+      throw std::invalid_argument(key + ": " + error.what());
+    }
+  };
+}
+
+// Applies a YAML mapping to fields by key; anything not listed is an error so typos surface.
+void apply_mapping(const YAML::Node& mapping, const std::string& prefix,
+                   const std::map<std::string, FieldSetter>& setters) {
+  if (!mapping.IsMap()) {
+    throw std::invalid_argument((prefix.empty() ? "config" : prefix) + ": expected a mapping");
+  }
+  for (const auto& entry : mapping) {
+    const auto name = entry.first.as<std::string>();
+    const auto key = prefix.empty() ? name : prefix + "." + name;
+    const auto setter = setters.find(name);
+    if (setter == setters.end()) throw std::invalid_argument(key + ": unknown key");
+    setter->second(entry.second, key);
+  }
+}
+
+FieldSetter section(std::map<std::string, FieldSetter> setters) {
+  return [setters = std::move(setters)](const YAML::Node& node, const std::string& key) {
+    apply_mapping(node, key, setters);
+  };
+}
+
+}  // namespace
+
+ProxyConfig parse_config_yaml(const std::string& yaml_text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& error) {
+    throw std::invalid_argument(std::string("YAML syntax: ") + error.what());
+  }
+  ProxyConfig config;
+  if (root.IsNull()) return config;
+
+  UpstreamOptions& up = config.upstream;
+  apply_mapping(root, "",
+                {
+                    {"listen", parsed_field(config.listen, http::parse_host_port)},
+                    {"admin_listen", parsed_field(config.admin_listen, http::parse_host_port)},
+                    {"threads", bounded(config.threads, 0, 256)},
+                    {"log_level", string_field(config.log_level)},
+                    {"upstream",
+                     section({
+                         {"url", parsed_field(up.url, http::parse_upstream_url)},
+                         {"verify_tls", bool_field(up.verify_tls)},
+                         {"ca_file", string_field(up.ca_file)},
+                         {"connect_timeout_ms", duration_ms(up.connect_timeout_ms)},
+                         {"response_timeout_ms", duration_ms(up.response_timeout_ms)},
+                         {"pool_max_idle", bounded(up.pool_max_idle, 0, 100'000)},
+                         {"pool_idle_timeout_ms", duration_ms(up.pool_idle_timeout_ms)},
+                     })},
+                    {"limits",
+                     section({
+                         {"max_header_bytes",
+                          bounded(config.limits.max_header_bytes, 1024, 1024 * 1024)},
+                         {"relay_buffer_bytes",
+                          bounded(config.limits.relay_buffer_bytes, 4096, 16 * 1024 * 1024)},
+                     })},
+                    {"timeouts",
+                     section({
+                         {"client_idle_ms", duration_ms(config.timeouts.client_idle_ms)},
+                         {"client_read_ms", duration_ms(config.timeouts.client_read_ms)},
+                     })},
+                });
+  return config;
+}
+
+ProxyConfig load_config_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw std::invalid_argument("cannot read config file '" + path + "'");
+  std::ostringstream text;
+  text << file.rdbuf();
+  try {
+    return parse_config_yaml(text.str());
+  } catch (const std::invalid_argument& error) {
+    throw std::invalid_argument(path + ": " + error.what());
+  }
+}
+
+void validate(const ProxyConfig& config) {
+  if (spdlog::level::from_str(config.log_level) == spdlog::level::off &&
+      config.log_level != "off") {
+    throw std::invalid_argument("log_level: unknown level '" + config.log_level + "'");
+  }
+  if (config.listen.port == config.admin_listen.port &&
+      config.listen.host == config.admin_listen.host) {
+    throw std::invalid_argument("listen and admin_listen must differ");
+  }
+}
+
+}  // namespace s3hc::config

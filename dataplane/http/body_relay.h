@@ -1,0 +1,80 @@
+// Streams one message body from a parser on one stream to a serializer on another through a
+// fixed scratch buffer: the memory used is the same for 1 KiB and 50 GiB bodies, and the
+// reader waits for the writer (back-pressure), so a slow receiver slows the sender.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <cstdint>
+#include <span>
+
+namespace s3hc::http {
+
+struct RelayResult {
+  enum class Failure { kNone, kInput, kOutput };
+  Failure failure = Failure::kNone;
+  boost::system::error_code ec;
+  std::uint64_t bytes_read = 0;     // from the input stream, as consumed by the parser
+  std::uint64_t bytes_written = 0;  // to the output stream, framing included
+
+  bool ok() const { return failure == Failure::kNone; }
+};
+
+// Relays the rest of the body after the header went out through `serializer`. ArmInput and
+// ArmOutput set the deadline of the next read or write (each stream has its own timeout style).
+template <bool kIsRequest, typename InputStream, typename OutputStream, typename ArmInput,
+          typename ArmOutput>
+boost::asio::awaitable<RelayResult> relay_body(
+    InputStream& input, boost::beast::flat_buffer& input_buffer,
+    boost::beast::http::parser<kIsRequest, boost::beast::http::buffer_body>& parser,
+    OutputStream& output,
+    boost::beast::http::serializer<kIsRequest, boost::beast::http::buffer_body>& serializer,
+    std::span<char> scratch, ArmInput arm_input, ArmOutput arm_output) {
+  namespace asio = boost::asio;
+  namespace http = boost::beast::http;
+  RelayResult result;
+  auto& body = parser.get().body();
+  for (;;) {
+    if (!parser.is_done()) {
+      body.data = scratch.data();
+      body.size = scratch.size();
+      arm_input();
+      auto [ec, consumed] =
+          co_await http::async_read_some(input, input_buffer, parser,
+                                         asio::as_tuple(asio::use_awaitable));
+      result.bytes_read += consumed;
+      if (ec && ec != http::error::need_buffer) {
+        result.failure = RelayResult::Failure::kInput;
+        result.ec = ec;
+        co_return result;
+      }
+      body.size = scratch.size() - body.size;
+      body.data = scratch.data();
+      body.more = !parser.is_done();
+    } else {  // nothing (more) to read: let the serializer finish the framing
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+    }
+    arm_output();
+    auto [ec, written] =
+        co_await http::async_write(output, serializer, asio::as_tuple(asio::use_awaitable));
+    result.bytes_written += written;
+    if (ec && ec != http::error::need_buffer) {
+      result.failure = RelayResult::Failure::kOutput;
+      result.ec = ec;
+      co_return result;
+    }
+    if (!body.more) co_return result;  // that write carried the end of the body
+  }
+}
+
+}  // namespace s3hc::http

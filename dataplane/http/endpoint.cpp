@@ -1,0 +1,91 @@
+#include "http/endpoint.h"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace s3hc::http {
+namespace {
+
+std::uint16_t parse_port(std::string_view digits, std::string_view whole) {
+  unsigned value = 0;
+  const auto* end = digits.data() + digits.size();
+  auto [ptr, ec] = std::from_chars(digits.data(), end, value);
+  if (digits.empty() || ec != std::errc{} || ptr != end || value == 0 || value > 65535) {
+    throw std::invalid_argument("invalid port in '" + std::string(whole) + "'");
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+// Splits "host:port" / "[v6]:port" / "host" (port optional when default_port != 0).
+HostPort split_authority(std::string_view authority, std::uint16_t default_port,
+                         std::string_view whole) {
+  HostPort result;
+  std::string_view rest;
+  if (authority.starts_with('[')) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      throw std::invalid_argument("unterminated IPv6 literal in '" + std::string(whole) + "'");
+    }
+    result.host = std::string(authority.substr(1, close - 1));
+    rest = authority.substr(close + 1);
+  } else {
+    const auto colon = authority.rfind(':');
+    result.host = std::string(authority.substr(0, colon));
+    rest = colon == std::string_view::npos ? std::string_view{} : authority.substr(colon);
+  }
+  if (result.host.empty()) {
+    throw std::invalid_argument("missing host in '" + std::string(whole) + "'");
+  }
+  if (rest.empty()) {
+    if (default_port == 0) {
+      throw std::invalid_argument("missing port in '" + std::string(whole) + "'");
+    }
+    result.port = default_port;
+  } else if (rest.starts_with(':')) {
+    result.port = parse_port(rest.substr(1), whole);
+  } else {
+    throw std::invalid_argument("unexpected text after host in '" + std::string(whole) + "'");
+  }
+  return result;
+}
+
+std::string join_host_port(const std::string& host, std::uint16_t port) {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+std::string HostPort::to_string() const { return join_host_port(host, port); }
+
+std::string UpstreamUrl::to_string() const {
+  return (tls ? "https://" : "http://") + join_host_port(host, port);
+}
+
+HostPort parse_host_port(std::string_view text) { return split_authority(text, 0, text); }
+
+UpstreamUrl parse_upstream_url(std::string_view text) {
+  UpstreamUrl url;
+  std::string_view rest;
+  if (text.starts_with("https://")) {
+    url.tls = true;
+    rest = text.substr(8);
+  } else if (text.starts_with("http://")) {
+    url.tls = false;
+    rest = text.substr(7);
+  } else {
+    throw std::invalid_argument("upstream URL must start with http:// or https://: '" +
+                                std::string(text) + "'");
+  }
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  if (rest.find_first_of("/?#@") != std::string_view::npos) {
+    throw std::invalid_argument("upstream URL must not carry a path, query or user: '" +
+                                std::string(text) + "'");
+  }
+  const HostPort authority = split_authority(rest, url.tls ? 443 : 80, text);
+  url.host = authority.host;
+  url.port = authority.port;
+  return url;
+}
+
+}  // namespace s3hc::http

@@ -1,0 +1,32 @@
+// Parsing of the network addresses s3hc is configured with: listen sockets and the upstream URL.
+// Pure functions; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace s3hc::http {
+
+// A "HOST:PORT" pair; HOST may be a bracketed IPv6 literal ("[::1]:8080").
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+
+  std::string to_string() const;
+};
+
+// The origin every request is forwarded to: "http(s)://HOST[:PORT]" with no path.
+struct UpstreamUrl {
+  bool tls = true;
+  std::string host;
+  std::uint16_t port = 443;
+
+  std::string to_string() const;
+};
+
+// Both throw std::invalid_argument with a message naming the offending text.
+HostPort parse_host_port(std::string_view text);
+UpstreamUrl parse_upstream_url(std::string_view text);
+
+}  // namespace s3hc::http

@@ -1,0 +1,25 @@
+// Writes an S3-style XML error (s3/error_response.h) to a client and counts it.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <string_view>
+
+#include "http/client_connection.h"
+#include "obs/proxy_metrics.h"
+#include "s3/error_response.h"
+
+namespace s3hc::http {
+
+struct ErrorContext {
+  std::string_view method;    // of the request being answered ("-" when unparsed)
+  std::string_view resource;  // its target, echoed in <Resource>
+  bool keep_alive = false;    // whether the connection stays open after the error
+};
+
+boost::asio::awaitable<void> send_error(ClientConnection& client, const s3::ErrorKind& kind,
+                                        const ErrorContext& context,
+                                        std::chrono::milliseconds write_timeout,
+                                        obs::ProxyMetrics& metrics);
+
+}  // namespace s3hc::http

@@ -1,0 +1,26 @@
+// Accepting client connections. Each worker thread opens its own acceptor on the same address
+// (SO_REUSEPORT), so the kernel spreads connections over threads with no shared lock.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "http/endpoint.h"
+#include "http/request_handler.h"
+#include "http/session.h"
+#include "obs/proxy_metrics.h"
+
+namespace s3hc::http {
+
+// Binds and listens; throws std::runtime_error naming the address when that fails.
+boost::asio::ip::tcp::acceptor open_acceptor(const boost::asio::any_io_executor& executor,
+                                             const HostPort& address, bool reuse_port);
+
+// Accepts until the acceptor is closed, running one session coroutine per connection on the
+// acceptor's executor. The handler, options and metrics must outlive every session.
+boost::asio::awaitable<void> accept_clients(boost::asio::ip::tcp::acceptor& acceptor,
+                                            RequestHandler& handler,
+                                            const SessionOptions& options,
+                                            obs::ProxyMetrics& metrics);
+
+}  // namespace s3hc::http

@@ -1,0 +1,90 @@
+#include "http/session.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/error_writer.h"
+#include "http/protocol_error.h"
+
+namespace s3hc::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using boost::system::error_code;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+// Waits for the first byte of the next request. False: the client closed, reset, or stayed
+// idle past the timeout; all of these end the connection quietly.
+asio::awaitable<bool> await_next_request(ClientConnection& client, const SessionOptions& options,
+                                         obs::ProxyMetrics& metrics) {
+  if (client.buffer().size() > 0) co_return true;  // pipelined bytes already here
+  client.expires_after(options.idle_timeout);
+  auto [ec, received] = co_await client.socket().async_read_some(
+      client.buffer().prepare(std::min<std::size_t>(options.read_buffer_bytes, 64 * 1024)),
+      asio::as_tuple(asio::use_awaitable));
+  client.buffer().commit(received);
+  metrics.client_received_bytes.inc(received);
+  co_return !ec;
+}
+
+// Why a request header could not be read, as the error the client gets (nullptr: just close).
+const s3::ErrorKind* header_error_kind(const error_code& ec, const ClientConnection& client) {
+  if (client.timed_out()) return &s3::errors::kRequestTimeout;
+  if (ec == beast::http::error::header_limit || ec == beast::http::error::buffer_overflow) {
+    return &s3::errors::kHeaderTooLarge;
+  }
+  if (is_protocol_error(ec)) {
+    return ec == beast::http::error::partial_message ? nullptr : &s3::errors::kBadRequest;
+  }
+  return nullptr;  // socket errors: the client is gone
+}
+
+asio::awaitable<void> serve_requests(ClientConnection& client, RequestHandler& handler,
+                                     const SessionOptions& options, obs::ProxyMetrics& metrics) {
+  for (;;) {
+    if (!co_await await_next_request(client, options, metrics)) co_return;
+
+    RequestParser request;
+    request.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    request.body_limit(boost::none);  // bodies are streamed, never held
+    client.expires_after(options.io_timeout);
+    const auto buffered = client.buffer().size();
+    auto [ec, consumed] = co_await beast::http::async_read_header(
+        client.socket(), client.buffer(), request, asio::as_tuple(asio::use_awaitable));
+    client.expires_never();
+    metrics.client_received_bytes.inc(client.buffer().size() + consumed - buffered);
+    if (ec) {
+      if (const auto* kind = header_error_kind(ec, client)) {
+        spdlog::debug("rejecting request: {} ({})", kind->code, ec.message());
+        co_await send_error(client, *kind, {.method = "-", .resource = "", .keep_alive = false},
+                            options.io_timeout, metrics);
+      }
+      co_return;
+    }
+    if (!co_await handler.handle(client, request)) co_return;
+  }
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(asio::ip::tcp::socket socket, RequestHandler& handler,
+                                  const SessionOptions& options, obs::ProxyMetrics& metrics) {
+  socket.set_option(asio::ip::tcp::no_delay(true));
+  ClientConnection client(std::move(socket), options.max_header_bytes + options.read_buffer_bytes);
+  metrics.open_connections.add(1);
+  try {
+    co_await (serve_requests(client, handler, options, metrics) || client.run_watchdog());
+  } catch (const std::exception& error) {
+    spdlog::error("client session failed: {}", error.what());
+  }
+  client.shutdown_and_close();
+  metrics.open_connections.add(-1);
+}
+
+}  // namespace s3hc::http

@@ -1,0 +1,27 @@
+// One client connection's life: read request headers one after another (keep-alive and
+// pipelining), reject what cannot be parsed with an S3-style error, hand the rest to the
+// RequestHandler. Runs on the io_context that accepted the socket.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstddef>
+
+#include "http/request_handler.h"
+#include "obs/proxy_metrics.h"
+
+namespace s3hc::http {
+
+struct SessionOptions {
+  std::size_t max_header_bytes;
+  std::size_t read_buffer_bytes;
+  std::chrono::milliseconds idle_timeout;  // between requests
+  std::chrono::milliseconds io_timeout;    // inside a request, and for each write
+};
+
+boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
+                                         RequestHandler& handler, const SessionOptions& options,
+                                         obs::ProxyMetrics& metrics);
+
+}  // namespace s3hc::http

@@ -1,0 +1,100 @@
+#include "http/upstream_pool.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+
+namespace s3hc::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+UpstreamPool::UpstreamPool(asio::any_io_executor executor, const config::UpstreamOptions& options,
+                           asio::ssl::context& tls_context, obs::ProxyMetrics& metrics)
+    : executor_(executor),
+      options_(options),
+      tls_context_(tls_context),
+      metrics_(metrics),
+      resolver_(executor) {}
+
+asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(error_code& ec) {
+  const auto max_idle = std::chrono::milliseconds(options_.pool_idle_timeout_ms);
+  while (!idle_.empty()) {
+    auto connection = std::move(idle_.back());
+    idle_.pop_back();
+    const bool fresh = std::chrono::steady_clock::now() - connection->idle_since() < max_idle;
+    if (fresh && connection->looks_reusable()) {
+      connection->mark_reused();
+      metrics_.upstream_connects.with({"reused"}).inc();
+      co_return connection;
+    }
+  }
+  co_return co_await connect(ec);
+}
+
+asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(error_code& ec) {
+  const auto& url = options_.url;
+  const auto timeout = std::chrono::milliseconds(options_.connect_timeout_ms);
+
+  auto [resolve_ec, endpoints] = co_await resolver_.async_resolve(
+      url.host, std::to_string(url.port), asio::as_tuple(asio::use_awaitable));
+  if (resolve_ec) {
+    ec = resolve_ec;
+    co_return nullptr;
+  }
+
+  beast::tcp_stream stream(executor_);
+  stream.expires_after(timeout);
+  auto [connect_ec, endpoint] =
+      co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+  if (connect_ec) {
+    ec = connect_ec;
+    co_return nullptr;
+  }
+  stream.socket().set_option(tcp::no_delay(true));
+  metrics_.upstream_connects.with({"new"}).inc();
+
+  if (!url.tls) {
+    stream.expires_never();
+    co_return std::make_unique<UpstreamConnection>(std::move(stream));
+  }
+
+  UpstreamConnection::TlsStream tls(std::move(stream), tls_context_);
+  // SNI, and the name the certificate must match.
+  if (!SSL_set_tlsext_host_name(tls.native_handle(), url.host.c_str())) {
+    ec = error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+    co_return nullptr;
+  }
+  if (options_.verify_tls) {
+    tls.set_verify_mode(asio::ssl::verify_peer);
+    tls.set_verify_callback(asio::ssl::host_name_verification(url.host));
+  } else {
+    tls.set_verify_mode(asio::ssl::verify_none);
+  }
+  tls.next_layer().expires_after(timeout);
+  auto [handshake_ec] = co_await tls.async_handshake(asio::ssl::stream_base::client,
+                                                     asio::as_tuple(asio::use_awaitable));
+  if (handshake_ec) {
+    ec = handshake_ec;
+    co_return nullptr;
+  }
+  tls.next_layer().expires_never();
+  co_return std::make_unique<UpstreamConnection>(std::move(tls));
+}
+
+void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
+  if (options_.pool_max_idle == 0) return;
+  if (idle_.size() >= options_.pool_max_idle) {
+    idle_.erase(idle_.begin());  // the oldest is the likeliest to be closed by the origin
+  }
+  connection->tcp().expires_never();
+  connection->mark_idle();
+  idle_.push_back(std::move(connection));
+}
+
+}  // namespace s3hc::http

@@ -1,0 +1,46 @@
+// Keep-alive connections to the origin for one worker thread, and the connect logic (resolve,
+// TCP connect, TLS handshake with certificate verification).
+//
+// Thread-safety: none; each worker thread owns one pool and uses it from its io_context only.
+// The ssl::context passed in is shared by all pools (OpenSSL contexts are safe for that).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+#include <vector>
+
+#include "config/proxy_config.h"
+#include "http/upstream_connection.h"
+#include "obs/proxy_metrics.h"
+
+namespace s3hc::http {
+
+class UpstreamPool {
+ public:
+  UpstreamPool(boost::asio::any_io_executor executor, const config::UpstreamOptions& options,
+               boost::asio::ssl::context& tls_context, obs::ProxyMetrics& metrics);
+
+  // A connection ready for a request: an idle pooled one when one is healthy, else a new one.
+  // Returns nullptr and sets ec when the origin cannot be reached.
+  boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire(
+      boost::system::error_code& ec);
+
+  // A new connection, bypassing the idle list (used to retry after a stale reused one).
+  boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> connect(
+      boost::system::error_code& ec);
+
+  // Hands back a connection whose last exchange completed cleanly and may be reused.
+  void release(std::unique_ptr<UpstreamConnection> connection);
+
+ private:
+  boost::asio::any_io_executor executor_;
+  const config::UpstreamOptions& options_;
+  boost::asio::ssl::context& tls_context_;
+  obs::ProxyMetrics& metrics_;
+  boost::asio::ip::tcp::resolver resolver_;
+  std::vector<std::unique_ptr<UpstreamConnection>> idle_;  // most recently used last
+};
+
+}  // namespace s3hc::http

@@ -1,0 +1,65 @@
+// s3hc-proxy: parse the command line and config, then run the proxy until SIGINT/SIGTERM.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <string>
+
+#include "config/proxy_config.h"
+#include "proxy_server.h"
+#include "version.h"
+
+namespace {
+
+struct CommandLine {
+  std::string config_file;
+  std::optional<std::string> listen, upstream, admin_listen, log_level;
+  std::optional<int> threads;
+};
+
+s3hc::config::ProxyConfig resolve_config(const CommandLine& args) {
+  auto config = args.config_file.empty() ? s3hc::config::ProxyConfig{}
+                                         : s3hc::config::load_config_file(args.config_file);
+  try {
+    if (args.listen) config.listen = s3hc::http::parse_host_port(*args.listen);
+    if (args.admin_listen) config.admin_listen = s3hc::http::parse_host_port(*args.admin_listen);
+    if (args.upstream) config.upstream.url = s3hc::http::parse_upstream_url(*args.upstream);
+  } catch (const std::invalid_argument& error) {
+    throw std::invalid_argument(std::string("command line: ") + error.what());
+  }
+  if (args.log_level) config.log_level = *args.log_level;
+  if (args.threads) config.threads = *args.threads;
+  s3hc::config::validate(config);
+  return config;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"s3hc-proxy: caching proxy for Amazon S3 and S3-compatible stores"};
+  CommandLine args;
+  app.add_option("-c,--config", args.config_file, "YAML config file")->check(CLI::ExistingFile);
+  app.add_option("--listen", args.listen, "S3 listener HOST:PORT (overrides the config)");
+  app.add_option("--upstream", args.upstream, "origin URL http(s)://HOST[:PORT]");
+  app.add_option("--admin-listen", args.admin_listen, "health/metrics listener HOST:PORT");
+  app.add_option("--log-level", args.log_level, "trace, debug, info, warn, error or off");
+  app.add_option("--threads", args.threads, "worker threads (0 = one per core)")
+      ->check(CLI::Range(0, 256));
+  app.set_version_flag("--version", s3hc::kVersion);
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_default_logger(spdlog::stderr_color_mt("s3hc"));
+  try {
+    auto config = resolve_config(args);
+    spdlog::set_level(spdlog::level::from_str(config.log_level));
+    s3hc::ProxyServer server(std::move(config));
+    server.run();
+  } catch (const std::exception& error) {
+    spdlog::critical("{}", error.what());
+    return 2;
+  }
+  return 0;
+}

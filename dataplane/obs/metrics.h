@@ -1,0 +1,114 @@
+// A small Prometheus-style metrics registry: counters, gauges and histograms, optionally with
+// labels, rendered in the Prometheus text exposition format (version 0.0.4).
+//
+// Thread-safety: every method may be called from any thread. Updating a metric is lock-free;
+// looking up a labelled child takes a short lock, so hot paths keep the returned reference
+// (children are never removed, references stay valid for the registry's lifetime).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace s3hc::obs {
+
+class Counter {
+ public:
+  void inc(std::uint64_t amount = 1) noexcept { value_.fetch_add(amount, std::memory_order_relaxed); }
+  std::uint64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+class Gauge {
+ public:
+  void add(std::int64_t delta) noexcept { value_.fetch_add(delta, std::memory_order_relaxed); }
+  void set(std::int64_t value) noexcept { value_.store(value, std::memory_order_relaxed); }
+  std::int64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> value_{0};
+};
+
+// Cumulative-bucket histogram with fixed upper bounds (+Inf is implicit).
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> upper_bounds);
+
+  void observe(double value) noexcept;
+
+  const std::vector<double>& upper_bounds() const { return upper_bounds_; }
+  // Observations <= upper_bounds()[i], cumulative; the last entry is the +Inf bucket.
+  std::vector<std::uint64_t> cumulative_counts() const;
+  double sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
+
+ private:
+  std::vector<double> upper_bounds_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> bucket_counts_;  // non-cumulative, +Inf last
+  std::atomic<double> sum_{0.0};
+};
+
+// Exponential bounds: start, start*factor, ... (count values).
+std::vector<double> exponential_buckets(double start, double factor, int count);
+
+// Base of a named metric with its children keyed by label values.
+class MetricFamilyBase {
+ public:
+  virtual ~MetricFamilyBase() = default;
+  virtual void render(std::string& out) const = 0;
+};
+
+template <typename Metric>
+class Family final : public MetricFamilyBase {
+ public:
+  template <typename... MetricArgs>
+  Family(std::string name, std::string help, std::vector<std::string> label_names,
+         MetricArgs... metric_args);
+
+  // The child for these label values (same order as the label names), created on first use.
+  Metric& with(const std::vector<std::string>& label_values);
+
+  void render(std::string& out) const override;
+
+ private:
+  std::string name_;
+  std::string help_;
+  std::vector<std::string> label_names_;
+  std::function<std::unique_ptr<Metric>()> make_metric_;
+  mutable std::mutex mutex_;
+  std::map<std::vector<std::string>, std::unique_ptr<Metric>> children_;
+};
+
+class MetricsRegistry {
+ public:
+  Family<Counter>& counter_family(std::string name, std::string help,
+                                  std::vector<std::string> label_names);
+  Family<Gauge>& gauge_family(std::string name, std::string help,
+                              std::vector<std::string> label_names);
+  Family<Histogram>& histogram_family(std::string name, std::string help,
+                                      std::vector<std::string> label_names,
+                                      std::vector<double> upper_bounds);
+
+  // Unlabelled shorthands.
+  Counter& counter(std::string name, std::string help);
+  Gauge& gauge(std::string name, std::string help);
+  Histogram& histogram(std::string name, std::string help, std::vector<double> upper_bounds);
+
+  // Prometheus text exposition of every metric, in registration order.
+  std::string render_prometheus() const;
+
+ private:
+  template <typename FamilyType, typename... Args>
+  FamilyType& add(Args&&... args);
+
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<MetricFamilyBase>> families_;
+};
+
+}  // namespace s3hc::obs

@@ -1,0 +1,144 @@
+#include "proxy_server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <chrono>
+#include <deque>
+#include <thread>
+
+#include "http/listener.h"
+#include "http/upstream_pool.h"
+#include "obs/admin_server.h"
+#include "obs/metrics.h"
+#include "obs/proxy_metrics.h"
+#include "pipeline/forward_handler.h"
+#include "version.h"
+
+namespace s3hc {
+
+namespace asio = boost::asio;
+
+namespace {
+
+asio::ssl::context make_tls_context(const config::UpstreamOptions& options) {
+  asio::ssl::context context(asio::ssl::context::tls_client);
+  context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3);
+  if (options.ca_file.empty()) {
+    context.set_default_verify_paths();
+  } else {
+    context.load_verify_file(options.ca_file);
+  }
+  return context;
+}
+
+int worker_count(int configured) {
+  if (configured > 0) return configured;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Everything one worker thread owns.
+struct Worker {
+  Worker(const config::ProxyConfig& config, asio::ssl::context& tls, obs::ProxyMetrics& metrics)
+      : io(1),
+        pool(io.get_executor(), config.upstream, tls, metrics),
+        handler(pool,
+                {.relay_buffer_bytes = config.limits.relay_buffer_bytes,
+                 .client_io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
+                 .upstream_io_timeout = std::chrono::milliseconds(config.upstream.response_timeout_ms)},
+                metrics),
+        acceptor(http::open_acceptor(io.get_executor(), config.listen, true)) {}
+
+  asio::io_context io;
+  http::UpstreamPool pool;
+  pipeline::ForwardHandler handler;
+  asio::ip::tcp::acceptor acceptor;
+};
+
+}  // namespace
+
+struct ProxyServer::State {
+  explicit State(config::ProxyConfig cfg)
+      : config(std::move(cfg)),
+        tls(make_tls_context(config.upstream)),
+        metrics(registry),
+        session_options{
+            .max_header_bytes = config.limits.max_header_bytes,
+            .read_buffer_bytes = config.limits.relay_buffer_bytes,
+            .idle_timeout = std::chrono::milliseconds(config.timeouts.client_idle_ms),
+            .io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms)},
+        started(std::chrono::steady_clock::now()) {
+    for (int i = 0; i < worker_count(config.threads); ++i) {
+      workers.emplace_back(config, tls, metrics);
+    }
+    auto& main_io = workers.front().io;
+    admin_acceptor.emplace(http::open_acceptor(main_io.get_executor(), config.admin_listen, false));
+    admin_endpoints.emplace(obs::AdminEndpoints{registry, [this] { return health_json(); }});
+  }
+
+  std::string health_json() const {
+    const auto uptime = std::chrono::steady_clock::now() - started;
+    return nlohmann::json{
+        {"status", "ok"},
+        {"version", kVersion},
+        {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
+        {"upstream", config.upstream.url.to_string()},
+        {"open_connections", metrics.open_connections.value()},
+    }.dump();
+  }
+
+  config::ProxyConfig config;
+  asio::ssl::context tls;
+  obs::MetricsRegistry registry;
+  obs::ProxyMetrics metrics;
+  http::SessionOptions session_options;
+  std::chrono::steady_clock::time_point started;
+  std::deque<Worker> workers;  // deque: workers are neither copyable nor movable
+  std::optional<asio::ip::tcp::acceptor> admin_acceptor;
+  std::optional<obs::AdminEndpoints> admin_endpoints;
+};
+
+ProxyServer::ProxyServer(config::ProxyConfig config)
+    : state_(std::make_unique<State>(std::move(config))) {}
+
+ProxyServer::~ProxyServer() = default;
+
+void ProxyServer::run() {
+  auto& state = *state_;
+  auto& main_io = state.workers.front().io;
+
+  for (auto& worker : state.workers) {
+    asio::co_spawn(worker.io,
+                   http::accept_clients(worker.acceptor, worker.handler, state.session_options,
+                                        state.metrics),
+                   asio::detached);
+  }
+  asio::co_spawn(main_io, obs::serve_admin(*state.admin_acceptor, *state.admin_endpoints),
+                 asio::detached);
+
+  asio::signal_set signals(main_io, SIGINT, SIGTERM);
+  signals.async_wait([&state](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: stopping", signal);
+    for (auto& worker : state.workers) worker.io.stop();
+  });
+
+  spdlog::info("s3hc-proxy {} listening on {} (admin {}), upstream {}, {} worker threads",
+               kVersion, state.config.listen.to_string(), state.config.admin_listen.to_string(),
+               state.config.upstream.url.to_string(), state.workers.size());
+
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < state.workers.size(); ++i) {
+    threads.emplace_back([&worker = state.workers[i]] { worker.io.run(); });
+  }
+  main_io.run();
+  for (auto& worker : state.workers) worker.io.stop();
+  for (auto& thread : threads) thread.join();
+}
+
+}  // namespace s3hc
