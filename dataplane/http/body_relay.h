@@ -13,6 +13,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
+#include <algorithm>
 #include <cstdint>
 #include <span>
 
@@ -42,6 +43,9 @@ boost::asio::awaitable<RelayResult> relay_body(
   namespace http = boost::beast::http;
   RelayResult result;
   auto& body = parser.get().body();
+  // Beast reads at most the buffer's free capacity per call: without room, bodies would
+  // trickle through in header-sized reads.
+  input_buffer.reserve(std::min(scratch.size(), input_buffer.max_size()));
   for (;;) {
     if (!parser.is_done()) {
       body.data = scratch.data();
@@ -57,7 +61,9 @@ boost::asio::awaitable<RelayResult> relay_body(
         co_return result;
       }
       body.size = scratch.size() - body.size;
-      body.data = scratch.data();
+      // Beast's serializer would frame an empty buffer as a zero-size chunk, which ends a
+      // chunked body early: hand it no buffer at all when nothing was read.
+      body.data = body.size ? scratch.data() : nullptr;
       body.more = !parser.is_done();
     } else {  // nothing (more) to read: let the serializer finish the framing
       body.data = nullptr;

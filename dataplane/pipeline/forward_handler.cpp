@@ -15,6 +15,7 @@
 #include "http/body_relay.h"
 #include "http/error_writer.h"
 #include "http/protocol_error.h"
+#include "http/relay_buffers.h"
 
 namespace s3hc::pipeline {
 
@@ -59,8 +60,8 @@ bool is_stale_connection_error(const error_code& ec) {
 class ForwardExchange {
  public:
   ForwardExchange(http::ClientConnection& client, http::RequestParser& request,
-                  http::UpstreamPool& pool, const ForwardOptions& options,
-                  obs::ProxyMetrics& metrics)
+                  http::UpstreamPool& pool, http::RelayBuffers& buffers,
+                  const ForwardOptions& options, obs::ProxyMetrics& metrics)
       : client_(client),
         request_(request),
         pool_(pool),
@@ -70,8 +71,7 @@ class ForwardExchange {
         target_(request.get().target()),
         expects_continue_(beast::iequals(request.get()[bhttp::field::expect], "100-continue")),
         upload_done_(client.socket().get_executor()),
-        upload_scratch_(options.relay_buffer_bytes),
-        download_scratch_(options.relay_buffer_bytes) {}
+        buffers_(buffers) {}
 
   // Returns whether the client connection may carry another request.
   asio::awaitable<bool> run();
@@ -114,8 +114,9 @@ class ForwardExchange {
   bool client_keep_alive_ = false;
   std::optional<RelayResult> upload_result_;
   http::AsyncEvent upload_done_;
-  std::vector<char> upload_scratch_;
-  std::vector<char> download_scratch_;
+  http::RelayBuffers& buffers_;
+  http::RelayBuffers::Lease upload_buffer_;    // taken only when there is a body to relay
+  http::RelayBuffers::Lease download_buffer_;
 };
 
 asio::awaitable<bool> ForwardExchange::run() {
@@ -204,9 +205,10 @@ asio::awaitable<bool> ForwardExchange::fail_before_response(SendOutcome outcome)
 }
 
 asio::awaitable<void> ForwardExchange::upload() {
+  upload_buffer_ = buffers_.take();
   auto result = co_await upstream_->visit([this](auto& stream) {
     return http::relay_body(client_.socket(), client_.buffer(), request_, stream,
-                            *request_serializer_, std::span<char>(upload_scratch_),
+                            *request_serializer_, upload_buffer_.span(),
                             [this] { arm_client(); }, [this] { arm_upstream(); });
   });
   client_.expires_never();
@@ -272,9 +274,10 @@ asio::awaitable<bool> ForwardExchange::relay_response() {
   }
   if (response_->is_done()) co_return true;  // HEAD, 204, 304 or an empty body: header only
 
+  download_buffer_ = buffers_.take();
   auto result = co_await upstream_->visit([this, &serializer](auto& stream) {
     return http::relay_body(stream, upstream_->buffer(), *response_, client_.socket(), serializer,
-                            std::span<char>(download_scratch_), [this] { arm_upstream(); },
+                            download_buffer_.span(), [this] { arm_upstream(); },
                             [this] { arm_client(); });
   });
   client_.expires_never();
@@ -307,7 +310,7 @@ asio::awaitable<void> ForwardExchange::fail(const s3::ErrorKind& kind, bool keep
 
 asio::awaitable<bool> ForwardHandler::handle(http::ClientConnection& client,
                                              http::RequestParser& request) {
-  ForwardExchange exchange(client, request, pool_, options_, metrics_);
+  ForwardExchange exchange(client, request, pool_, buffers_, options_, metrics_);
   co_return co_await exchange.run();
 }
 

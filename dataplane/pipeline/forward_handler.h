@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "config/proxy_config.h"
+#include "http/relay_buffers.h"
 #include "http/request_handler.h"
 #include "http/upstream_pool.h"
 #include "obs/proxy_metrics.h"
@@ -21,15 +22,22 @@ struct ForwardOptions {
 class ForwardHandler final : public http::RequestHandler {
  public:
   ForwardHandler(http::UpstreamPool& pool, ForwardOptions options, obs::ProxyMetrics& metrics)
-      : pool_(pool), options_(options), metrics_(metrics) {}
+      : pool_(pool),
+        options_(options),
+        metrics_(metrics),
+        buffers_(options.relay_buffer_bytes, kMaxFreeRelayBuffers) {}
 
   boost::asio::awaitable<bool> handle(http::ClientConnection& client,
                                       http::RequestParser& request) override;
 
  private:
+  // Enough for the concurrent transfers of a busy thread; more are allocated on demand.
+  static constexpr std::size_t kMaxFreeRelayBuffers = 64;
+
   http::UpstreamPool& pool_;
   ForwardOptions options_;
   obs::ProxyMetrics& metrics_;
+  http::RelayBuffers buffers_;
 };
 
 }  // namespace s3hc::pipeline
