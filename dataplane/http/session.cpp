@@ -21,16 +21,20 @@ namespace {
 
 // Waits for the first byte of the next request. False: the client closed, reset, or stayed
 // idle past the timeout; all of these end the connection quietly.
-asio::awaitable<bool> await_next_request(ClientConnection& client, const SessionOptions& options,
-                                         obs::ProxyMetrics& metrics) {
+asio::awaitable<bool> await_next_request(ClientConnection& client, const SessionOptions& options) {
   if (client.buffer().size() > 0) co_return true;  // pipelined bytes already here
   client.expires_after(options.idle_timeout);
   auto [ec, received] = co_await client.socket().async_read_some(
       client.buffer().prepare(std::min<std::size_t>(options.read_buffer_bytes, 64 * 1024)),
       asio::as_tuple(asio::use_awaitable));
   client.buffer().commit(received);
-  metrics.client_received_bytes.inc(received);
   co_return !ec;
+}
+
+// RFC 9112 §6.3: a request whose Transfer-Encoding does not end in "chunked" has no
+// knowable length; forwarding it would let its body be read as another request (smuggling).
+bool has_valid_framing(const RequestParser::value_type& request) {
+  return request.count(beast::http::field::transfer_encoding) == 0 || request.chunked();
 }
 
 // Why a request header could not be read, as the error the client gets (nullptr: just close).
@@ -48,17 +52,21 @@ const s3::ErrorKind* header_error_kind(const error_code& ec, const ClientConnect
 asio::awaitable<void> serve_requests(ClientConnection& client, RequestHandler& handler,
                                      const SessionOptions& options, obs::ProxyMetrics& metrics) {
   for (;;) {
-    if (!co_await await_next_request(client, options, metrics)) co_return;
+    if (!co_await await_next_request(client, options)) co_return;
 
     RequestParser request;
     request.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     request.body_limit(boost::none);  // bodies are streamed, never held
+    // A deadline for the whole header section, not per read: a client trickling bytes
+    // cannot hold a connection forever (slowloris), as with nginx's client_header_timeout.
     client.expires_after(options.io_timeout);
-    const auto buffered = client.buffer().size();
     auto [ec, consumed] = co_await beast::http::async_read_header(
         client.socket(), client.buffer(), request, asio::as_tuple(asio::use_awaitable));
     client.expires_never();
-    metrics.client_received_bytes.inc(client.buffer().size() + consumed - buffered);
+    // Bytes are counted as parsed (here the header, the body where it is relayed), so bytes
+    // read ahead for the next pipelined request are not counted twice.
+    metrics.client_received_bytes.inc(consumed);
+    if (!ec && !has_valid_framing(request.get())) ec = beast::http::error::bad_transfer_encoding;
     if (ec) {
       if (const auto* kind = header_error_kind(ec, client)) {
         spdlog::debug("rejecting request: {} ({})", kind->code, ec.message());

@@ -150,7 +150,11 @@ asio::awaitable<bool> ForwardExchange::run() {
   if (ec) {
     // No response reached the client: say why, unless the client itself is gone.
     if (client_failed_upload()) {
-      if (client_.timed_out()) co_await fail(s3::errors::kRequestTimeout, false);
+      if (client_.timed_out()) {
+        co_await fail(s3::errors::kRequestTimeout, false);
+      } else if (http::is_protocol_error(upload_result_->ec)) {
+        co_await fail(s3::errors::kBadRequest, false);  // e.g. a malformed chunk
+      }
     } else if (!client_gone_) {
       std::string_view kind;
       const auto& error = upstream_error_kind(ec, kind);
@@ -262,18 +266,18 @@ asio::awaitable<bool> ForwardExchange::relay_response() {
   response.keep_alive(client_keep_alive_);
 
   ResponseSerializer serializer{response};
-  arm_client();
-  auto [ec, written] = co_await bhttp::async_write_header(client_.socket(), serializer,
-                                                          asio::as_tuple(asio::use_awaitable));
-  client_.expires_never();
-  metrics_.client_sent_bytes.inc(written);
   metrics_.count_response(method_, response.result_int());
-  if (ec) {
-    client_gone_ = true;
-    co_return false;
+  if (response_->is_done()) {  // HEAD, 204, 304 or an empty body: the header is all
+    arm_client();
+    auto [ec, written] = co_await bhttp::async_write_header(client_.socket(), serializer,
+                                                            asio::as_tuple(asio::use_awaitable));
+    client_.expires_never();
+    metrics_.client_sent_bytes.inc(written);
+    client_gone_ = static_cast<bool>(ec);
+    co_return !ec;
   }
-  if (response_->is_done()) co_return true;  // HEAD, 204, 304 or an empty body: header only
 
+  // The header goes out together with the first piece of the body (one write, not two).
   download_buffer_ = buffers_.take();
   auto result = co_await upstream_->visit([this, &serializer](auto& stream) {
     return http::relay_body(stream, upstream_->buffer(), *response_, client_.socket(), serializer,
@@ -286,6 +290,7 @@ asio::awaitable<bool> ForwardExchange::relay_response() {
     spdlog::warn("{} {}: upstream failed mid-response: {}", method_, target_, result.ec.message());
     metrics_.upstream_errors.with({result.ec == beast::error::timeout ? "timeout" : "reset"}).inc();
   }
+  client_gone_ = result.failure == RelayResult::Failure::kOutput;
   co_return result.ok();
 }
 

@@ -1,0 +1,283 @@
+"""Debian's nginx as a test peer, in two roles.
+
+  file origin    -- serves a directory with GET/HEAD (sendfile, byte ranges) and stores
+                    PUT bodies (the dav module), so big transfers through the proxy can
+                    be checked byte for byte against files on disk.
+  reverse proxy  -- a plain keep-alive reverse proxy in front of an upstream; the
+                    benchmarks compare s3hc with it.
+
+Usage:
+    with NginxFileOrigin() as origin:          # or origin.start() ... origin.close()
+        origin.write_file("bucket/key", b"...")
+        url = origin.url                       # http://127.0.0.1:PORT
+        data = open(origin.path_of("bucket/key"), "rb").read()
+
+    with NginxReverseProxy(upstream_port=origin.port) as proxy:
+        proxy.url ...
+
+NginxFileOrigin(gzip=True) also sends chunked (gzip) responses; access_log_lines() shows
+which requests nginx finished. print_logs_on_failure() (end of file) is a small generic
+unittest helper.
+
+Each instance runs its own nginx (master + workers, foreground) with every path it
+writes (pid, temp files, logs, served files) inside one temp dir, removed by close().
+The config files are generated from one template per role, below.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+
+from .ports import free_port
+from .processes import ManagedProcess
+
+NGINX_BIN = os.environ.get("S3HC_NGINX_BIN", "/usr/sbin/nginx")
+
+# ---- config templates (printf-style: nginx itself uses both {} and $) --------
+
+# Shared by both roles. nginx started as root drops its workers to "nobody", who could
+# not write into our 0700 temp dir; "user root" keeps them as root (only emitted when
+# we are root: otherwise nginx warns and ignores it anyway). Errors go to stderr so
+# ManagedProcess's log holds them; the temp paths override Debian's /var/lib/nginx.
+MAIN_TEMPLATE = """\
+%(user_line)s
+worker_processes %(workers)d;
+error_log stderr warn;
+pid %(prefix)s/nginx.pid;
+
+events {
+    worker_connections 4096;
+}
+
+http {
+    access_log %(access_log)s;
+    client_body_temp_path %(prefix)s/tmp/client_body;
+    proxy_temp_path %(prefix)s/tmp/proxy;
+    fastcgi_temp_path %(prefix)s/tmp/fastcgi;
+    uwsgi_temp_path %(prefix)s/tmp/uwsgi;
+    scgi_temp_path %(prefix)s/tmp/scgi;
+    default_type application/octet-stream;
+    keepalive_requests 100000;
+
+%(server_block)s
+}
+"""
+
+# Files under `root`, GET/HEAD with sendfile and ranges (nginx defaults), PUT stores the
+# body (any size, any depth of directories). The body temp dir and `root` share one
+# filesystem, so a finished PUT is a rename, not a copy.
+FILE_ORIGIN_SERVER = """\
+    sendfile on;
+    tcp_nopush on;
+%(gzip_lines)s
+    server {
+        listen 127.0.0.1:%(port)d;
+        root %(root)s;
+
+        location / {
+            dav_methods PUT DELETE;
+            create_full_put_path on;
+            dav_access user:rw group:r all:r;
+            client_max_body_size 0;
+        }
+    }
+"""
+
+# Optional for the file origin: compress every response on the fly for clients that
+# send "Accept-Encoding: gzip". Such a response has no Content-Length and goes out with
+# "Transfer-Encoding: chunked", which makes nginx an origin that sends chunked bodies.
+GZIP_LINES = """\
+    gzip on;
+    gzip_types *;
+    gzip_min_length 0;
+"""
+
+# A plain reverse proxy: keep-alive pool to the upstream, nginx's default buffering.
+# Host is passed through unchanged ($http_host) because S3 signs it.
+REVERSE_PROXY_SERVER = """\
+    upstream origin {
+        server %(upstream_host)s:%(upstream_port)d;
+        keepalive 64;
+    }
+
+    server {
+        listen 127.0.0.1:%(port)d;
+
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            client_max_body_size 0;
+        }
+    }
+"""
+
+
+def _write_config(prefix, server_block, workers, access_log):
+    """Fill MAIN_TEMPLATE around a role's server block; returns the config path."""
+    os.makedirs(os.path.join(prefix, "tmp"), exist_ok=True)
+    text = MAIN_TEMPLATE % {
+        "user_line": "user root;" if os.geteuid() == 0 else "",
+        "workers": workers,
+        "prefix": prefix,
+        "access_log": os.path.join(prefix, "access.log") if access_log else "off",
+        "server_block": server_block,
+    }
+    conf_path = os.path.join(prefix, "nginx.conf")
+    with open(conf_path, "w") as f:
+        f.write(text)
+    return conf_path
+
+
+def write_file_origin_config(prefix, port, root, workers=1, access_log=True, gzip=False):
+    """nginx config for a file origin serving `root` on 127.0.0.1:port. Returns its path.
+    gzip=True: see GZIP_LINES."""
+    server_block = FILE_ORIGIN_SERVER % {
+        "port": port, "root": root, "gzip_lines": GZIP_LINES if gzip else ""}
+    return _write_config(prefix, server_block, workers, access_log)
+
+
+def write_reverse_proxy_config(prefix, port, upstream_port, upstream_host="127.0.0.1",
+                               workers=1, access_log=True):
+    """nginx config for a reverse proxy on 127.0.0.1:port in front of upstream_host:
+    upstream_port. Returns its path."""
+    server_block = REVERSE_PROXY_SERVER % {
+        "port": port, "upstream_host": upstream_host, "upstream_port": upstream_port}
+    return _write_config(prefix, server_block, workers, access_log)
+
+
+class NginxProcess:
+    """One nginx in the foreground with everything it writes under a temp dir.
+
+    Subclasses write their config in _write_config_file(); start() launches and waits
+    until the port accepts connections; close() stops nginx and removes the temp dir.
+    """
+
+    name = "nginx"
+
+    def __init__(self, workers=1, access_log=True, port=None):
+        self.workers = workers
+        self.access_log = access_log
+        self.port = port or free_port()
+        self.prefix = tempfile.mkdtemp(prefix=f"s3hc-{self.name}-")
+        self.process = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _write_config_file(self):
+        raise NotImplementedError
+
+    def start(self, timeout=15.0):
+        conf_path = self._write_config_file()
+        self.process = ManagedProcess(
+            [NGINX_BIN, "-p", self.prefix, "-c", conf_path, "-g", "daemon off;"],
+            name=self.name)
+        self.process.start()
+        self.process.wait_for_port(self.port, timeout=timeout)
+        return self
+
+    def is_running(self):
+        return self.process is not None and self.process.is_running()
+
+    def access_log_lines(self):
+        """Lines of the access log so far (nginx writes one when a request finishes)."""
+        path = os.path.join(self.prefix, "access.log")
+        if not os.path.exists(path):
+            return []
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", errors="replace").splitlines()
+
+    def log_tail(self, lines=40):
+        """nginx's stderr (error log) plus the end of the access log, for failure messages."""
+        text = self.process.log_tail(lines) if self.process else "(nginx not started)"
+        access = self.access_log_lines()[-lines:]
+        text += f"\n--- last {len(access)} access log lines of {self.name} ---\n"
+        return text + "\n".join(access)
+
+    def close(self):
+        """Stop nginx (SIGTERM = fast shutdown) and delete its temp dir. Idempotent."""
+        if self.process is not None:
+            self.process.stop()
+            self.process.remove_log()
+        shutil.rmtree(self.prefix, ignore_errors=True)
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class NginxFileOrigin(NginxProcess):
+    """nginx serving (GET/HEAD) and storing (PUT) files under self.root.
+    port: listen there instead of a free port (e.g. one a proxy already points at);
+    gzip: see GZIP_LINES."""
+
+    name = "nginx-origin"
+
+    def __init__(self, workers=1, access_log=True, port=None, gzip=False):
+        super().__init__(workers, access_log, port)
+        self.gzip = gzip
+        self.root = os.path.join(self.prefix, "root")
+        os.makedirs(self.root)
+
+    def _write_config_file(self):
+        return write_file_origin_config(self.prefix, self.port, self.root,
+                                        self.workers, self.access_log, self.gzip)
+
+    def path_of(self, key):
+        """Filesystem path of URL path `key` (e.g. "bucket/obj"), whether it exists or not."""
+        return os.path.join(self.root, key.lstrip("/"))
+
+    def write_file(self, key, data):
+        """Put `data` (bytes) at URL path `key`; returns the file's path."""
+        path = self.path_of(key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+
+class NginxReverseProxy(NginxProcess):
+    """nginx as a plain keep-alive reverse proxy in front of upstream_host:upstream_port."""
+
+    name = "nginx-proxy"
+
+    def __init__(self, upstream_port, upstream_host="127.0.0.1", workers=1, access_log=True,
+                 port=None):
+        super().__init__(workers, access_log, port)
+        self.upstream_host = upstream_host
+        self.upstream_port = upstream_port
+
+    def _write_config_file(self):
+        return write_reverse_proxy_config(self.prefix, self.port, self.upstream_port,
+                                          self.upstream_host, self.workers, self.access_log)
+
+
+# ---- generic test helper -------------------------------------------------------
+# (Lives here because this is the test writer's own support module; it works with any
+# object that has log_tail(): NginxProcess, ProxyProcess, MotoOrigin, ManagedProcess.)
+
+def print_logs_on_failure(test, *sources):
+    """Register a cleanup on unittest.TestCase `test` that prints each source's
+    log_tail() to stderr if the test failed. Register it after the cleanups that stop
+    the sources: cleanups run last-in first-out, and close() deletes nginx's logs."""
+    def failed():
+        # unittest internals (3.11+): failures are on the result as soon as they happen.
+        result = getattr(getattr(test, "_outcome", None), "result", None)
+        reported = (getattr(result, "failures", []) + getattr(result, "errors", []))
+        return any(getattr(case, "test_case", case) is test for case, _ in reported)
+
+    def dump():
+        if failed():
+            for source in sources:
+                print(source.log_tail(), file=sys.stderr)
+    test.addCleanup(dump)
