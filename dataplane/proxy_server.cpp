@@ -42,11 +42,15 @@ int worker_count(int configured) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// How late an I/O timeout may fire: timeouts are seconds long, and coarser sweeps cost less.
+constexpr std::chrono::milliseconds kDeadlineResolution{100};
+
 // Everything one worker thread owns.
 struct Worker {
   Worker(const config::ProxyConfig& config, asio::ssl::context& tls, obs::ProxyMetrics& metrics)
       : io(1),
-        pool(io.get_executor(), config.upstream, tls, metrics),
+        sweeper(io.get_executor(), kDeadlineResolution),
+        pool(io.get_executor(), config.upstream, tls, sweeper, metrics),
         handler(pool,
                 {.relay_buffer_bytes = config.limits.relay_buffer_bytes,
                  .client_io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
@@ -55,6 +59,7 @@ struct Worker {
         acceptor(http::open_acceptor(io.get_executor(), config.listen, true)) {}
 
   asio::io_context io;
+  http::DeadlineSweeper sweeper;
   http::UpstreamPool pool;
   pipeline::ForwardHandler handler;
   asio::ip::tcp::acceptor acceptor;
@@ -113,9 +118,10 @@ void ProxyServer::run() {
   auto& main_io = state.workers.front().io;
 
   for (auto& worker : state.workers) {
+    asio::co_spawn(worker.io, worker.sweeper.run(), asio::detached);
     asio::co_spawn(worker.io,
                    http::accept_clients(worker.acceptor, worker.handler, state.session_options,
-                                        state.metrics),
+                                        worker.sweeper, state.metrics),
                    asio::detached);
   }
   asio::co_spawn(main_io, obs::serve_admin(*state.admin_acceptor, *state.admin_endpoints),

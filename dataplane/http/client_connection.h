@@ -1,34 +1,31 @@
-// One accepted client connection: the socket, its read buffer and a deadline.
+// One accepted client connection: the socket, its read buffer and its I/O deadline.
 //
-// The deadline is a watchdog rather than a socket close (as beast::tcp_stream does) so that a
-// request that times out can still be answered with 400 RequestTimeout before the close.
-// Lifetime: owned by the session coroutine; run_watchdog() must be awaited alongside the
-// session (it ends when the session does). Not thread-safe: use from its io_context only.
+// An expired deadline cancels the socket's operations but leaves it open, so a request that
+// timed out can still be answered with 400 RequestTimeout before the close.
+// Lifetime: owned by the session coroutine. Not thread-safe: use from its io_context only.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
+
+#include "http/deadline.h"
 
 namespace s3hc::http {
 
 class ClientConnection {
  public:
-  ClientConnection(boost::asio::ip::tcp::socket socket, std::size_t buffer_limit);
+  ClientConnection(boost::asio::ip::tcp::socket socket, std::size_t buffer_limit,
+                   DeadlineSweeper& sweeper);
 
   boost::asio::ip::tcp::socket& socket() { return socket_; }
   // Bytes read from the client but not yet consumed (e.g. the next pipelined request).
   boost::beast::flat_buffer& buffer() { return buffer_; }
 
-  // Operations started before the deadline passes are cancelled when it does.
-  void expires_after(std::chrono::milliseconds timeout);
-  void expires_never();
-  // True once a deadline has cancelled the socket's operations.
-  bool timed_out() const { return timed_out_; }
-
-  boost::asio::awaitable<void> run_watchdog();
+  // Operations pending when the deadline passes are cancelled.
+  void expires_after(std::chrono::milliseconds timeout) { deadline_.expires_after(timeout); }
+  void expires_never() { deadline_.expires_never(); }
+  bool timed_out() const { return deadline_.timed_out(); }
 
   // Sends FIN after the last response, then closes.
   void shutdown_and_close();
@@ -36,8 +33,7 @@ class ClientConnection {
  private:
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
-  boost::asio::steady_timer deadline_;
-  bool timed_out_ = false;
+  Deadline deadline_;
 };
 
 }  // namespace s3hc::http

@@ -54,7 +54,8 @@ asio::ip::tcp::acceptor open_acceptor(const asio::any_io_executor& executor,
 }
 
 asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, RequestHandler& handler,
-                                     const SessionOptions& options, obs::ProxyMetrics& metrics) {
+                                     const SessionOptions& options, DeadlineSweeper& sweeper,
+                                     obs::ProxyMetrics& metrics) {
   const auto executor = acceptor.get_executor();
   while (acceptor.is_open()) {
     auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
@@ -66,7 +67,7 @@ asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, RequestHandler& ha
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    asio::co_spawn(executor, run_session(std::move(socket), handler, options, metrics),
+    asio::co_spawn(executor, run_session(std::move(socket), handler, options, sweeper, metrics),
                    asio::detached);
   }
 }

@@ -17,10 +17,11 @@ boost::asio::ip::tcp::acceptor open_acceptor(const boost::asio::any_io_executor&
                                              const HostPort& address, bool reuse_port);
 
 // Accepts until the acceptor is closed, running one session coroutine per connection on the
-// acceptor's executor. The handler, options and metrics must outlive every session.
+// acceptor's executor. Everything passed in must outlive every session.
 boost::asio::awaitable<void> accept_clients(boost::asio::ip::tcp::acceptor& acceptor,
                                             RequestHandler& handler,
                                             const SessionOptions& options,
+                                            DeadlineSweeper& sweeper,
                                             obs::ProxyMetrics& metrics);
 
 }  // namespace s3hc::http

@@ -1,7 +1,6 @@
 #include "http/session.h"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -15,7 +14,6 @@ namespace s3hc::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using boost::system::error_code;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -82,12 +80,14 @@ asio::awaitable<void> serve_requests(ClientConnection& client, RequestHandler& h
 }  // namespace
 
 asio::awaitable<void> run_session(asio::ip::tcp::socket socket, RequestHandler& handler,
-                                  const SessionOptions& options, obs::ProxyMetrics& metrics) {
+                                  const SessionOptions& options, DeadlineSweeper& sweeper,
+                                  obs::ProxyMetrics& metrics) {
   socket.set_option(asio::ip::tcp::no_delay(true));
-  ClientConnection client(std::move(socket), options.max_header_bytes + options.read_buffer_bytes);
+  ClientConnection client(std::move(socket), options.max_header_bytes + options.read_buffer_bytes,
+                          sweeper);
   metrics.open_connections.add(1);
   try {
-    co_await (serve_requests(client, handler, options, metrics) || client.run_watchdog());
+    co_await serve_requests(client, handler, options, metrics);
   } catch (const std::exception& error) {
     spdlog::error("client session failed: {}", error.what());
   }

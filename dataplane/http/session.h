@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 
+#include "http/deadline.h"
 #include "http/request_handler.h"
 #include "obs/proxy_metrics.h"
 
@@ -20,8 +21,9 @@ struct SessionOptions {
   std::chrono::milliseconds io_timeout;    // inside a request, and for each write
 };
 
+// The sweeper must belong to the socket's io_context thread.
 boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
                                          RequestHandler& handler, const SessionOptions& options,
-                                         obs::ProxyMetrics& metrics);
+                                         DeadlineSweeper& sweeper, obs::ProxyMetrics& metrics);
 
 }  // namespace s3hc::http

@@ -14,9 +14,9 @@ boost::beast::tcp_stream& UpstreamConnection::tcp() {
   });
 }
 
-bool UpstreamConnection::looks_reusable() {
+bool UpstreamConnection::peer_still_open() {
   auto& socket = tcp().socket();
-  if (!socket.is_open() || buffer_.size() != 0) return false;
+  if (!socket.is_open()) return false;
   // An idle HTTP connection has nothing to read; readable means EOF, reset or junk.
   pollfd descriptor{socket.native_handle(), POLLIN | POLLRDHUP, 0};
   return ::poll(&descriptor, 1, 0) == 0;

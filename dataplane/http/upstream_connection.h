@@ -10,6 +10,8 @@
 #include <utility>
 #include <variant>
 
+#include "http/deadline.h"
+
 namespace s3hc::http {
 
 class UpstreamConnection {
@@ -17,8 +19,9 @@ class UpstreamConnection {
   using PlainStream = boost::beast::tcp_stream;
   using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
-  explicit UpstreamConnection(PlainStream stream) : stream_(std::move(stream)) {}
-  explicit UpstreamConnection(TlsStream stream) : stream_(std::move(stream)) {}
+  template <typename Stream>
+  UpstreamConnection(Stream stream, DeadlineSweeper& sweeper)
+      : stream_(std::move(stream)), deadline_(sweeper, [this] { tcp().cancel(); }) {}
 
   // Calls fn with the concrete stream (PlainStream& or TlsStream&) and returns its result, so
   // protocol code is written once as a template over the stream type.
@@ -27,8 +30,13 @@ class UpstreamConnection {
     return std::visit(std::forward<Fn>(fn), stream_);
   }
 
-  // The TCP layer, for timeouts, cancellation and socket options.
+  // The TCP layer, for cancellation and socket options.
   boost::beast::tcp_stream& tcp();
+
+  // Operations pending when the deadline passes are cancelled (see http/deadline.h).
+  void expires_after(std::chrono::milliseconds timeout) { deadline_.expires_after(timeout); }
+  void expires_never() { deadline_.expires_never(); }
+  bool timed_out() const { return deadline_.timed_out(); }
 
   boost::beast::flat_buffer& buffer() { return buffer_; }
 
@@ -40,11 +48,13 @@ class UpstreamConnection {
   std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
   void mark_idle() { idle_since_ = std::chrono::steady_clock::now(); }
 
-  // False when the peer closed or sent unsolicited bytes while the connection was idle.
-  bool looks_reusable();
+  // False when the peer closed or sent unsolicited bytes while the connection was idle
+  // (costs a poll syscall).
+  bool peer_still_open();
 
  private:
   std::variant<PlainStream, TlsStream> stream_;
+  Deadline deadline_;
   boost::beast::flat_buffer buffer_;
   bool reused_ = false;
   std::chrono::steady_clock::time_point idle_since_{};

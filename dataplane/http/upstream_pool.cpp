@@ -15,22 +15,27 @@ using boost::system::error_code;
 using tcp = asio::ip::tcp;
 
 UpstreamPool::UpstreamPool(asio::any_io_executor executor, const config::UpstreamOptions& options,
-                           asio::ssl::context& tls_context, obs::ProxyMetrics& metrics)
+                           asio::ssl::context& tls_context, DeadlineSweeper& sweeper,
+                           obs::ProxyMetrics& metrics)
     : executor_(executor),
       options_(options),
       tls_context_(tls_context),
+      sweeper_(sweeper),
       metrics_(metrics),
       resolver_(executor) {}
 
-asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(error_code& ec) {
+asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(error_code& ec,
+                                                                           bool replayable) {
   const auto max_idle = std::chrono::milliseconds(options_.pool_idle_timeout_ms);
   while (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();
     const bool fresh = std::chrono::steady_clock::now() - connection->idle_since() < max_idle;
-    if (fresh && connection->looks_reusable()) {
+    // Bytes left over from the last response would be misread as the next one.
+    const bool clean = connection->buffer().size() == 0;
+    if (fresh && clean && (replayable || connection->peer_still_open())) {
       connection->mark_reused();
-      metrics_.upstream_connects.with({"reused"}).inc();
+      metrics_.upstream_connections_reused.inc();
       co_return connection;
     }
   }
@@ -57,11 +62,11 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(error
     co_return nullptr;
   }
   stream.socket().set_option(tcp::no_delay(true));
-  metrics_.upstream_connects.with({"new"}).inc();
+  metrics_.upstream_connections_new.inc();
 
   if (!url.tls) {
     stream.expires_never();
-    co_return std::make_unique<UpstreamConnection>(std::move(stream));
+    co_return std::make_unique<UpstreamConnection>(std::move(stream), sweeper_);
   }
 
   UpstreamConnection::TlsStream tls(std::move(stream), tls_context_);
@@ -84,7 +89,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(error
     co_return nullptr;
   }
   tls.next_layer().expires_never();
-  co_return std::make_unique<UpstreamConnection>(std::move(tls));
+  co_return std::make_unique<UpstreamConnection>(std::move(tls), sweeper_);
 }
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
@@ -92,7 +97,7 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   if (idle_.size() >= options_.pool_max_idle) {
     idle_.erase(idle_.begin());  // the oldest is the likeliest to be closed by the origin
   }
-  connection->tcp().expires_never();
+  connection->expires_never();
   connection->mark_idle();
   idle_.push_back(std::move(connection));
 }

@@ -20,12 +20,15 @@ namespace s3hc::http {
 class UpstreamPool {
  public:
   UpstreamPool(boost::asio::any_io_executor executor, const config::UpstreamOptions& options,
-               boost::asio::ssl::context& tls_context, obs::ProxyMetrics& metrics);
+               boost::asio::ssl::context& tls_context, DeadlineSweeper& sweeper,
+               obs::ProxyMetrics& metrics);
 
   // A connection ready for a request: an idle pooled one when one is healthy, else a new one.
-  // Returns nullptr and sets ec when the origin cannot be reached.
+  // Returns nullptr and sets ec when the origin cannot be reached. A replayable request (one
+  // the caller can send again on a new connection if this one proves stale) skips the
+  // liveness probe of idle connections, a syscall per request.
   boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire(
-      boost::system::error_code& ec);
+      boost::system::error_code& ec, bool replayable);
 
   // A new connection, bypassing the idle list (used to retry after a stale reused one).
   boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> connect(
@@ -38,6 +41,7 @@ class UpstreamPool {
   boost::asio::any_io_executor executor_;
   const config::UpstreamOptions& options_;
   boost::asio::ssl::context& tls_context_;
+  DeadlineSweeper& sweeper_;
   obs::ProxyMetrics& metrics_;
   boost::asio::ip::tcp::resolver resolver_;
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;  // most recently used last

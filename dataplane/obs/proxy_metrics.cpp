@@ -1,6 +1,7 @@
 #include "obs/proxy_metrics.h"
 
 #include <string>
+#include <vector>
 
 namespace s3hc::obs {
 
@@ -9,7 +10,8 @@ ProxyMetrics::ProxyMetrics(MetricsRegistry& registry)
                                        "Responses sent to clients, by method and status.",
                                        {"method", "status"})),
       client_received_bytes(registry.counter(
-          "s3hc_client_received_bytes_total", "Bytes of requests (headers and bodies) read from clients.")),
+          "s3hc_client_received_bytes_total",
+          "Bytes of requests (headers and bodies) read from clients.")),
       client_sent_bytes(registry.counter("s3hc_client_sent_bytes_total",
                                          "Bytes of responses written to clients.")),
       upstream_latency(registry.histogram(
@@ -19,12 +21,38 @@ ProxyMetrics::ProxyMetrics(MetricsRegistry& registry)
       open_connections(registry.gauge("s3hc_open_connections", "Open client connections.")),
       upstream_errors(registry.counter_family("s3hc_upstream_errors_total",
                                               "Failed upstream exchanges, by kind.", {"kind"})),
-      upstream_connects(registry.counter_family(
+      upstream_connections(registry.counter_family(
           "s3hc_upstream_connections_total",
-          "Upstream connections used for a request: new or reused from the pool.", {"result"})) {}
+          "Upstream connections used for a request: new or reused from the pool.", {"result"})),
+      upstream_connections_new(upstream_connections.with({"new"})),
+      upstream_connections_reused(upstream_connections.with({"reused"})),
+      upstream_error_counters_{&upstream_errors.with({"connect"}), &upstream_errors.with({"reset"}),
+                               &upstream_errors.with({"timeout"}),
+                               &upstream_errors.with({"protocol"})} {}
 
 void ProxyMetrics::count_response(std::string_view method, unsigned status) {
-  requests.with({std::string(method), std::to_string(status)}).inc();
+  // Per-thread memo of the children already used: the family lookup takes a lock and builds
+  // a key, too much for every request. Bounded, since methods are client-chosen strings.
+  struct Memo {
+    const ProxyMetrics* owner;
+    std::string method;
+    unsigned status;
+    Counter* counter;
+  };
+  thread_local std::vector<Memo> memo;
+  for (const auto& entry : memo) {
+    if (entry.owner == this && entry.status == status && entry.method == method) {
+      entry.counter->inc();
+      return;
+    }
+  }
+  auto& counter = requests.with({std::string(method), std::to_string(status)});
+  if (memo.size() < 64) memo.push_back({this, std::string(method), status, &counter});
+  counter.inc();
+}
+
+void ProxyMetrics::count_upstream_error(UpstreamError kind) {
+  upstream_error_counters_[static_cast<int>(kind)]->inc();
 }
 
 }  // namespace s3hc::obs

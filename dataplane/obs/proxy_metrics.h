@@ -1,5 +1,5 @@
 // The metrics s3hc-proxy exports, registered once in the process-wide registry and shared by
-// every worker thread (all updates are atomic).
+// every worker thread (all updates are atomic; the per-request ones take no lock).
 #pragma once
 
 #include <string_view>
@@ -8,19 +8,27 @@
 
 namespace s3hc::obs {
 
+enum class UpstreamError { kConnect, kReset, kTimeout, kProtocol };
+
 struct ProxyMetrics {
   explicit ProxyMetrics(MetricsRegistry& registry);
 
   // Responses to clients, by request method and response status.
   void count_response(std::string_view method, unsigned status);
+  void count_upstream_error(UpstreamError kind);
 
   Family<Counter>& requests;
   Counter& client_received_bytes;
   Counter& client_sent_bytes;
   Histogram& upstream_latency;  // seconds from request sent to response header received
   Gauge& open_connections;
-  Family<Counter>& upstream_errors;   // kind: connect, reset, timeout, protocol
-  Family<Counter>& upstream_connects; // result: new, reused
+  Family<Counter>& upstream_errors;
+  Family<Counter>& upstream_connections;  // result: new, reused
+  Counter& upstream_connections_new;
+  Counter& upstream_connections_reused;
+
+ private:
+  Counter* upstream_error_counters_[4];  // indexed by UpstreamError
 };
 
 }  // namespace s3hc::obs

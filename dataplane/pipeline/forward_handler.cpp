@@ -36,16 +36,14 @@ constexpr std::uint32_t kMaxUpstreamHeaderBytes = 64 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // How an upstream failure before the response header maps to what the client sees.
-const s3::ErrorKind& upstream_error_kind(const error_code& ec, std::string_view& metric_kind) {
-  if (ec == beast::error::timeout) {
-    metric_kind = "timeout";
+const s3::ErrorKind& upstream_error_kind(const error_code& ec, bool timed_out,
+                                         obs::UpstreamError& metric_kind) {
+  if (timed_out) {
+    metric_kind = obs::UpstreamError::kTimeout;
     return s3::errors::kGatewayTimeout;
   }
-  if (http::is_protocol_error(ec)) {
-    metric_kind = "protocol";
-    return s3::errors::kBadGateway;
-  }
-  metric_kind = "reset";
+  metric_kind = http::is_protocol_error(ec) ? obs::UpstreamError::kProtocol
+                                            : obs::UpstreamError::kReset;
   return s3::errors::kBadGateway;
 }
 
@@ -90,7 +88,7 @@ class ForwardExchange {
   asio::awaitable<void> fail(const s3::ErrorKind& kind, bool keep_alive);
 
   void arm_client() { client_.expires_after(options_.client_io_timeout); }
-  void arm_upstream() { upstream_->tcp().expires_after(options_.upstream_io_timeout); }
+  void arm_upstream() { upstream_->expires_after(options_.upstream_io_timeout); }
   bool body_fully_read() const { return request_.is_done(); }
   bool client_failed_upload() const {
     return upload_result_ && upload_result_->failure == RelayResult::Failure::kInput;
@@ -156,10 +154,10 @@ asio::awaitable<bool> ForwardExchange::run() {
         co_await fail(s3::errors::kBadRequest, false);  // e.g. a malformed chunk
       }
     } else if (!client_gone_) {
-      std::string_view kind;
-      const auto& error = upstream_error_kind(ec, kind);
+      obs::UpstreamError kind;
+      const auto& error = upstream_error_kind(ec, upstream_->timed_out(), kind);
       spdlog::warn("{} {}: upstream failed before the response: {}", method_, target_, ec.message());
-      metrics_.upstream_errors.with({std::string(kind)}).inc();
+      metrics_.count_upstream_error(kind);
       co_await fail(error, false);
     }
     co_return false;
@@ -180,7 +178,7 @@ asio::awaitable<ForwardExchange::SendOutcome> ForwardExchange::send_header(bool 
   if (fresh_connection) {
     upstream_ = co_await pool_.connect(ec);
   } else {
-    upstream_ = co_await pool_.acquire(ec);
+    upstream_ = co_await pool_.acquire(ec, body_fully_read());
   }
   if (!upstream_) {
     spdlog::warn("upstream unreachable: {}", ec.message());
@@ -197,13 +195,13 @@ asio::awaitable<ForwardExchange::SendOutcome> ForwardExchange::send_header(bool 
 
 asio::awaitable<bool> ForwardExchange::fail_before_response(SendOutcome outcome) {
   if (outcome == SendOutcome::kUnreachable) {
-    metrics_.upstream_errors.with({"connect"}).inc();
+    metrics_.count_upstream_error(obs::UpstreamError::kConnect);
     // The connection can go on only if no unread body would be taken for the next request.
     const bool keep_alive = body_fully_read() && request_.get().keep_alive();
     co_await fail(s3::errors::kServiceUnavailable, keep_alive);
     co_return keep_alive;
   }
-  metrics_.upstream_errors.with({"reset"}).inc();
+  metrics_.count_upstream_error(obs::UpstreamError::kReset);
   co_await fail(s3::errors::kBadGateway, false);
   co_return false;
 }
@@ -288,7 +286,8 @@ asio::awaitable<bool> ForwardExchange::relay_response() {
   metrics_.client_sent_bytes.inc(result.bytes_written);
   if (result.failure == RelayResult::Failure::kInput) {
     spdlog::warn("{} {}: upstream failed mid-response: {}", method_, target_, result.ec.message());
-    metrics_.upstream_errors.with({result.ec == beast::error::timeout ? "timeout" : "reset"}).inc();
+    metrics_.count_upstream_error(upstream_->timed_out() ? obs::UpstreamError::kTimeout
+                                                         : obs::UpstreamError::kReset);
   }
   client_gone_ = result.failure == RelayResult::Failure::kOutput;
   co_return result.ok();

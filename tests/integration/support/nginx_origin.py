@@ -15,7 +15,8 @@ Usage:
     with NginxReverseProxy(upstream_port=origin.port) as proxy:
         proxy.url ...
 
-NginxFileOrigin(gzip=True) also sends chunked (gzip) responses; access_log_lines() shows
+NginxFileOrigin(gzip=True) also sends chunked (gzip) responses; NginxFileOrigin(tls=(cert,
+key)) serves HTTPS (origin.url then starts with https://); access_log_lines() shows
 which requests nginx finished. print_logs_on_failure() (end of file) is a small generic
 unittest helper.
 
@@ -72,9 +73,9 @@ FILE_ORIGIN_SERVER = """\
     tcp_nopush on;
 %(gzip_lines)s
     server {
-        listen 127.0.0.1:%(port)d;
+        listen 127.0.0.1:%(port)d%(listen_ssl)s;
         root %(root)s;
-
+%(tls_lines)s
         location / {
             dav_methods PUT DELETE;
             create_full_put_path on;
@@ -91,6 +92,13 @@ GZIP_LINES = """\
     gzip on;
     gzip_types *;
     gzip_min_length 0;
+"""
+
+# Optional for the file origin: HTTPS with the given certificate chain and key (PEM
+# files), so the proxy's TLS client and certificate checks can be tested.
+TLS_LINES = """\
+        ssl_certificate %(cert)s;
+        ssl_certificate_key %(key)s;
 """
 
 # A plain reverse proxy: keep-alive pool to the upstream, nginx's default buffering.
@@ -131,11 +139,14 @@ def _write_config(prefix, server_block, workers, access_log):
     return conf_path
 
 
-def write_file_origin_config(prefix, port, root, workers=1, access_log=True, gzip=False):
+def write_file_origin_config(prefix, port, root, workers=1, access_log=True, gzip=False,
+                             tls=None):
     """nginx config for a file origin serving `root` on 127.0.0.1:port. Returns its path.
-    gzip=True: see GZIP_LINES."""
+    gzip=True: see GZIP_LINES; tls=(cert_path, key_path): see TLS_LINES."""
     server_block = FILE_ORIGIN_SERVER % {
-        "port": port, "root": root, "gzip_lines": GZIP_LINES if gzip else ""}
+        "port": port, "root": root, "gzip_lines": GZIP_LINES if gzip else "",
+        "listen_ssl": " ssl" if tls else "",
+        "tls_lines": TLS_LINES % {"cert": tls[0], "key": tls[1]} if tls else ""}
     return _write_config(prefix, server_block, workers, access_log)
 
 
@@ -156,6 +167,7 @@ class NginxProcess:
     """
 
     name = "nginx"
+    scheme = "http"
 
     def __init__(self, workers=1, access_log=True, port=None):
         self.workers = workers
@@ -166,7 +178,7 @@ class NginxProcess:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def _write_config_file(self):
         raise NotImplementedError
@@ -219,19 +231,22 @@ class NginxProcess:
 class NginxFileOrigin(NginxProcess):
     """nginx serving (GET/HEAD) and storing (PUT) files under self.root.
     port: listen there instead of a free port (e.g. one a proxy already points at);
-    gzip: see GZIP_LINES."""
+    gzip: see GZIP_LINES; tls=(cert_path, key_path): serve HTTPS, see TLS_LINES."""
 
     name = "nginx-origin"
 
-    def __init__(self, workers=1, access_log=True, port=None, gzip=False):
+    def __init__(self, workers=1, access_log=True, port=None, gzip=False, tls=None):
         super().__init__(workers, access_log, port)
         self.gzip = gzip
+        self.tls = tls
+        if tls:
+            self.scheme = "https"
         self.root = os.path.join(self.prefix, "root")
         os.makedirs(self.root)
 
     def _write_config_file(self):
         return write_file_origin_config(self.prefix, self.port, self.root,
-                                        self.workers, self.access_log, self.gzip)
+                                        self.workers, self.access_log, self.gzip, self.tls)
 
     def path_of(self, key):
         """Filesystem path of URL path `key` (e.g. "bucket/obj"), whether it exists or not."""
