@@ -47,7 +47,9 @@ constexpr std::chrono::milliseconds kDeadlineResolution{100};
 
 // Everything one worker thread owns.
 struct Worker {
-  Worker(const config::ProxyConfig& config, asio::ssl::context& tls, obs::ProxyMetrics& metrics)
+  // The first worker opens the listening socket; the others share it.
+  Worker(const config::ProxyConfig& config, asio::ssl::context& tls, obs::ProxyMetrics& metrics,
+         asio::ip::tcp::acceptor* listening)
       : io(1),
         sweeper(io.get_executor(), kDeadlineResolution),
         pool(io.get_executor(), config.upstream, tls, sweeper, metrics),
@@ -56,7 +58,8 @@ struct Worker {
                  .client_io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
                  .upstream_io_timeout = std::chrono::milliseconds(config.upstream.response_timeout_ms)},
                 metrics),
-        acceptor(http::open_acceptor(io.get_executor(), config.listen, true)) {}
+        acceptor(listening ? http::share_acceptor(io.get_executor(), *listening)
+                           : http::open_acceptor(io.get_executor(), config.listen)) {}
 
   asio::io_context io;
   http::DeadlineSweeper sweeper;
@@ -79,10 +82,11 @@ struct ProxyServer::State {
             .io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms)},
         started(std::chrono::steady_clock::now()) {
     for (int i = 0; i < worker_count(config.threads); ++i) {
-      workers.emplace_back(config, tls, metrics);
+      workers.emplace_back(config, tls, metrics,
+                           workers.empty() ? nullptr : &workers.front().acceptor);
     }
     auto& main_io = workers.front().io;
-    admin_acceptor.emplace(http::open_acceptor(main_io.get_executor(), config.admin_listen, false));
+    admin_acceptor.emplace(http::open_acceptor(main_io.get_executor(), config.admin_listen));
     admin_endpoints.emplace(obs::AdminEndpoints{registry, [this] { return health_json(); }});
   }
 

@@ -1,6 +1,8 @@
 #include "http/listener.h"
 
-#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -17,7 +19,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 asio::ip::tcp::acceptor open_acceptor(const asio::any_io_executor& executor,
-                                      const HostPort& address, bool reuse_port) {
+                                      const HostPort& address) {
   boost::system::error_code ec;
   tcp::resolver resolver(executor);
   const auto endpoints = resolver.resolve(address.host, std::to_string(address.port),
@@ -38,19 +40,20 @@ asio::ip::tcp::acceptor open_acceptor(const asio::any_io_executor& executor,
   check("open");
   acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   check("SO_REUSEADDR");
-  if (reuse_port) {
-    const int enable = 1;
-    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &enable,
-                     sizeof(enable)) != 0) {
-      ec.assign(errno, boost::system::system_category());
-    }
-    check("SO_REUSEPORT");
-  }
   acceptor.bind(endpoint, ec);
   check("bind");
   acceptor.listen(asio::socket_base::max_listen_connections, ec);
   check("listen");
   return acceptor;
+}
+
+tcp::acceptor share_acceptor(const asio::any_io_executor& executor, tcp::acceptor& listening) {
+  const int descriptor = ::dup(listening.native_handle());
+  if (descriptor < 0) {
+    throw std::runtime_error(std::string("cannot share the listening socket: ") +
+                             std::strerror(errno));
+  }
+  return tcp::acceptor(executor, listening.local_endpoint().protocol(), descriptor);
 }
 
 asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, RequestHandler& handler,

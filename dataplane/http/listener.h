@@ -1,5 +1,6 @@
-// Accepting client connections. Each worker thread opens its own acceptor on the same address
-// (SO_REUSEPORT), so the kernel spreads connections over threads with no shared lock.
+// Accepting client connections. Every worker thread accepts from the same listening socket
+// (through its own descriptor), so whichever thread is free takes the next connection: load
+// follows idle capacity, where SO_REUSEPORT's hashing can leave one thread with the busy share.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -14,7 +15,11 @@ namespace s3hc::http {
 
 // Binds and listens; throws std::runtime_error naming the address when that fails.
 boost::asio::ip::tcp::acceptor open_acceptor(const boost::asio::any_io_executor& executor,
-                                             const HostPort& address, bool reuse_port);
+                                             const HostPort& address);
+
+// Another acceptor on the same listening socket, for another thread's io_context.
+boost::asio::ip::tcp::acceptor share_acceptor(const boost::asio::any_io_executor& executor,
+                                              boost::asio::ip::tcp::acceptor& listening);
 
 // Accepts until the acceptor is closed, running one session coroutine per connection on the
 // acceptor's executor. Everything passed in must outlive every session.
