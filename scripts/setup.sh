@@ -52,7 +52,12 @@ fi
 export S3HC_PYTHON S3HC_ROOT S3HC_BUILD_DIR
 
 if [[ ! -f "$S3HC_BUILD_DIR/build.ninja" ]]; then
+  echo "setup: configuring and building s3hc in $S3HC_BUILD_DIR (the first build takes a few minutes)"
   cmake -S "$S3HC_ROOT" -B "$S3HC_BUILD_DIR" -G Ninja \
     -DCMAKE_BUILD_TYPE="$S3HC_BUILD_TYPE" -DS3HC_PYTHON="$S3HC_PYTHON" >/dev/null
 fi
-cmake --build "$S3HC_BUILD_DIR" -- --quiet
+# Quiet when up to date; the compiler's output in full when the build fails.
+if ! build_log=$(cmake --build "$S3HC_BUILD_DIR" 2>&1); then
+  echo "$build_log" >&2
+  exit 1
+fi

@@ -57,7 +57,13 @@ class ManagedProcess:
 
     def start(self):
         """Start the process; output goes to self.log_path. Returns self."""
-        fd, self.log_path = tempfile.mkstemp(prefix=f"s3hc-{self.name}-", suffix=".log")
+        # CTest points S3HC_TEST_LOG_DIR into the build tree, so logs stay inspectable after a
+        # run without piling up in /tmp.
+        log_dir = os.environ.get("S3HC_TEST_LOG_DIR") or None
+        if log_dir:
+            os.makedirs(log_dir, exist_ok=True)
+        fd, self.log_path = tempfile.mkstemp(prefix=f"s3hc-{self.name}-", suffix=".log",
+                                             dir=log_dir)
         self._log_file = os.fdopen(fd, "wb")
         env = dict(os.environ)
         env.update(self.extra_env)
