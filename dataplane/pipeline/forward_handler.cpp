@@ -5,6 +5,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
+#include <array>
 #include <memory>
 #include <optional>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,7 @@
 #include "http/async_event.h"
 #include "http/body_relay.h"
 #include "http/error_writer.h"
+#include "http/header_writer.h"
 #include "http/protocol_error.h"
 #include "http/relay_buffers.h"
 
@@ -104,6 +106,7 @@ class ForwardExchange {
   const bool expects_continue_;
 
   std::unique_ptr<http::UpstreamConnection> upstream_;
+  std::string request_header_;  // as sent upstream, kept for a retry on a new connection
   std::optional<RequestSerializer> request_serializer_;
   std::optional<ResponseParser> response_;
   bool upload_started_ = false;
@@ -184,11 +187,13 @@ asio::awaitable<ForwardExchange::SendOutcome> ForwardExchange::send_header(bool 
     spdlog::warn("upstream unreachable: {}", ec.message());
     co_return SendOutcome::kUnreachable;
   }
+  if (request_header_.empty()) http::append_header(request_.get().base(), request_header_);
   request_serializer_.emplace(request_.get());
+  http::skip_header(*request_serializer_);  // the body, if any, follows request_header_
   arm_upstream();
   auto [write_ec, written] = co_await upstream_->visit([this](auto& stream) {
-    return bhttp::async_write_header(stream, *request_serializer_,
-                                     asio::as_tuple(asio::use_awaitable));
+    return asio::async_write(stream, asio::buffer(request_header_),
+                             asio::as_tuple(asio::use_awaitable));
   });
   co_return write_ec ? SendOutcome::kWriteFailed : SendOutcome::kSent;
 }
@@ -263,19 +268,39 @@ asio::awaitable<bool> ForwardExchange::relay_response() {
   client_keep_alive_ = request_.get().keep_alive() && body_fully_read();
   response.keep_alive(client_keep_alive_);
 
-  ResponseSerializer serializer{response};
   metrics_.count_response(method_, response.result_int());
-  if (response_->is_done()) {  // HEAD, 204, 304 or an empty body: the header is all
+  std::string header;
+  http::append_header(response.base(), header);
+
+  // A header-only response, or one whose whole body arrived with the header (small objects):
+  // one write straight from the upstream buffer, no relay loop.
+  const auto length = response_->content_length();
+  const bool body_buffered = !response_->chunked() && length &&
+                             upstream_->buffer().size() >= *length;
+  if (response_->is_done() || body_buffered) {
+    const std::size_t body_size = response_->is_done() ? 0 : static_cast<std::size_t>(*length);
+    const std::array<asio::const_buffer, 2> pieces{
+        asio::buffer(header), asio::buffer(upstream_->buffer().data().data(), body_size)};
     arm_client();
-    auto [ec, written] = co_await bhttp::async_write_header(client_.socket(), serializer,
-                                                            asio::as_tuple(asio::use_awaitable));
+    auto [ec, written] =
+        co_await asio::async_write(client_.socket(), pieces, asio::as_tuple(asio::use_awaitable));
     client_.expires_never();
+    upstream_->buffer().consume(body_size);
     metrics_.client_sent_bytes.inc(written);
     client_gone_ = static_cast<bool>(ec);
     co_return !ec;
   }
 
-  // The header goes out together with the first piece of the body (one write, not two).
+  arm_client();
+  auto [header_ec, header_written] = co_await asio::async_write(
+      client_.socket(), asio::buffer(header), asio::as_tuple(asio::use_awaitable));
+  metrics_.client_sent_bytes.inc(header_written);
+  if (header_ec) {
+    client_gone_ = true;
+    co_return false;
+  }
+  ResponseSerializer serializer{response};
+  http::skip_header(serializer);
   download_buffer_ = buffers_.take();
   auto result = co_await upstream_->visit([this, &serializer](auto& stream) {
     return http::relay_body(stream, upstream_->buffer(), *response_, client_.socket(), serializer,
