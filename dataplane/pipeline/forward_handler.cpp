@@ -35,6 +35,8 @@ using ResponseSerializer = bhttp::response_serializer<bhttp::buffer_body>;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint32_t kMaxUpstreamHeaderBytes = 64 * 1024;
+// Room reserved for a serialised header: most S3 headers fit, so it is built without regrowing.
+constexpr std::size_t kTypicalHeaderBytes = 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // How an upstream failure before the response header maps to what the client sees.
@@ -101,8 +103,9 @@ class ForwardExchange {
   http::UpstreamPool& pool_;
   const ForwardOptions& options_;
   obs::ProxyMetrics& metrics_;
-  const std::string method_;
-  const std::string target_;
+  // Views into the request, which the session keeps alive for the whole exchange.
+  const std::string_view method_;
+  const std::string_view target_;
   const bool expects_continue_;
 
   std::unique_ptr<http::UpstreamConnection> upstream_;
@@ -187,7 +190,10 @@ asio::awaitable<ForwardExchange::SendOutcome> ForwardExchange::send_header(bool 
     spdlog::warn("upstream unreachable: {}", ec.message());
     co_return SendOutcome::kUnreachable;
   }
-  if (request_header_.empty()) http::append_header(request_.get().base(), request_header_);
+  if (request_header_.empty()) {
+    request_header_.reserve(kTypicalHeaderBytes);
+    http::append_header(request_.get().base(), request_header_);
+  }
   request_serializer_.emplace(request_.get());
   http::skip_header(*request_serializer_);  // the body, if any, follows request_header_
   arm_upstream();
@@ -270,6 +276,7 @@ asio::awaitable<bool> ForwardExchange::relay_response() {
 
   metrics_.count_response(method_, response.result_int());
   std::string header;
+  header.reserve(kTypicalHeaderBytes);
   http::append_header(response.base(), header);
 
   // A header-only response, or one whose whole body arrived with the header (small objects):
