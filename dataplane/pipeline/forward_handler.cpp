@@ -271,7 +271,9 @@ asio::awaitable<bool> ForwardExchange::relay_response() {
   response.erase(bhttp::field::keep_alive);
   // A response that arrives before the whole request body was read ends the connection:
   // the unread rest of the body cannot be told apart from a next request.
-  client_keep_alive_ = request_.get().keep_alive() && body_fully_read();
+  // A body delimited by the origin closing its connection can only be relayed the same way.
+  client_keep_alive_ =
+      request_.get().keep_alive() && body_fully_read() && !response_->need_eof();
   response.keep_alive(client_keep_alive_);
 
   metrics_.count_response(method_, response.result_int());

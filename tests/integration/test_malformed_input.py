@@ -76,6 +76,7 @@ class MisbehavingOrigin:
       /garbage/...   answers bytes that are not HTTP, then closes
       /silent/...    reads the request head and never answers
       /truncate/...  sends headers for 1000 body bytes, 10 bytes of body, then closes
+      /eof/...       200 with no Content-Length: the body ends when the origin closes
       anything else  200 with OK_BODY, keep-alive
     Every request head is recorded in .heads (raw bytes, arrival order). Requests to it
     carry no body."""
@@ -153,6 +154,9 @@ class MisbehavingOrigin:
             return False
         if behaviour == b"truncate":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
+            return False
+        if behaviour == b"eof":
+            conn.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + OK_BODY)
             return False
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(OK_BODY) + OK_BODY)
         return True
@@ -499,6 +503,19 @@ class UpstreamFailureTest(ProxyTestCase):
             resp.read()
         self.assertEqual(caught.exception.partial, b"0123456789")
         self.assert_still_serving(bystander)
+
+    def test_close_delimited_body_reaches_the_client_then_closes(self):
+        # Without a length the client can only see where the body ends by the close, so the
+        # proxy must not keep that connection alive.
+        sock = self.raw_connection()
+        sock.sendall(get_request(b"/eof/key"))
+        resp = http.client.HTTPResponse(sock, method="GET")
+        resp.begin()
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(resp.read(), OK_BODY)
+        self.assertTrue(resp.will_close)
+        extra, _ = wait_for_close(sock, 5.0)
+        self.assertEqual(extra, b"")
 
     def test_odd_targets_are_forwarded_unchanged(self):
         targets = [b"/bucket/../../etc/passwd",
