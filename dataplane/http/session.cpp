@@ -17,14 +17,18 @@ using boost::system::error_code;
 
 namespace {
 
+// Read buffer of a connection between requests: most request headers fit in one read.
+constexpr std::size_t kIdleBufferBytes = 4096;
+
 // Waits for the first byte of the next request. False: the client closed, reset, or stayed
 // idle past the timeout; all of these end the connection quietly.
 asio::awaitable<bool> await_next_request(ClientConnection& client, const SessionOptions& options) {
   if (client.buffer().size() > 0) co_return true;  // pipelined bytes already here
+  // An idle connection keeps a small buffer, not the relay-sized one a body upload grew.
+  if (client.buffer().capacity() > kIdleBufferBytes) client.buffer().shrink_to_fit();
   client.expires_after(options.idle_timeout);
   auto [ec, received] = co_await client.socket().async_read_some(
-      client.buffer().prepare(std::min<std::size_t>(options.read_buffer_bytes, 64 * 1024)),
-      asio::as_tuple(asio::use_awaitable));
+      client.buffer().prepare(kIdleBufferBytes), asio::as_tuple(asio::use_awaitable));
   client.buffer().commit(received);
   co_return !ec;
 }
