@@ -3,8 +3,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <spdlog/spdlog.h>
+#include <tuple>
 
 #include "http/error_writer.h"
 #include "http/protocol_error.h"
@@ -42,7 +42,7 @@ bool has_valid_framing(const RequestParser::value_type& request) {
 // Why a request header could not be read, as the error the client gets (nullptr: just close).
 const s3::ErrorKind* header_error_kind(const error_code& ec, const ClientConnection& client) {
   if (client.timed_out()) return &s3::errors::kRequestTimeout;
-  if (ec == beast::http::error::header_limit || ec == beast::http::error::buffer_overflow) {
+  if (ec == beast::http::error::header_limit) {
     return &s3::errors::kHeaderTooLarge;
   }
   if (is_protocol_error(ec)) {
@@ -51,19 +51,43 @@ const s3::ErrorKind* header_error_kind(const error_code& ec, const ClientConnect
   return nullptr;  // socket errors: the client is gone
 }
 
+// Reads and parses one request header section. Unlike beast::http::async_read_header, the
+// size limit counts the whole section: Beast 1.81 applies header_limit to each parse step, and
+// fields it has already consumed do not count, so a header section arriving in several reads
+// could grow past any limit. Returns the bytes of the section.
+asio::awaitable<std::tuple<error_code, std::size_t>> read_request_header(
+    ClientConnection& client, RequestParser& request, std::size_t max_header_bytes) {
+  std::size_t header_bytes = 0;
+  for (;;) {
+    error_code ec;
+    const auto used = request.put(client.buffer().data(), ec);
+    client.buffer().consume(used);
+    header_bytes += used;
+    if (!ec && request.is_header_done()) co_return std::tuple{ec, header_bytes};
+    if (ec != beast::http::error::need_more) co_return std::tuple{ec, header_bytes};
+    const auto pending = client.buffer().size();
+    if (header_bytes + pending >= max_header_bytes) {
+      co_return std::tuple{error_code(beast::http::error::header_limit), header_bytes};
+    }
+    const auto room = std::min(kIdleBufferBytes, max_header_bytes - header_bytes - pending);
+    auto [read_ec, received] = co_await client.socket().async_read_some(
+        client.buffer().prepare(room), asio::as_tuple(asio::use_awaitable));
+    client.buffer().commit(received);
+    if (read_ec) co_return std::tuple{read_ec, header_bytes};
+  }
+}
+
 asio::awaitable<void> serve_requests(ClientConnection& client, RequestHandler& handler,
                                      const SessionOptions& options, obs::ProxyMetrics& metrics) {
   for (;;) {
     if (!co_await await_next_request(client, options)) co_return;
 
     RequestParser request;
-    request.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     request.body_limit(boost::none);  // bodies are streamed, never held
     // A deadline for the whole header section, not per read: a client trickling bytes
     // cannot hold a connection forever (slowloris), as with nginx's client_header_timeout.
     client.expires_after(options.io_timeout);
-    auto [ec, consumed] = co_await beast::http::async_read_header(
-        client.socket(), client.buffer(), request, asio::as_tuple(asio::use_awaitable));
+    auto [ec, consumed] = co_await read_request_header(client, request, options.max_header_bytes);
     client.expires_never();
     // Bytes are counted as parsed (here the header, the body where it is relayed), so bytes
     // read ahead for the next pipelined request are not counted twice.
