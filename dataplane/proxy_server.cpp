@@ -2,11 +2,16 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <thread>
@@ -79,7 +84,8 @@ struct ProxyServer::State {
             .max_header_bytes = config.limits.max_header_bytes,
             .read_buffer_bytes = config.limits.relay_buffer_bytes,
             .idle_timeout = std::chrono::milliseconds(config.timeouts.client_idle_ms),
-            .io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms)},
+            .io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
+            .draining = &draining},
         started(std::chrono::steady_clock::now()) {
     for (int i = 0; i < worker_count(config.threads); ++i) {
       workers.emplace_back(config, tls, metrics,
@@ -87,18 +93,41 @@ struct ProxyServer::State {
     }
     auto& main_io = workers.front().io;
     admin_acceptor.emplace(http::open_acceptor(main_io.get_executor(), config.admin_listen));
-    admin_endpoints.emplace(obs::AdminEndpoints{registry, [this] { return health_json(); }});
+    admin_endpoints.emplace(obs::AdminEndpoints{registry, [this] { return health(); }});
   }
 
-  std::string health_json() const {
+  obs::Health health() const {
     const auto uptime = std::chrono::steady_clock::now() - started;
-    return nlohmann::json{
-        {"status", "ok"},
+    const bool serving = !draining.load();
+    return {serving, nlohmann::json{
+        {"status", serving ? "ok" : "draining"},
         {"version", kVersion},
         {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
         {"upstream", config.upstream.url.to_string()},
         {"open_connections", metrics.open_connections.value()},
-    }.dump();
+    }.dump()};
+  }
+
+  // Stops accepting, lets open connections finish their current request (idle ones close at
+  // once) for up to shutdown_grace_ms, then stops every event loop.
+  asio::awaitable<void> drain_and_stop() {
+    draining = true;
+    for (auto& worker : workers) {
+      asio::post(worker.io, [&worker] {
+        boost::system::error_code ignored;
+        worker.acceptor.close(ignored);
+        worker.sweeper.start_draining();
+      });
+    }
+    const auto give_up = std::chrono::steady_clock::now() +
+                         std::chrono::milliseconds(config.shutdown_grace_ms);
+    asio::steady_timer poll(workers.front().io);
+    while (metrics.open_connections.value() > 0 && std::chrono::steady_clock::now() < give_up) {
+      poll.expires_after(std::chrono::milliseconds(50));
+      co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    spdlog::info("stopping with {} client connections open", metrics.open_connections.value());
+    for (auto& worker : workers) worker.io.stop();
   }
 
   config::ProxyConfig config;
@@ -107,6 +136,7 @@ struct ProxyServer::State {
   obs::ProxyMetrics metrics;
   http::SessionOptions session_options;
   std::chrono::steady_clock::time_point started;
+  std::atomic<bool> draining{false};
   std::deque<Worker> workers;  // deque: workers are neither copyable nor movable
   std::optional<asio::ip::tcp::acceptor> admin_acceptor;
   std::optional<obs::AdminEndpoints> admin_endpoints;
@@ -132,10 +162,10 @@ void ProxyServer::run() {
                  asio::detached);
 
   asio::signal_set signals(main_io, SIGINT, SIGTERM);
-  signals.async_wait([&state](const boost::system::error_code& ec, int signal) {
+  signals.async_wait([&state, &main_io](const boost::system::error_code& ec, int signal) {
     if (ec) return;
-    spdlog::info("signal {}: stopping", signal);
-    for (auto& worker : state.workers) worker.io.stop();
+    spdlog::info("signal {}: draining for up to {} ms", signal, state.config.shutdown_grace_ms);
+    asio::co_spawn(main_io, state.drain_and_stop(), asio::detached);
   });
 
   spdlog::info("s3hc-proxy {} listening on {} (admin {}), upstream {}, {} worker threads",

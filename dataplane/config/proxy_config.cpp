@@ -104,6 +104,7 @@ ProxyConfig parse_config_yaml(const std::string& yaml_text) {
                     {"admin_listen", parsed_field(config.admin_listen, http::parse_host_port)},
                     {"threads", bounded(config.threads, 0, 256)},
                     {"log_level", string_field(config.log_level)},
+                    {"shutdown_grace_ms", duration_ms(config.shutdown_grace_ms)},
                     {"upstream",
                      section({
                          {"url", parsed_field(up.url, http::parse_upstream_url)},

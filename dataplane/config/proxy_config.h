@@ -53,6 +53,9 @@ struct ProxyConfig {
   int threads = 0;
   // trace, debug, info, warn, error or off. Default: info.
   std::string log_level = "info";
+  // On SIGTERM/SIGINT: stop accepting, let requests in flight finish for up to this long,
+  // then exit. Default: 10000.
+  int shutdown_grace_ms = 10000;
   UpstreamOptions upstream;
   LimitsOptions limits;
   TimeoutOptions timeouts;

@@ -24,6 +24,10 @@ class ClientConnection {
 
   // Operations pending when the deadline passes are cancelled.
   void expires_after(std::chrono::milliseconds timeout) { deadline_.expires_after(timeout); }
+  // For the wait between requests, which a shutdown cuts short.
+  void idle_expires_after(std::chrono::milliseconds timeout) {
+    deadline_.idle_expires_after(timeout);
+  }
   void expires_never() { deadline_.expires_never(); }
   bool timed_out() const { return deadline_.timed_out(); }
 

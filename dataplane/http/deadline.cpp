@@ -21,10 +21,15 @@ asio::awaitable<void> DeadlineSweeper::run() {
   }
 }
 
+void DeadlineSweeper::start_draining() {
+  draining_ = true;
+  sweep();
+}
+
 void DeadlineSweeper::sweep() {
   const auto now = Deadline::Clock::now();
   for (auto& deadline : deadlines_) {
-    if (deadline.expiry_ > now) continue;
+    if (deadline.expiry_ > now && !(draining_ && deadline.idle_)) continue;
     deadline.timed_out_ = true;
     deadline.expiry_ = Deadline::Clock::time_point::max();
     // Cancelling only queues the aborted operations' completions, so no entry is destroyed

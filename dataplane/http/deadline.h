@@ -30,8 +30,19 @@ class Deadline
   Deadline(const Deadline&) = delete;
   Deadline& operator=(const Deadline&) = delete;
 
-  void expires_after(Clock::duration timeout) { expiry_ = Clock::now() + timeout; }
-  void expires_never() { expiry_ = Clock::time_point::max(); }
+  void expires_after(Clock::duration timeout) {
+    expiry_ = Clock::now() + timeout;
+    idle_ = false;
+  }
+  // Like expires_after, for a wait between requests: a draining sweeper ends it at once.
+  void idle_expires_after(Clock::duration timeout) {
+    expiry_ = Clock::now() + timeout;
+    idle_ = true;
+  }
+  void expires_never() {
+    expiry_ = Clock::time_point::max();
+    idle_ = false;
+  }
   // True once an expiry has cancelled the owner's I/O.
   bool timed_out() const { return timed_out_; }
 
@@ -40,6 +51,7 @@ class Deadline
 
   std::function<void()> cancel_;
   Clock::time_point expiry_ = Clock::time_point::max();
+  bool idle_ = false;
   bool timed_out_ = false;
 };
 
@@ -51,6 +63,10 @@ class DeadlineSweeper {
   // Sweeps until the io_context stops.
   boost::asio::awaitable<void> run();
 
+  // From now on idle waits end at once (the process is shutting down). Call on the
+  // sweeper's thread.
+  void start_draining();
+
  private:
   friend class Deadline;
   using List = boost::intrusive::list<Deadline, boost::intrusive::constant_time_size<false>>;
@@ -60,6 +76,7 @@ class DeadlineSweeper {
   boost::asio::steady_timer timer_;
   std::chrono::milliseconds period_;
   List deadlines_;
+  bool draining_ = false;
 };
 
 }  // namespace s3hc::http

@@ -26,7 +26,8 @@ asio::awaitable<bool> await_next_request(ClientConnection& client, const Session
   if (client.buffer().size() > 0) co_return true;  // pipelined bytes already here
   // An idle connection keeps a small buffer, not the relay-sized one a body upload grew.
   if (client.buffer().capacity() > kIdleBufferBytes) client.buffer().shrink_to_fit();
-  client.expires_after(options.idle_timeout);
+  if (options.draining->load(std::memory_order_relaxed)) co_return false;
+  client.idle_expires_after(options.idle_timeout);
   auto [ec, received] = co_await client.socket().async_read_some(
       client.buffer().prepare(kIdleBufferBytes), asio::as_tuple(asio::use_awaitable));
   client.buffer().commit(received);

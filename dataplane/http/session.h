@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 
@@ -19,6 +20,9 @@ struct SessionOptions {
   std::size_t read_buffer_bytes;
   std::chrono::milliseconds idle_timeout;  // between requests
   std::chrono::milliseconds io_timeout;    // inside a request, and for each write
+  // Set at shutdown: connections close after their current response instead of waiting
+  // for another request.
+  const std::atomic<bool>* draining;
 };
 
 // The sweeper must belong to the socket's io_context thread.

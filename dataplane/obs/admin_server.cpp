@@ -30,8 +30,10 @@ http::response<http::string_body> answer(const http::request<http::empty_body>& 
   const auto path = request.target().substr(0, request.target().find('?'));
   const bool readable = request.method() == http::verb::get || request.method() == http::verb::head;
   if (readable && path == "/health") {
+    auto health = endpoints.health();
+    if (!health.serving) response.result(http::status::service_unavailable);
     response.set(http::field::content_type, "application/json");
-    response.body() = endpoints.health_json();
+    response.body() = std::move(health.json);
   } else if (readable && path == "/metrics") {
     response.set(http::field::content_type, "text/plain; version=0.0.4");
     response.body() = endpoints.registry.render_prometheus();

@@ -12,9 +12,16 @@
 
 namespace s3hc::obs {
 
+// What GET /health answers: 200 while serving, 503 otherwise (e.g. draining for shutdown),
+// so load balancers stop sending new clients.
+struct Health {
+  bool serving;
+  std::string json;
+};
+
 struct AdminEndpoints {
   const MetricsRegistry& registry;
-  std::function<std::string()> health_json;  // body of GET /health
+  std::function<Health()> health;
 };
 
 // Serves until the acceptor is closed.

@@ -22,6 +22,7 @@ listen: 127.0.0.1:8081
 admin_listen: "[::1]:9191"
 threads: 3
 log_level: debug
+shutdown_grace_ms: 2500
 upstream:
   url: http://minio.local:9000
   verify_tls: false
@@ -41,6 +42,7 @@ timeouts:
   EXPECT_EQ(config.admin_listen.host, "::1");
   EXPECT_EQ(config.threads, 3);
   EXPECT_EQ(config.log_level, "debug");
+  EXPECT_EQ(config.shutdown_grace_ms, 2500);
   EXPECT_FALSE(config.upstream.url.tls);
   EXPECT_EQ(config.upstream.url.to_string(), "http://minio.local:9000");
   EXPECT_FALSE(config.upstream.verify_tls);
