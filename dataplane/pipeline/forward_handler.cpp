@@ -10,7 +10,6 @@
 #include <optional>
 #include <spdlog/spdlog.h>
 #include <string>
-#include <vector>
 
 #include "http/async_event.h"
 #include "http/body_relay.h"
