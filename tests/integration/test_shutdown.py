@@ -8,7 +8,6 @@ Run: python3 tests/integration/test_shutdown.py
 """
 
 import hashlib
-import http.client
 import json
 import os
 import signal
@@ -18,8 +17,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from support.nginx_origin import NginxFileOrigin, print_logs_on_failure
-from support.proxy import ProxyProcess
+from support.fixtures import open_connection, start_file_origin_and_proxy
 
 MiB = 1024 * 1024
 OBJECT_SIZE = 32 * MiB
@@ -28,21 +26,13 @@ SOCKET_TIMEOUT = 30
 
 class ShutdownTest(unittest.TestCase):
     def start(self, config=None):
-        self.origin = NginxFileOrigin()
-        self.addCleanup(self.origin.close)
-        self.origin.start()
+        self.origin, self.proxy = start_file_origin_and_proxy(self, config)
         self.data = os.urandom(OBJECT_SIZE)
         self.origin.write_file("bucket/big", self.data)
         self.origin.write_file("bucket/small", b"small object")
-        self.proxy = ProxyProcess(self.origin.url, config=config)
-        self.addCleanup(self.proxy.stop)
-        self.proxy.start()
-        print_logs_on_failure(self, self.proxy, self.origin)
 
     def connect(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.proxy.port, timeout=SOCKET_TIMEOUT)
-        self.addCleanup(conn.close)
-        return conn
+        return open_connection(self, self.proxy.port, SOCKET_TIMEOUT)
 
     def health_status(self):
         try:

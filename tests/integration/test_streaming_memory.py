@@ -15,8 +15,7 @@ import os
 import struct
 import unittest
 
-from support.nginx_origin import NginxFileOrigin, print_logs_on_failure
-from support.proxy import ProxyProcess
+from support.fixtures import open_connection, start_file_origin_and_proxy
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -70,18 +69,10 @@ def odd_chunks(total_size):
 
 class StreamingMemoryTest(unittest.TestCase):
     def setUp(self):
-        self.origin = NginxFileOrigin()
-        self.addCleanup(self.origin.close)
-        self.origin.start()
-        self.proxy = ProxyProcess(self.origin.url)
-        self.addCleanup(self.proxy.stop)
-        self.proxy.start()
-        print_logs_on_failure(self, self.proxy, self.origin)
+        self.origin, self.proxy = start_file_origin_and_proxy(self)
 
     def connect(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.proxy.port, timeout=SOCKET_TIMEOUT)
-        self.addCleanup(conn.close)
-        return conn
+        return open_connection(self, self.proxy.port, SOCKET_TIMEOUT)
 
     def get_md5_through_proxy(self, key):
         """GET key through the proxy, reading READ_SIZE at a time; returns (md5, length)."""
