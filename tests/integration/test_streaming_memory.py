@@ -9,7 +9,6 @@ Run: python3 tests/integration/test_streaming_memory.py
 """
 
 import hashlib
-import http.client
 import itertools
 import os
 import struct
