@@ -12,7 +12,7 @@ S3HC_BUILD_TYPE=${S3HC_BUILD_TYPE:-Release}
 debian_packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libssl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
-  nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev
+  nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev liblz4-dev libxxhash-dev
   nginx wrk curl procps openssl
 )
 

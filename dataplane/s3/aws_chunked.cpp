@@ -1,8 +1,9 @@
 #include "s3/aws_chunked.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
+
+#include "util/ascii.h"
 
 namespace s3hc::s3 {
 
@@ -52,9 +53,7 @@ void AwsChunkedDecoder::on_trailer_line() {
     state_ = State::kError;
     return;
   }
-  std::string name = line_.substr(0, colon);
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string name = util::to_lower_ascii(std::string_view(line_).substr(0, colon));
   std::string_view value = std::string_view(line_).substr(colon + 1);
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   trailers_.emplace_back(std::move(name), std::string(value));

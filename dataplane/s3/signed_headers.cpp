@@ -1,26 +1,19 @@
 #include "s3/signed_headers.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "s3/request_target.h"
+#include "util/ascii.h"
 
 namespace s3hc::s3 {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::vector<std::string> split_names(std::string_view list) {
   std::vector<std::string> names;
   while (!list.empty()) {
     const auto semicolon = list.find(';');
     const auto name = list.substr(0, semicolon);
-    if (!name.empty()) names.push_back(lower(name));
+    if (!name.empty()) names.push_back(util::to_lower_ascii(name));
     list = semicolon == std::string_view::npos ? std::string_view{} : list.substr(semicolon + 1);
   }
   return names;
@@ -55,7 +48,7 @@ SignedHeaders SignedHeaders::from_request(std::string_view authorization,
 }
 
 bool SignedHeaders::covers(std::string_view header_name) const {
-  const auto wanted = lower(header_name);
+  const auto wanted = util::to_lower_ascii(header_name);
   return std::find(names_.begin(), names_.end(), wanted) != names_.end();
 }
 
