@@ -6,30 +6,20 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "util/little_endian.h"
+
 namespace s3hc::cache {
 namespace {
-
-void put_le(std::string& out, std::uint64_t value, int bytes) {
-  for (int i = 0; i < bytes; ++i) out += static_cast<char>((value >> (8 * i)) & 0xFF);
-}
-
-std::uint64_t get_le(std::string_view bytes, std::size_t offset, int count) {
-  std::uint64_t value = 0;
-  for (int i = 0; i < count; ++i) {
-    value |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[offset + i])) << (8 * i);
-  }
-  return value;
-}
 
 std::uint64_t checksum_of(std::string_view raw) { return XXH3_64bits(raw.data(), raw.size()); }
 
 void append_block(std::string& out, BlockCodec codec, std::string_view raw,
                   std::string_view payload_or_empty, std::size_t payload_size) {
-  put_le(out, payload_size, 4);
-  put_le(out, raw.size(), 4);
+  util::append_le(out, payload_size, 4);
+  util::append_le(out, raw.size(), 4);
   out += static_cast<char>(codec);
   out.append(7, '\0');
-  put_le(out, checksum_of(raw), 8);
+  util::append_le(out, checksum_of(raw), 8);
   out.append(payload_or_empty.data(), payload_or_empty.size());
 }
 
@@ -61,11 +51,11 @@ void encode_block(std::string_view raw, bool try_compress, std::string& out) {
 
 std::optional<BlockHeader> parse_block_header(std::string_view bytes) {
   if (bytes.size() < kBlockHeaderBytes) return std::nullopt;
-  BlockHeader header{.stored_size = static_cast<std::uint32_t>(get_le(bytes, 0, 4)),
-                     .raw_size = static_cast<std::uint32_t>(get_le(bytes, 4, 4)),
+  BlockHeader header{.stored_size = static_cast<std::uint32_t>(util::read_le(bytes, 0, 4)),
+                     .raw_size = static_cast<std::uint32_t>(util::read_le(bytes, 4, 4)),
                      .codec = static_cast<BlockCodec>(bytes[8]),
-                     .checksum = get_le(bytes, 16, 8)};
-  if (get_le(bytes, 9, 7) != 0 || header.raw_size > kMaxBlockBytes) return std::nullopt;
+                     .checksum = util::read_le(bytes, 16, 8)};
+  if (util::read_le(bytes, 9, 7) != 0 || header.raw_size > kMaxBlockBytes) return std::nullopt;
   switch (header.codec) {
     case BlockCodec::kStored:
       if (header.stored_size != header.raw_size) return std::nullopt;

@@ -1,0 +1,230 @@
+#include "cache/range_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cerrno>
+#include <random>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+#include "cache/block_codec.h"
+#include "util/little_endian.h"
+
+namespace s3hc::cache {
+namespace {
+
+constexpr std::string_view kHeaderMagic = "S3HCRNG1";
+constexpr std::string_view kFooterMagic = "S3HCEND1";
+constexpr std::size_t kHeaderBytes = 32;
+constexpr std::size_t kFooterTailBytes = 24;  // count, reserved, checksum, magic
+
+[[noreturn]] void throw_errno(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
+
+std::string temp_name_for(const std::string& final_path) {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return final_path + ".tmp." + std::to_string(generator());
+}
+
+std::string encode_header(std::uint32_t block_size, std::uint64_t first, std::uint64_t length) {
+  std::string header(kHeaderMagic);
+  util::append_le(header, block_size, 4);
+  util::append_le(header, 0, 4);
+  util::append_le(header, first, 8);
+  util::append_le(header, length, 8);
+  return header;
+}
+
+// Reads exactly size bytes at offset; false on error or end of file.
+bool read_exact(int fd, std::uint64_t offset, std::size_t size, std::string& out) {
+  out.resize(size);
+  std::size_t done = 0;
+  while (done < size) {
+    const auto got = ::pread(fd, out.data() + done, size - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    done += static_cast<std::size_t>(got);
+  }
+  return true;
+}
+
+}  // namespace
+
+RangeFileWriter::RangeFileWriter(std::string final_path, std::uint64_t first,
+                                 std::uint32_t block_size, bool try_compress)
+    : final_path_(std::move(final_path)),
+      temp_path_(temp_name_for(final_path_)),
+      first_(first),
+      block_size_(block_size),
+      try_compress_(try_compress) {
+  if (block_size_ == 0 || block_size_ > kMaxBlockBytes) {
+    throw std::invalid_argument("range file block size out of bounds");
+  }
+  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw_errno("create " + temp_path_);
+  // The real header goes in at commit, when the length is known.
+  write_all(std::string(kHeaderBytes, '\0'));
+}
+
+RangeFileWriter::~RangeFileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(temp_path_.c_str());
+}
+
+void RangeFileWriter::write_all(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const auto written = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(file_offset_));
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) throw_errno("write " + temp_path_);
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+    file_offset_ += static_cast<std::uint64_t>(written);
+  }
+}
+
+void RangeFileWriter::flush_block() {
+  encoded_.clear();
+  encode_block(pending_, try_compress_, encoded_);
+  block_offsets_.push_back(file_offset_);
+  write_all(encoded_);
+  pending_.clear();
+}
+
+void RangeFileWriter::append(std::string_view bytes) {
+  length_ += bytes.size();
+  while (!bytes.empty()) {
+    const auto take = std::min<std::size_t>(bytes.size(), block_size_ - pending_.size());
+    pending_.append(bytes.substr(0, take));
+    bytes.remove_prefix(take);
+    if (pending_.size() == block_size_) flush_block();
+  }
+}
+
+void RangeFileWriter::commit() {
+  if (length_ == 0) throw std::logic_error("an empty range file is never written");
+  if (!pending_.empty()) flush_block();
+  const auto header = encode_header(block_size_, first_, length_);
+  std::string footer;
+  for (const auto offset : block_offsets_) util::append_le(footer, offset, 8);
+  util::append_le(footer, block_offsets_.size(), 4);
+  util::append_le(footer, 0, 4);
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, header.data(), header.size());
+  XXH3_64bits_update(state, footer.data(), footer.size());  // offsets, count, reserved
+  util::append_le(footer, XXH3_64bits_digest(state), 8);
+  XXH3_freeState(state);
+  footer.append(kFooterMagic);
+  write_all(footer);
+  if (::pwrite(fd_, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
+    throw_errno("write header " + temp_path_);
+  }
+  if (::fsync(fd_) != 0) throw_errno("fsync " + temp_path_);
+  ::close(fd_);
+  fd_ = -1;
+  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) throw_errno("rename " + final_path_);
+  committed_ = true;
+}
+
+RangeFileReader::RangeFileReader(int fd, std::uint64_t first, std::uint64_t length,
+                                 std::uint32_t block_size,
+                                 std::vector<std::uint64_t> block_offsets,
+                                 std::uint64_t blocks_end)
+    : fd_(fd),
+      first_(first),
+      length_(length),
+      block_size_(block_size),
+      block_offsets_(std::move(block_offsets)),
+      blocks_end_(blocks_end) {}
+
+RangeFileReader::RangeFileReader(RangeFileReader&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      first_(other.first_),
+      length_(other.length_),
+      block_size_(other.block_size_),
+      block_offsets_(std::move(other.block_offsets_)),
+      blocks_end_(other.blocks_end_) {}
+
+RangeFileReader::~RangeFileReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<RangeFileReader> RangeFileReader::open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  auto fail = [fd] {
+    ::close(fd);
+    return std::nullopt;
+  };
+  const auto file_size = ::lseek(fd, 0, SEEK_END);
+  std::string header, tail;
+  if (file_size < static_cast<off_t>(kHeaderBytes + kFooterTailBytes) ||
+      !read_exact(fd, 0, kHeaderBytes, header) ||
+      !read_exact(fd, static_cast<std::uint64_t>(file_size) - kFooterTailBytes, kFooterTailBytes,
+                  tail) ||
+      !header.starts_with(kHeaderMagic) || !tail.ends_with(kFooterMagic)) {
+    return fail();
+  }
+  const auto block_size = static_cast<std::uint32_t>(util::read_le(header, 8, 4));
+  const auto first = util::read_le(header, 16, 8);
+  const auto length = util::read_le(header, 24, 8);
+  const auto count = util::read_le(tail, 0, 4);
+  const auto expected_checksum = util::read_le(tail, 8, 8);
+  if (block_size == 0 || block_size > kMaxBlockBytes || length == 0 ||
+      count != (length + block_size - 1) / block_size) {
+    return fail();
+  }
+  const auto offsets_bytes = count * 8;
+  if (static_cast<std::uint64_t>(file_size) < kHeaderBytes + offsets_bytes + kFooterTailBytes) {
+    return fail();
+  }
+  const auto footer_start = static_cast<std::uint64_t>(file_size) - kFooterTailBytes - offsets_bytes;
+  std::string offsets_text;
+  if (!read_exact(fd, footer_start, offsets_bytes, offsets_text)) return fail();
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, header.data(), header.size());
+  XXH3_64bits_update(state, offsets_text.data(), offsets_text.size());
+  XXH3_64bits_update(state, tail.data(), 8);  // count and reserved
+  const auto checksum = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  if (checksum != expected_checksum) return fail();
+  std::vector<std::uint64_t> offsets(count);
+  for (std::size_t i = 0; i < count; ++i) offsets[i] = util::read_le(offsets_text, i * 8, 8);
+  return RangeFileReader(fd, first, length, block_size, std::move(offsets), footer_start);
+}
+
+std::optional<std::string> RangeFileReader::read(const s3::ByteRange& wanted) const {
+  const auto held = range();
+  if (wanted.first < held.first || wanted.last > held.last || wanted.first > wanted.last) {
+    throw std::out_of_range("range file read outside the file's range");
+  }
+  const auto first_block = (wanted.first - first_) / block_size_;
+  const auto last_block = (wanted.last - first_) / block_size_;
+  std::string out, header_bytes, payload, decoded;
+  out.reserve(wanted.length());
+  for (auto block = first_block; block <= last_block; ++block) {
+    const auto offset = block_offsets_[block];
+    if (!read_exact(fd_, offset, kBlockHeaderBytes, header_bytes)) return std::nullopt;
+    const auto header = parse_block_header(header_bytes);
+    if (!header || offset + kBlockHeaderBytes + header->stored_size > blocks_end_) {
+      return std::nullopt;
+    }
+    if (!read_exact(fd_, offset + kBlockHeaderBytes, header->stored_size, payload) ||
+        !decode_block(*header, payload, decoded)) {
+      return std::nullopt;
+    }
+    const auto block_first = first_ + block * block_size_;
+    const auto expected_size = std::min<std::uint64_t>(block_size_, first_ + length_ - block_first);
+    if (decoded.size() != expected_size) return std::nullopt;
+    const auto from = std::max(wanted.first, block_first) - block_first;
+    const auto to = std::min(wanted.last, block_first + expected_size - 1) - block_first;
+    out.append(decoded, from, to - from + 1);
+  }
+  return out;
+}
+
+}  // namespace s3hc::cache

@@ -1,0 +1,89 @@
+// Range files: the immutable on-disk form of a run of cached object bytes.
+//
+// Layout (little-endian):
+//   header  "S3HCRNG1" | u32 block_size | u32 0 | u64 first (object offset) | u64 length
+//   blocks  block_codec.h blocks, each holding block_size decoded bytes (the last may hold less)
+//   footer  u64 block_offset[n] | u32 n | u32 0 | u64 XXH3(header, offsets, n, 0) | "S3HCEND1"
+//
+// A writer fills a temp file next to the final name and renames it into place only once it
+// is complete and synced, so readers see a whole file or none (rename is atomic on NFS too).
+// A reader decodes only the blocks a request overlaps; anything inconsistent (bad magic,
+// checksum, truncated file, corrupt block) reads as "not cached", never as bytes.
+//
+// Thread-safety: a writer or reader object is used by one thread at a time; any number of
+// readers may read one file concurrently.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "s3/byte_range.h"
+
+namespace s3hc::cache {
+
+class RangeFileWriter {
+ public:
+  // Creates the temp file for `final_path` (its directory must exist). Throws
+  // std::system_error when the file cannot be created.
+  RangeFileWriter(std::string final_path, std::uint64_t first, std::uint32_t block_size,
+                  bool try_compress);
+  RangeFileWriter(const RangeFileWriter&) = delete;
+  RangeFileWriter& operator=(const RangeFileWriter&) = delete;
+  // Removes the temp file unless commit() succeeded.
+  ~RangeFileWriter();
+
+  // Appends the next bytes of the range; full blocks are encoded and written at once.
+  void append(std::string_view bytes);
+  // Writes the last block and the footer, syncs, and renames the file into place.
+  void commit();
+  std::uint64_t length() const { return length_; }
+
+ private:
+  void write_all(std::string_view bytes);
+  void flush_block();
+
+  std::string final_path_;
+  std::string temp_path_;
+  int fd_ = -1;
+  std::uint64_t first_;
+  std::uint32_t block_size_;
+  bool try_compress_;
+  std::uint64_t length_ = 0;
+  std::uint64_t file_offset_ = 0;
+  std::string pending_;  // bytes of the block being filled
+  std::string encoded_;  // scratch for the encoded block
+  std::vector<std::uint64_t> block_offsets_;
+  bool committed_ = false;
+};
+
+class RangeFileReader {
+ public:
+  // Opens and validates a range file; nullopt when it is missing or not a whole, valid file.
+  static std::optional<RangeFileReader> open(const std::string& path);
+  RangeFileReader(RangeFileReader&& other) noexcept;
+  RangeFileReader& operator=(RangeFileReader&&) = delete;
+  ~RangeFileReader();
+
+  // The object bytes this file holds.
+  s3::ByteRange range() const { return {first_, first_ + length_ - 1}; }
+
+  // The bytes of `wanted` (which must lie within range()), decoding only the blocks it
+  // overlaps; nullopt when a block is corrupt or unreadable.
+  std::optional<std::string> read(const s3::ByteRange& wanted) const;
+
+ private:
+  RangeFileReader(int fd, std::uint64_t first, std::uint64_t length, std::uint32_t block_size,
+                  std::vector<std::uint64_t> block_offsets, std::uint64_t blocks_end);
+
+  int fd_;
+  std::uint64_t first_;
+  std::uint64_t length_;
+  std::uint32_t block_size_;
+  std::vector<std::uint64_t> block_offsets_;
+  std::uint64_t blocks_end_;  // file offset where the footer starts
+};
+
+}  // namespace s3hc::cache

@@ -1,0 +1,124 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "cache/range_file.h"
+
+namespace s3hc::cache {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RangeFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("s3hc-range-file-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  static std::string object_bytes(std::size_t size) {
+    std::mt19937 generator(7);
+    std::string bytes(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) {
+      // Half text-like (compressible), half random: both block kinds appear.
+      bytes[i] = (i / 4096) % 2 ? static_cast<char>(generator()) : static_cast<char>('a' + i % 7);
+    }
+    return bytes;
+  }
+
+  // Writes object[first, first + length) as a range file in pieces of `piece` bytes.
+  void write(const std::string& file, const std::string& object, std::uint64_t first,
+             std::uint64_t length, std::uint32_t block_size, std::size_t piece = 1000) {
+    RangeFileWriter writer(path(file), first, block_size, true);
+    for (std::uint64_t at = first; at < first + length; at += piece) {
+      writer.append(std::string_view(object).substr(at, std::min<std::uint64_t>(piece, first + length - at)));
+    }
+    writer.commit();
+  }
+
+  std::size_t files_in_dir() const {
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), {}));
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(RangeFileTest, AnySubRangeReadsBackExactly) {
+  const auto object = object_bytes(100'000);
+  write("r", object, 10'000, 50'000, 4096);
+  const auto reader = RangeFileReader::open(path("r"));
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(reader->range(), (s3::ByteRange{10'000, 59'999}));
+  for (const auto& [first, last] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+           {10'000, 59'999}, {10'000, 10'000}, {59'999, 59'999}, {14'095, 14'096},
+           {12'345, 54'321}, {50'000, 59'999}}) {
+    const auto bytes = reader->read({first, last});
+    ASSERT_TRUE(bytes) << first << "-" << last;
+    EXPECT_EQ(*bytes, object.substr(first, last - first + 1)) << first << "-" << last;
+  }
+}
+
+TEST_F(RangeFileTest, OnlyTheFinalFileRemains) {
+  const auto object = object_bytes(10'000);
+  write("final", object, 0, object.size(), 1024);
+  EXPECT_EQ(files_in_dir(), 1u);
+  {
+    RangeFileWriter abandoned(path("abandoned"), 0, 1024, true);
+    abandoned.append(object);
+  }  // destroyed without commit
+  EXPECT_EQ(files_in_dir(), 1u);
+  EXPECT_FALSE(RangeFileReader::open(path("abandoned")));
+}
+
+TEST_F(RangeFileTest, MissingTruncatedOrForeignFilesAreNotCached) {
+  EXPECT_FALSE(RangeFileReader::open(path("missing")));
+  const auto object = object_bytes(20'000);
+  write("r", object, 0, object.size(), 4096);
+  const auto size = fs::file_size(path("r"));
+  fs::resize_file(path("r"), size - 1);
+  EXPECT_FALSE(RangeFileReader::open(path("r")));
+  std::ofstream(path("foreign")) << std::string(200, 'x');
+  EXPECT_FALSE(RangeFileReader::open(path("foreign")));
+}
+
+TEST_F(RangeFileTest, CorruptBlockIsAMissNotBytes) {
+  const auto object = object_bytes(20'000);
+  write("r", object, 0, object.size(), 4096);
+  {
+    std::fstream file(path("r"), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(32 + 24 + 5);  // inside the first block's payload
+    file.put('\x7f');
+  }
+  const auto reader = RangeFileReader::open(path("r"));
+  ASSERT_TRUE(reader);  // header and footer are intact
+  EXPECT_FALSE(reader->read({0, 10}));
+  EXPECT_EQ(reader->read({8192, 8200}), object.substr(8192, 9));  // other blocks still serve
+}
+
+TEST_F(RangeFileTest, CorruptFooterIsAMiss) {
+  const auto object = object_bytes(20'000);
+  write("r", object, 0, object.size(), 4096);
+  const auto size = fs::file_size(path("r"));
+  {
+    std::fstream file(path("r"), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(size - 24 - 8));  // inside the last block offset
+    file.put('\x01');
+  }
+  EXPECT_FALSE(RangeFileReader::open(path("r")));
+}
+
+TEST_F(RangeFileTest, EmptyRangeIsNeverWritten) {
+  RangeFileWriter writer(path("empty"), 0, 1024, true);
+  EXPECT_THROW(writer.commit(), std::logic_error);
+}
+
+}  // namespace
+}  // namespace s3hc::cache
