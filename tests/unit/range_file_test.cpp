@@ -1,13 +1,12 @@
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
 
 #include "cache/range_file.h"
+#include "temp_dir.h"
 
 namespace s3hc::cache {
 namespace {
@@ -16,13 +15,7 @@ namespace fs = std::filesystem;
 
 class RangeFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("s3hc-range-file-test-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string path(const std::string& name) const { return (dir_.path() / name).string(); }
 
   static std::string object_bytes(std::size_t size) {
     std::mt19937 generator(7);
@@ -45,10 +38,10 @@ class RangeFileTest : public ::testing::Test {
   }
 
   std::size_t files_in_dir() const {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_), {}));
+    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir_.path()), {}));
   }
 
-  fs::path dir_;
+  s3hc::testing::TempDir dir_{"range-file-test"};
 };
 
 TEST_F(RangeFileTest, AnySubRangeReadsBackExactly) {

@@ -1,12 +1,11 @@
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include "cache/record_store.h"
+#include "temp_dir.h"
 
 namespace s3hc::cache {
 namespace {
@@ -15,12 +14,6 @@ namespace fs = std::filesystem;
 
 class RecordStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("s3hc-record-store-test-" + std::to_string(::getpid()));
-    fs::create_directories(root_);
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
   static v1::CacheRecord record(const std::string& bucket, const std::string& key) {
     v1::CacheRecord r;
     r.set_bucket(bucket);
@@ -33,7 +26,8 @@ class RecordStoreTest : public ::testing::Test {
     return r;
   }
 
-  fs::path root_;
+  s3hc::testing::TempDir dir_{"record-store-test"};
+  const fs::path root_ = dir_.path();
 };
 
 TEST_F(RecordStoreTest, StoresLoadsAndCountsGenerations) {
