@@ -5,12 +5,13 @@
 #include <xxhash.h>
 
 #include <cerrno>
-#include <random>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
 
 #include "cache/block_codec.h"
+#include "cache/cache_layout.h"
+#include "util/errno_error.h"
 #include "util/little_endian.h"
 
 namespace s3hc::cache {
@@ -21,14 +22,6 @@ constexpr std::string_view kFooterMagic = "S3HCEND1";
 constexpr std::size_t kHeaderBytes = 32;
 constexpr std::size_t kFooterTailBytes = 24;  // count, reserved, checksum, magic
 
-[[noreturn]] void throw_errno(const std::string& what) {
-  throw std::system_error(errno, std::generic_category(), what);
-}
-
-std::string temp_name_for(const std::string& final_path) {
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  return final_path + ".tmp." + std::to_string(generator());
-}
 
 std::string encode_header(std::uint32_t block_size, std::uint64_t first, std::uint64_t length) {
   std::string header(kHeaderMagic);
@@ -57,7 +50,7 @@ bool read_exact(int fd, std::uint64_t offset, std::size_t size, std::string& out
 RangeFileWriter::RangeFileWriter(std::string final_path, std::uint64_t first,
                                  std::uint32_t block_size, bool try_compress)
     : final_path_(std::move(final_path)),
-      temp_path_(temp_name_for(final_path_)),
+      temp_path_(CacheLayout::temp_path_for(final_path_)),
       first_(first),
       block_size_(block_size),
       try_compress_(try_compress) {
@@ -65,7 +58,7 @@ RangeFileWriter::RangeFileWriter(std::string final_path, std::uint64_t first,
     throw std::invalid_argument("range file block size out of bounds");
   }
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw_errno("create " + temp_path_);
+  if (fd_ < 0) util::throw_errno("create " + temp_path_);
   // The real header goes in at commit, when the length is known.
   write_all(std::string(kHeaderBytes, '\0'));
 }
@@ -79,7 +72,7 @@ void RangeFileWriter::write_all(std::string_view bytes) {
   while (!bytes.empty()) {
     const auto written = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(file_offset_));
     if (written < 0 && errno == EINTR) continue;
-    if (written < 0) throw_errno("write " + temp_path_);
+    if (written < 0) util::throw_errno("write " + temp_path_);
     bytes.remove_prefix(static_cast<std::size_t>(written));
     file_offset_ += static_cast<std::uint64_t>(written);
   }
@@ -120,12 +113,12 @@ void RangeFileWriter::commit() {
   footer.append(kFooterMagic);
   write_all(footer);
   if (::pwrite(fd_, header.data(), header.size(), 0) != static_cast<ssize_t>(header.size())) {
-    throw_errno("write header " + temp_path_);
+    util::throw_errno("write header " + temp_path_);
   }
-  if (::fsync(fd_) != 0) throw_errno("fsync " + temp_path_);
+  if (::fsync(fd_) != 0) util::throw_errno("fsync " + temp_path_);
   ::close(fd_);
   fd_ = -1;
-  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) throw_errno("rename " + final_path_);
+  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) util::throw_errno("rename " + final_path_);
   committed_ = true;
 }
 

@@ -1,11 +1,8 @@
-// Object records (proto/s3hc/v1/cache_record.proto) on the shared cache directory.
-//
-// A record lives at <root>/records/<h0h1>/<h2h3>/<hash>.rec, where hash is the XXH3-128 of the
-// bucket and key: names never come from the key itself (no traversal, no length limits), and
-// two directory levels keep directories small. A record is replaced whole: written to a temp
-// file beside it, synced, renamed over the old one (atomic on local file systems and NFS).
-// A record whose stored bucket and key differ from the ones asked for (a hash collision) or
-// that does not parse is treated as absent.
+// Object records (proto/s3hc/v1/cache_record.proto) on the shared cache directory, at the
+// paths of cache_layout.h. A record is replaced whole: written to a temp file beside it,
+// synced, renamed over the old one (atomic on local file systems and NFS). A record whose
+// stored bucket and key differ from the ones asked for (a hash collision) or that does not
+// parse is treated as absent.
 //
 // Thread-safety: const methods may run concurrently from any thread. Two writers of one record
 // race last-writer-wins (the cross-proxy protocol with leases comes with the fleet engine).
@@ -15,16 +12,16 @@
 #include <string>
 #include <string_view>
 
+#include "cache/cache_layout.h"
 #include "s3hc/v1/cache_record.pb.h"
 
 namespace s3hc::cache {
 
 class RecordStore {
  public:
-  explicit RecordStore(std::string root);
+  explicit RecordStore(CacheLayout layout) : layout_(std::move(layout)) {}
 
-  // The file a record of this object lives in.
-  std::string record_path(std::string_view bucket, std::string_view key) const;
+  const CacheLayout& layout() const { return layout_; }
 
   std::optional<v1::CacheRecord> load(std::string_view bucket, std::string_view key) const;
 
@@ -37,7 +34,7 @@ class RecordStore {
   bool remove(std::string_view bucket, std::string_view key) const;
 
  private:
-  std::string root_;
+  CacheLayout layout_;
 };
 
 }  // namespace s3hc::cache

@@ -31,7 +31,7 @@ class RecordStoreTest : public ::testing::Test {
 };
 
 TEST_F(RecordStoreTest, StoresLoadsAndCountsGenerations) {
-  RecordStore store(root_.string());
+  RecordStore store(CacheLayout(root_.string()));
   EXPECT_FALSE(store.load("bucket", "key"));
   auto r = record("bucket", "key");
   store.store(r);
@@ -50,46 +50,46 @@ TEST_F(RecordStoreTest, StoresLoadsAndCountsGenerations) {
 }
 
 TEST_F(RecordStoreTest, PathsComeFromAHashNeverFromTheKey) {
-  RecordStore store(root_.string());
+  RecordStore store(CacheLayout(root_.string()));
   const std::vector<std::string> keys = {"../../etc/passwd", std::string(1024, 'k'),
                                         "ключ/日本語 ?#%", std::string("nul\0byte", 8)};
   for (const auto& key : keys) {
-    const auto path = store.record_path("bucket", key);
-    EXPECT_TRUE(path.starts_with(root_.string() + "/records/")) << path;
+    const auto path = store.layout().record_path("bucket", key);
+    EXPECT_TRUE(path.starts_with(root_.string() + "/objects/")) << path;
     EXPECT_EQ(path.find(".."), std::string::npos) << path;
     EXPECT_LT(path.size(), root_.string().size() + 60) << path;
     auto r = record("bucket", key);
     store.store(r);
     ASSERT_TRUE(store.load("bucket", key));
   }
-  // Nothing but the records tree was created under the root.
+  // Nothing but the objects tree was created under the root.
   for (const auto& entry : fs::recursive_directory_iterator(root_)) {
-    EXPECT_TRUE(entry.path().string().starts_with(root_.string() + "/records")) << entry.path();
+    EXPECT_TRUE(entry.path().string().starts_with(root_.string() + "/objects")) << entry.path();
   }
 }
 
 TEST_F(RecordStoreTest, BucketKeyBoundaryIsPartOfTheIdentity) {
-  RecordStore store(root_.string());
-  EXPECT_NE(store.record_path("a", "b/c"), store.record_path("a/b", "c"));
-  EXPECT_NE(store.record_path("ab", "c"), store.record_path("a", "bc"));
+  RecordStore store(CacheLayout(root_.string()));
+  EXPECT_NE(store.layout().record_path("a", "b/c"), store.layout().record_path("a/b", "c"));
+  EXPECT_NE(store.layout().record_path("ab", "c"), store.layout().record_path("a", "bc"));
 }
 
 TEST_F(RecordStoreTest, ARecordOfAnotherObjectAtThePathIsAMiss) {
-  RecordStore store(root_.string());
+  RecordStore store(CacheLayout(root_.string()));
   auto other = record("bucket", "other");
   store.store(other);
   // Simulate a hash collision: the other object's record sits at this object's path.
-  const auto path = store.record_path("bucket", "key");
+  const auto path = store.layout().record_path("bucket", "key");
   fs::create_directories(fs::path(path).parent_path());
-  fs::copy_file(store.record_path("bucket", "other"), path);
+  fs::copy_file(store.layout().record_path("bucket", "other"), path);
   EXPECT_FALSE(store.load("bucket", "key"));
 }
 
 TEST_F(RecordStoreTest, GarbageIsAMissAndNoTempFilesRemain) {
-  RecordStore store(root_.string());
+  RecordStore store(CacheLayout(root_.string()));
   auto r = record("bucket", "key");
   store.store(r);
-  const auto path = store.record_path("bucket", "key");
+  const auto path = store.layout().record_path("bucket", "key");
   std::ofstream(path, std::ios::binary | std::ios::trunc) << "\xff\xff\xff not a record";
   EXPECT_FALSE(store.load("bucket", "key"));
   for (const auto& entry : fs::recursive_directory_iterator(root_)) {

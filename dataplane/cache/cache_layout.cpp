@@ -1,0 +1,29 @@
+#include "cache/cache_layout.h"
+
+#include <xxhash.h>
+
+#include <cstdio>
+#include <random>
+
+namespace s3hc::cache {
+
+std::string CacheLayout::object_dir(std::string_view bucket, std::string_view key) const {
+  std::string identity(bucket);
+  identity += '\0';  // never part of a bucket name, so ("a", "b/c") and ("a\0b", "c") differ
+  identity.append(key);
+  const auto hash = XXH3_128bits(identity.data(), identity.size());
+  char hex[33];
+  std::snprintf(hex, sizeof(hex), "%016llx%016llx", static_cast<unsigned long long>(hash.high64),
+                static_cast<unsigned long long>(hash.low64));
+  const std::string_view name(hex, 32);
+  std::string dir = root_ + "/objects/";
+  dir.append(name.substr(0, 2)).append("/").append(name.substr(2, 2)).append("/").append(name);
+  return dir;
+}
+
+std::string CacheLayout::temp_path_for(const std::string& final_path) {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return final_path + ".tmp." + std::to_string(generator());
+}
+
+}  // namespace s3hc::cache

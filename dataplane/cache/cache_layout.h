@@ -1,0 +1,33 @@
+// Where an object's files live in the shared cache directory:
+//   <root>/objects/<h0h1>/<h2h3>/<hash>/record      its CacheRecord
+//   <root>/objects/<h0h1>/<h2h3>/<hash>/<range>.rng its range files
+// where hash is the XXH3-128 of bucket and key. Names never come from the key itself (no
+// traversal, no length limits) and two directory levels keep directories small. The stored
+// bucket and key are compared on every read, so a hash collision is a miss, never wrong bytes.
+// Pure functions; any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace s3hc::cache {
+
+class CacheLayout {
+ public:
+  explicit CacheLayout(std::string root) : root_(std::move(root)) {}
+
+  const std::string& root() const { return root_; }
+  std::string object_dir(std::string_view bucket, std::string_view key) const;
+  std::string record_path(std::string_view bucket, std::string_view key) const {
+    return object_dir(bucket, key) + "/record";
+  }
+
+  // A unique temp name beside `final_path`, to write a file and rename it into place; the
+  // ".tmp." marker lets a sweeper find those a dead writer left behind.
+  static std::string temp_path_for(const std::string& final_path);
+
+ private:
+  std::string root_;
+};
+
+}  // namespace s3hc::cache
