@@ -1,0 +1,143 @@
+#include "cache/object_store.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+
+namespace s3hc::cache {
+namespace {
+
+constexpr std::uint32_t kFormatVersion = 1;
+
+std::string new_range_file_name(std::uint64_t first) {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  // Appended piecewise: GCC 12 raises a false -Wrestrict on chained std::string operator+.
+  std::string name = "r";
+  name += std::to_string(first);
+  name += '.';
+  name += std::to_string(generator());
+  name += ".rng";
+  return name;
+}
+
+v1::CacheRecord record_for(const s3::ObjectAddress& object, const ObjectMeta& meta) {
+  v1::CacheRecord record;
+  record.set_format_version(kFormatVersion);
+  record.set_bucket(object.bucket);
+  record.set_key(object.key);
+  record.set_etag(meta.etag);
+  record.set_size(meta.size);
+  return record;
+}
+
+}  // namespace
+
+ObjectStore::ObjectStore(CacheLayout layout, ObjectStoreOptions options)
+    : layout_(layout), records_(std::move(layout)), options_(options) {}
+
+std::optional<v1::CacheRecord> ObjectStore::lookup(const s3::ObjectAddress& object) const {
+  return records_.load(object.bucket, object.key);
+}
+
+RangeSet ObjectStore::held(const v1::CacheRecord& record) {
+  RangeSet set;
+  for (const auto& range : record.ranges()) set.add({range.first(), range.last()});
+  return set;
+}
+
+std::optional<std::string> ObjectStore::read(const v1::CacheRecord& record,
+                                             const s3::ByteRange& wanted) const {
+  const auto dir = layout_.object_dir(record.bucket(), record.key());
+  std::string out;
+  out.reserve(wanted.length());
+  std::uint64_t next = wanted.first;
+  while (next <= wanted.last) {
+    // The file holding `next` that reaches furthest: fewest files per read.
+    const v1::CachedRange* best = nullptr;
+    for (const auto& range : record.ranges()) {
+      if (range.first() <= next && next <= range.last() &&
+          (!best || range.last() > best->last())) {
+        best = &range;
+      }
+    }
+    if (!best) return std::nullopt;
+    const auto reader = RangeFileReader::open(dir + "/" + best->file());
+    if (!reader || reader->range() != s3::ByteRange{best->first(), best->last()}) {
+      return std::nullopt;
+    }
+    const s3::ByteRange piece{next, std::min(best->last(), wanted.last)};
+    const auto bytes = reader->read(piece);
+    if (!bytes) return std::nullopt;
+    out += *bytes;
+    next = piece.last + 1;
+  }
+  return out;
+}
+
+std::unique_ptr<RangeFill> ObjectStore::begin_fill(const s3::ObjectAddress& object,
+                                                   ObjectMeta meta, std::uint64_t first,
+                                                   bool compress, std::int64_t now_ms) const {
+  const auto dir = layout_.object_dir(object.bucket, object.key);
+  std::filesystem::create_directories(dir);
+  auto file = new_range_file_name(first);
+  auto path = dir + "/" + file;
+  return std::unique_ptr<RangeFill>(new RangeFill(object, std::move(meta), first, std::move(file),
+                                                  std::move(path), options_.block_size, compress,
+                                                  now_ms));
+}
+
+v1::CacheRecord ObjectStore::commit(RangeFill& fill) const {
+  fill.writer_.commit();
+  const s3::ByteRange added{fill.first_, fill.first_ + fill.writer_.length() - 1};
+  const auto& meta = fill.meta_;
+
+  auto current = records_.load(fill.object_.bucket, fill.object_.key);
+  const bool same_version = current && current->etag() == meta.etag && current->size() == meta.size;
+  v1::CacheRecord record = same_version ? *current : record_for(fill.object_, meta);
+
+  std::vector<std::string> dropped;
+  if (current && !same_version) {
+    for (const auto& range : current->ranges()) dropped.push_back(range.file());
+  }
+  auto* ranges = record.mutable_ranges();
+  for (int i = ranges->size() - 1; i >= 0; --i) {
+    const auto& range = ranges->Get(i);
+    if (added.first <= range.first() && range.last() <= added.last) {
+      dropped.push_back(range.file());
+      ranges->DeleteSubrange(i, 1);
+    }
+  }
+  auto* entry = record.add_ranges();
+  entry->set_first(added.first);
+  entry->set_last(added.last);
+  entry->set_file(fill.file_);
+  std::sort(ranges->begin(), ranges->end(),
+            [](const v1::CachedRange& a, const v1::CachedRange& b) { return a.first() < b.first(); });
+
+  record.set_last_modified(meta.last_modified);
+  record.clear_headers();
+  for (const auto& [name, value] : meta.headers) {
+    auto* header = record.add_headers();
+    header->set_name(name);
+    header->set_value(value);
+  }
+  record.set_from_write(meta.from_write);
+  record.set_fetched_at_unix_ms(fill.now_ms_);
+  record.set_validated_at_unix_ms(fill.now_ms_);
+  records_.store(record);
+
+  const auto dir = layout_.object_dir(fill.object_.bucket, fill.object_.key);
+  for (const auto& file : dropped) ::unlink((dir + "/" + file).c_str());
+  return record;
+}
+
+void ObjectStore::invalidate(const s3::ObjectAddress& object) const {
+  // The record goes first, so no reader is sent to a range file that is about to vanish.
+  records_.remove(object.bucket, object.key);
+  std::error_code ignored;
+  std::filesystem::remove_all(layout_.object_dir(object.bucket, object.key), ignored);
+}
+
+}  // namespace s3hc::cache

@@ -1,0 +1,114 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "cache/object_store.h"
+#include "temp_dir.h"
+
+namespace s3hc::cache {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ObjectStoreTest : public ::testing::Test {
+ protected:
+  ObjectStoreTest() : store_(CacheLayout(dir_.string()), {.block_size = 1000}) {
+    std::mt19937 generator(5);
+    object_.resize(10'000);
+    for (auto& byte : object_) byte = static_cast<char>(generator());
+  }
+
+  ObjectMeta meta(const std::string& etag = "\"v1\"") const {
+    return {.etag = etag, .size = object_.size(), .last_modified = "Tue, 24 Nov 2026 10:00:00 GMT",
+            .headers = {{"Content-Type", "application/octet-stream"}}, .from_write = false};
+  }
+
+  v1::CacheRecord fill(std::uint64_t first, std::uint64_t last, const std::string& etag = "\"v1\"") {
+    auto range_fill = store_.begin_fill(address_, meta(etag), first, true, 1000);
+    range_fill->append(std::string_view(object_).substr(first, last - first + 1));
+    return store_.commit(*range_fill);
+  }
+
+  std::size_t range_files() const {
+    std::size_t count = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(dir_.path())) {
+      count += entry.path().extension() == ".rng";
+    }
+    return count;
+  }
+
+  s3hc::testing::TempDir dir_{"object-store-test"};
+  ObjectStore store_;
+  s3::ObjectAddress address_{"bucket", "dir/../key ✓"};
+  std::string object_;
+};
+
+TEST_F(ObjectStoreTest, ReadsAcrossRangesFilledSeparately) {
+  EXPECT_FALSE(store_.lookup(address_));
+  fill(0, 3999);
+  const auto record = fill(4000, 9999);
+  EXPECT_EQ(record.generation(), 2u);
+  EXPECT_EQ(ObjectStore::held(record).ranges(), (std::vector<s3::ByteRange>{{0, 9999}}));
+  const auto loaded = store_.lookup(address_);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->etag(), "\"v1\"");
+  ASSERT_EQ(loaded->headers_size(), 1);
+  EXPECT_EQ(store_.read(*loaded, {0, 9999}), object_);
+  EXPECT_EQ(store_.read(*loaded, {3990, 4010}), object_.substr(3990, 21));
+}
+
+TEST_F(ObjectStoreTest, PartialHoldingsAreMissesOutsideThem) {
+  const auto record = fill(2000, 2999);
+  EXPECT_EQ(store_.read(record, {2500, 2600}), object_.substr(2500, 101));
+  EXPECT_FALSE(store_.read(record, {1999, 2500}));
+  EXPECT_FALSE(store_.read(record, {2900, 3000}));
+  EXPECT_EQ(ObjectStore::held(record).missing({0, 9999}, 0),
+            (std::vector<s3::ByteRange>{{0, 1999}, {3000, 9999}}));
+}
+
+TEST_F(ObjectStoreTest, ContainedRangesAreReplacedAndTheirFilesDeleted) {
+  fill(1000, 1999);
+  fill(3000, 3999);
+  EXPECT_EQ(range_files(), 2u);
+  const auto record = fill(0, 4999);
+  EXPECT_EQ(record.ranges_size(), 1);
+  EXPECT_EQ(range_files(), 1u);
+  EXPECT_EQ(store_.read(record, {0, 4999}), object_.substr(0, 5000));
+}
+
+TEST_F(ObjectStoreTest, ANewVersionDropsTheOldBytes) {
+  fill(0, 9999, "\"v1\"");
+  const auto record = fill(0, 99, "\"v2\"");
+  EXPECT_EQ(record.etag(), "\"v2\"");
+  EXPECT_EQ(ObjectStore::held(record).ranges(), (std::vector<s3::ByteRange>{{0, 99}}));
+  EXPECT_EQ(range_files(), 1u);
+}
+
+TEST_F(ObjectStoreTest, AMissingRangeFileIsAMiss) {
+  const auto record = fill(0, 9999);
+  for (const auto& entry : fs::recursive_directory_iterator(dir_.path())) {
+    if (entry.path().extension() == ".rng") fs::remove(entry.path());
+  }
+  EXPECT_FALSE(store_.read(record, {0, 10}));
+}
+
+TEST_F(ObjectStoreTest, InvalidateForgetsEverything) {
+  fill(0, 9999);
+  store_.invalidate(address_);
+  EXPECT_FALSE(store_.lookup(address_));
+  EXPECT_EQ(range_files(), 0u);
+}
+
+TEST_F(ObjectStoreTest, AnAbandonedFillLeavesNothing) {
+  {
+    auto range_fill = store_.begin_fill(address_, meta(), 0, true, 1000);
+    range_fill->append(object_.substr(0, 5000));
+  }  // the origin failed mid-fill: never committed
+  EXPECT_EQ(range_files(), 0u);
+  EXPECT_FALSE(store_.lookup(address_));
+}
+
+}  // namespace
+}  // namespace s3hc::cache
