@@ -33,17 +33,19 @@ class Deadline
   void expires_after(Clock::duration timeout) {
     expiry_ = Clock::now() + timeout;
     idle_ = false;
+    timed_out_ = false;
   }
   // Like expires_after, for a wait between requests: a draining sweeper ends it at once.
   void idle_expires_after(Clock::duration timeout) {
     expiry_ = Clock::now() + timeout;
     idle_ = true;
+    timed_out_ = false;
   }
   void expires_never() {
     expiry_ = Clock::time_point::max();
     idle_ = false;
   }
-  // True once an expiry has cancelled the owner's I/O.
+  // True once an expiry has cancelled the owner's I/O (until the deadline is armed again).
   bool timed_out() const { return timed_out_; }
 
  private:

@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <spdlog/spdlog.h>
+#include <stdexcept>
 #include <tuple>
 
 #include "http/error_writer.h"
@@ -58,13 +59,24 @@ const s3::ErrorKind* header_error_kind(const error_code& ec, const ClientConnect
 // could grow past any limit. Returns the bytes of the section.
 asio::awaitable<std::tuple<error_code, std::size_t>> read_request_header(
     ClientConnection& client, RequestParser& request, std::size_t max_header_bytes) {
+  // Beast's own per-step limit must not be the tighter one (its default is 8 KiB).
+  request.header_limit(static_cast<std::uint32_t>(max_header_bytes));
   std::size_t header_bytes = 0;
   for (;;) {
     error_code ec;
-    const auto used = request.put(client.buffer().data(), ec);
+    std::size_t used = 0;
+    try {
+      used = request.put(client.buffer().data(), ec);
+    } catch (const std::length_error&) {  // Beast refuses a field value over 64 KiB this way
+      co_return std::tuple{error_code(beast::http::error::header_limit), header_bytes};
+    }
     client.buffer().consume(used);
     header_bytes += used;
-    if (!ec && request.is_header_done()) co_return std::tuple{ec, header_bytes};
+    if (!ec && request.is_header_done()) {
+      // A section parsed in one step was never measured against the limit in the loop.
+      if (header_bytes > max_header_bytes) ec = beast::http::error::header_limit;
+      co_return std::tuple{ec, header_bytes};
+    }
     if (ec != beast::http::error::need_more) co_return std::tuple{ec, header_bytes};
     const auto pending = client.buffer().size();
     if (header_bytes + pending >= max_header_bytes) {

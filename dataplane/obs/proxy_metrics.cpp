@@ -30,7 +30,21 @@ ProxyMetrics::ProxyMetrics(MetricsRegistry& registry)
                                &upstream_errors.with({"timeout"}),
                                &upstream_errors.with({"protocol"})} {}
 
-void ProxyMetrics::count_response(std::string_view method, unsigned status) {
+namespace {
+
+// The method label comes from clients: any other token counts as "other", so a client cannot
+// grow the number of series without bound.
+std::string_view method_label(std::string_view method) {
+  for (const std::string_view known : {"GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"}) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
+}  // namespace
+
+void ProxyMetrics::count_response(std::string_view raw_method, unsigned status) {
+  const auto method = method_label(raw_method);
   // Per-thread memo of the children already used: the family lookup takes a lock and builds
   // a key, too much for every request. Bounded, since methods are client-chosen strings.
   struct Memo {

@@ -13,7 +13,8 @@ enum class UpstreamError { kConnect, kReset, kTimeout, kProtocol };
 struct ProxyMetrics {
   explicit ProxyMetrics(MetricsRegistry& registry);
 
-  // Responses to clients, by request method and response status.
+  // Responses to clients, by request method (GET, HEAD, PUT, POST, DELETE, OPTIONS or other)
+  // and response status.
   void count_response(std::string_view method, unsigned status);
   void count_upstream_error(UpstreamError kind);
 

@@ -93,8 +93,24 @@ class ForwardExchange {
   void arm_client() { client_.expires_after(options_.client_io_timeout); }
   void arm_upstream() { upstream_->expires_after(options_.upstream_io_timeout); }
   bool body_fully_read() const { return request_.is_done(); }
+  // The client side of the upload failed on its own (not because the exchange stopped it).
   bool client_failed_upload() const {
-    return upload_result_ && upload_result_->failure == RelayResult::Failure::kInput;
+    return upload_result_ && upload_result_->failure == RelayResult::Failure::kInput &&
+           !upload_stopped_;
+  }
+  // Ends the upload's I/O for good: cancel() only aborts operations already waiting, while
+  // shutdown() also fails the ones the upload would start next.
+  void stop_upload() {
+    upload_stopped_ = true;
+    error_code ignored;
+    client_.socket().cancel(ignored);
+    client_.socket().shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
+    abandon_upstream();
+  }
+  void abandon_upstream() {
+    error_code ignored;
+    upstream_->tcp().cancel();
+    upstream_->tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   }
 
   http::ClientConnection& client_;
@@ -112,6 +128,7 @@ class ForwardExchange {
   std::optional<RequestSerializer> request_serializer_;
   std::optional<ResponseParser> response_;
   bool upload_started_ = false;
+  bool upload_stopped_ = false;
   bool continue_relayed_ = false;
   bool client_gone_ = false;
   bool client_keep_alive_ = false;
@@ -223,13 +240,13 @@ asio::awaitable<void> ForwardExchange::upload() {
                             *request_serializer_, upload_buffer_.span(),
                             [this] { arm_client(); }, [this] { arm_upstream(); });
   });
-  client_.expires_never();
+  // (The client deadline stays armed: the response may be writing under it concurrently.)
   metrics_.client_received_bytes.inc(result.bytes_read);
   upload_result_ = result;
-  if (result.failure == RelayResult::Failure::kInput) {
+  if (client_failed_upload()) {
     // The origin will never get the rest of the body: stop waiting for its answer.
     spdlog::debug("{} {}: client body failed: {}", method_, target_, result.ec.message());
-    upstream_->tcp().cancel();
+    abandon_upstream();
   }
 }
 
@@ -246,13 +263,16 @@ asio::awaitable<error_code> ForwardExchange::read_response_header() {
     });
     if (ec) co_return ec;
     const unsigned status = response_->get().result_int();
-    if (status < 100 || status >= 200 || status == 101) co_return error_code{};
+    // A protocol switch (101) is not relayed: S3 never asks for one, and neither connection
+    // could carry HTTP afterwards.
+    if (status == 101) co_return error_code(bhttp::error::bad_status);
+    if (status < 100 || status >= 200) co_return error_code{};
     if (status == 100 && expects_continue_ && !continue_relayed_) {
       continue_relayed_ = true;
       arm_client();
       auto [write_ec, written] = co_await asio::async_write(
           client_.socket(), asio::buffer(kContinue), asio::as_tuple(asio::use_awaitable));
-      client_.expires_never();
+      arm_client();  // the upload's read of the body now runs under the client deadline
       metrics_.client_sent_bytes.inc(written);
       if (write_ec) {
         client_gone_ = true;
@@ -328,12 +348,8 @@ asio::awaitable<bool> ForwardExchange::relay_response() {
 
 asio::awaitable<void> ForwardExchange::finish_upload(bool response_complete) {
   if (!upload_started_ || upload_done_.is_set()) co_return;
-  if (!response_complete || !body_fully_read()) {
-    // The exchange is over without the whole body: stop both sides of the upload.
-    error_code ignored;
-    client_.socket().cancel(ignored);
-    upstream_->tcp().cancel();
-  }
+  // The exchange is over without the whole body: stop both sides of the upload.
+  if (!response_complete || !body_fully_read()) stop_upload();
   co_await upload_done_.wait();
 }
 

@@ -77,6 +77,7 @@ class MisbehavingOrigin:
       /silent/...    reads the request head and never answers
       /truncate/...  sends headers for 1000 body bytes, 10 bytes of body, then closes
       /eof/...       200 with no Content-Length: the body ends when the origin closes
+      /upgrade/...   101 Switching Protocols (a protocol switch the proxy must not relay)
       anything else  200 with OK_BODY, keep-alive
     Every request head is recorded in .heads (raw bytes, arrival order). Requests to it
     carry no body."""
@@ -154,6 +155,10 @@ class MisbehavingOrigin:
             return False
         if behaviour == b"truncate":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
+            return False
+        if behaviour == b"upgrade":
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                         b"Upgrade: h2c\r\n\r\n")
             return False
         if behaviour == b"eof":
             conn.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + OK_BODY)
@@ -354,6 +359,30 @@ class MalformedRequestTest(ProxyTestCase):
 
 # ---- client timeouts -------------------------------------------------------------
 
+class HeaderLimitTest(ProxyTestCase):
+    """max_header_bytes is the whole limit: not lower (Beast's own default is 8 KiB per parse
+    step) and not skipped when a section arrives in one piece."""
+
+    def test_default_limit_accepts_a_long_header_line(self):
+        origin = self.start_misbehaving_origin()
+        self.start_proxy(origin.url)  # default max_header_bytes: 16384
+        sock = self.raw_connection()
+        long_token = b"X-Amz-Security-Token: " + b"t" * 9000 + b"\r\n"
+        sock.sendall(get_request(extra_headers=long_token))
+        resp, body = read_response(sock)
+        self.assertEqual((resp.status, body), (200, OK_BODY))
+        self.assertIn(b"t" * 9000, origin.heads[-1])
+
+    def test_small_limit_applies_to_a_section_sent_at_once(self):
+        origin = self.start_misbehaving_origin()
+        self.start_proxy(origin.url, {"limits": {"max_header_bytes": 1024}})
+        sock = self.raw_connection()
+        sock.sendall(get_request(extra_headers=b"X-Big: " + b"b" * 2000 + b"\r\n"))
+        resp, body = read_response(sock)
+        self.assert_s3_error(resp, body, 400, "RequestHeaderSectionTooLarge")
+        self.assertEqual(origin.heads, [])
+
+
 class ClientReadTimeoutTest(ProxyTestCase):
     def setUp(self):
         self.origin = self.start_nginx_origin()
@@ -483,6 +512,22 @@ class UpstreamFailureTest(ProxyTestCase):
 
     def test_upstream_close_without_answer_is_bad_gateway(self):
         self.assert_upstream_error(b"/close/key", 502, "BadGateway")
+
+    def test_upstream_reset_during_upload_is_bad_gateway(self):
+        # The client is still sending when the origin gives up: it must hear why, promptly.
+        sock = self.raw_connection()
+        sock.sendall(b"PUT /reset/key HTTP/1.1\r\nHost: x\r\nContent-Length: 10485760\r\n\r\n")
+        start = time.monotonic()
+        try:
+            sock.sendall(b"u" * 1048576)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the proxy already answered and stopped reading: expected
+        resp, body = read_response(sock, method="PUT")
+        self.assert_s3_error(resp, body, 502, "BadGateway")
+        self.assertLess(time.monotonic() - start, 5.0)
+
+    def test_upstream_protocol_switch_is_bad_gateway(self):
+        self.assert_upstream_error(b"/upgrade/key", 502, "BadGateway")
 
     def test_upstream_garbage_is_bad_gateway(self):
         self.assert_upstream_error(b"/garbage/key", 502, "BadGateway")
