@@ -141,8 +141,10 @@ class ForwardExchange {
 
 asio::awaitable<bool> ForwardExchange::run() {
   const auto started = Clock::now();
-  // Only a request without a body can be sent again after a stale pooled connection failed.
-  const bool retryable = body_fully_read();
+  // Only an idempotent request without a body is sent again after a stale pooled connection
+  // failed: the origin may have acted on the first copy before the connection broke (a POST
+  // such as CreateMultipartUpload must not run twice).
+  const bool retryable = body_fully_read() && request_.get().method() != bhttp::verb::post;
   auto sent = co_await send_header(false);
   if (sent == SendOutcome::kWriteFailed && upstream_->reused()) sent = co_await send_header(true);
   if (sent != SendOutcome::kSent) co_return co_await fail_before_response(sent);
