@@ -93,6 +93,12 @@ class ForwardExchange {
   void arm_client() { client_.expires_after(options_.client_io_timeout); }
   void arm_upstream() { upstream_->expires_after(options_.upstream_io_timeout); }
   bool body_fully_read() const { return request_.is_done(); }
+  // Whether the request may be sent again after a stale pooled connection failed: only without
+  // a body, and not a POST, which the origin may have acted on before the connection broke
+  // (CreateMultipartUpload must not run twice).
+  bool replayable() const {
+    return body_fully_read() && request_.get().method() != bhttp::verb::post;
+  }
   // The client side of the upload failed on its own (not because the exchange stopped it).
   bool client_failed_upload() const {
     return upload_result_ && upload_result_->failure == RelayResult::Failure::kInput &&
@@ -141,10 +147,7 @@ class ForwardExchange {
 
 asio::awaitable<bool> ForwardExchange::run() {
   const auto started = Clock::now();
-  // Only an idempotent request without a body is sent again after a stale pooled connection
-  // failed: the origin may have acted on the first copy before the connection broke (a POST
-  // such as CreateMultipartUpload must not run twice).
-  const bool retryable = body_fully_read() && request_.get().method() != bhttp::verb::post;
+  const bool retryable = replayable();
   auto sent = co_await send_header(false);
   if (sent == SendOutcome::kWriteFailed && upstream_->reused()) sent = co_await send_header(true);
   if (sent != SendOutcome::kSent) co_return co_await fail_before_response(sent);
@@ -202,7 +205,7 @@ asio::awaitable<ForwardExchange::SendOutcome> ForwardExchange::send_header(bool 
   if (fresh_connection) {
     upstream_ = co_await pool_.connect(ec);
   } else {
-    upstream_ = co_await pool_.acquire(ec, body_fully_read());
+    upstream_ = co_await pool_.acquire(ec, replayable());
   }
   if (!upstream_) {
     spdlog::warn("upstream unreachable: {}", ec.message());
