@@ -14,9 +14,9 @@ import socket
 import time
 import unittest
 
+from support.fixtures import start_proxy
 from support.nginx_origin import NginxFileOrigin, print_logs_on_failure
 from support.ports import free_port
-from support.proxy import ProxyProcess
 
 SOCKET_TIMEOUT = 10.0
 METRIC_SETTLE_SECONDS = 3.0  # counters may be updated just after the response is written
@@ -42,10 +42,7 @@ def raw_request(method, target, headers=b"", body=b""):
 
 class AdminTestCase(unittest.TestCase):
     def start_proxy(self, upstream_url):
-        self.proxy = ProxyProcess(upstream_url)
-        self.addCleanup(self.proxy.stop)
-        self.proxy.start()
-        print_logs_on_failure(self, self.proxy)
+        self.proxy = start_proxy(self, upstream_url)
 
     def wait_for_metric(self, expected, name, **labels):
         """Poll until the metric equals `expected` (or time runs out); returns its value."""

@@ -17,9 +17,9 @@ import os
 import socket
 import unittest
 
+from support.fixtures import start_proxy
 from support.moto_origin import MotoOrigin
 from support.nginx_origin import NginxFileOrigin, print_logs_on_failure
-from support.proxy import ProxyProcess
 
 SOCKET_TIMEOUT = 10.0  # seconds per socket operation: a hang fails the test, never blocks it
 FILES = {
@@ -80,10 +80,7 @@ class ResponseReader:
 
 class ProtocolTestCase(unittest.TestCase):
     def start_proxy(self, upstream_url):
-        self.proxy = ProxyProcess(upstream_url)
-        self.addCleanup(self.proxy.stop)
-        self.proxy.start()
-        print_logs_on_failure(self, self.proxy)
+        self.proxy = start_proxy(self, upstream_url)
 
     def connect(self):
         sock = socket.create_connection(("127.0.0.1", self.proxy.port), timeout=SOCKET_TIMEOUT)

@@ -21,9 +21,9 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
+from support.fixtures import start_proxy
 from support.nginx_origin import NginxFileOrigin, print_logs_on_failure
 from support.ports import free_port
-from support.proxy import ProxyProcess
 
 OK_KEY = "bucket/ok"
 OK_BODY = b"a small object\n"
@@ -187,12 +187,8 @@ class ProxyTestCase(unittest.TestCase):
         return origin
 
     def start_proxy(self, upstream_url, config=None):
-        proxy = ProxyProcess(upstream_url, config=config)
-        self.addCleanup(proxy.stop)
-        proxy.start()
-        print_logs_on_failure(self, proxy)
-        self.proxy = proxy
-        return proxy
+        self.proxy = start_proxy(self, upstream_url, config)
+        return self.proxy
 
     def raw_connection(self):
         sock = socket.create_connection(("127.0.0.1", self.proxy.port), timeout=SOCKET_TIMEOUT)
