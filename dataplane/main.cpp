@@ -17,7 +17,7 @@ namespace {
 
 struct CommandLine {
   std::string config_file;
-  std::optional<std::string> listen, upstream, admin_listen, log_level;
+  std::optional<std::string> listen, upstream, admin_listen, log_level, cache_dir;
   std::optional<int> threads;
 };
 
@@ -33,6 +33,7 @@ s3hc::config::ProxyConfig resolve_config(const CommandLine& args) {
   }
   if (args.log_level) config.log_level = *args.log_level;
   if (args.threads) config.threads = *args.threads;
+  if (args.cache_dir) config.cache.dir = *args.cache_dir;
   s3hc::config::validate(config);
   return config;
 }
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", args.log_level, "trace, debug, info, warn, error or off");
   app.add_option("--threads", args.threads, "worker threads (0 = one per core)")
       ->check(CLI::Range(0, 256));
+  app.add_option("--cache-dir", args.cache_dir, "cache directory (empty: no caching)");
   app.set_version_flag("--version", s3hc::kVersion);
   CLI11_PARSE(app, argc, argv);
 

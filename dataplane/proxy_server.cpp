@@ -58,17 +58,20 @@ struct Worker {
       : io(1),
         sweeper(io.get_executor(), kDeadlineResolution),
         pool(io.get_executor(), config.upstream, tls, sweeper, metrics),
-        handler(pool,
-                {.relay_buffer_bytes = config.limits.relay_buffer_bytes,
-                 .client_io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
-                 .upstream_io_timeout = std::chrono::milliseconds(config.upstream.response_timeout_ms)},
-                metrics),
+        origin(pool,
+               {.relay_buffer_bytes = config.limits.relay_buffer_bytes,
+                .client_io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
+                .upstream_io_timeout =
+                    std::chrono::milliseconds(config.upstream.response_timeout_ms)},
+               metrics),
+        handler(origin),
         acceptor(listening ? http::share_acceptor(io.get_executor(), *listening)
                            : http::open_acceptor(io.get_executor(), config.listen)) {}
 
   asio::io_context io;
   http::DeadlineSweeper sweeper;
   http::UpstreamPool pool;
+  pipeline::OriginContext origin;
   pipeline::ForwardHandler handler;
   asio::ip::tcp::acceptor acceptor;
 };

@@ -41,6 +41,9 @@ FieldSetter bounded(T& field, long long min, long long max) {
 // Durations in milliseconds: at least 1 ms, at most a day.
 FieldSetter duration_ms(int& field) { return bounded(field, 1, 86'400'000); }
 
+// Cache lifetimes: 0 (always revalidate) up to a year.
+FieldSetter ttl_ms(std::int64_t& field) { return bounded(field, 0, 365ll * 86'400'000); }
+
 FieldSetter string_field(std::string& field) {
   return [&field](const YAML::Node& node, const std::string& key) {
     field = scalar_as<std::string>(node, key);
@@ -98,6 +101,7 @@ ProxyConfig parse_config_yaml(const std::string& yaml_text) {
   if (root.IsNull()) return config;
 
   UpstreamOptions& up = config.upstream;
+  CacheOptions& cache = config.cache;
   apply_mapping(root, "",
                 {
                     {"listen", parsed_field(config.listen, http::parse_host_port)},
@@ -121,6 +125,21 @@ ProxyConfig parse_config_yaml(const std::string& yaml_text) {
                           bounded(config.limits.max_header_bytes, 1024, 1024 * 1024)},
                          {"relay_buffer_bytes",
                           bounded(config.limits.relay_buffer_bytes, 4096, 16 * 1024 * 1024)},
+                     })},
+                    {"cache",
+                     section({
+                         {"dir", string_field(cache.dir)},
+                         {"get_ttl_ms", ttl_ms(cache.get_ttl_ms)},
+                         {"head_ttl_ms", ttl_ms(cache.head_ttl_ms)},
+                         {"put_ttl_ms", ttl_ms(cache.put_ttl_ms)},
+                         {"block_size", bounded(cache.block_size, 4096, 64 * 1024 * 1024)},
+                         {"merge_gap_bytes", bounded(cache.merge_gap_bytes, 0, 1ll << 30)},
+                         {"io_threads", bounded(cache.io_threads, 1, 256)},
+                         {"mirror_dir", string_field(cache.mirror_dir)},
+                         {"mirror_recheck_ms", duration_ms(cache.mirror_recheck_ms)},
+                         {"write_through", bool_field(cache.write_through)},
+                         {"max_write_object_bytes",
+                          bounded(cache.max_write_object_bytes, 0, 5ll << 40)},
                      })},
                     {"timeouts",
                      section({

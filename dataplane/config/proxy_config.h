@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "http/endpoint.h"
@@ -44,6 +45,37 @@ struct TimeoutOptions {
   int client_read_ms = 20000;
 };
 
+struct CacheOptions {
+  // The cache directory, shared by every proxy of a fleet (an NFS mount in production).
+  // Empty = no caching: every request is forwarded. YAML: cache.dir. Default: "".
+  std::string dir;
+  // How long a cached object is served without asking the origin, from the last time the
+  // origin confirmed it: for GET, for HEAD, and for objects written through the proxy.
+  // 0 = every read is revalidated with the client's own request (IAM decides every access).
+  // Defaults: 60000 each.
+  std::int64_t get_ttl_ms = 60'000;
+  std::int64_t head_ttl_ms = 60'000;
+  std::int64_t put_ttl_ms = 60'000;
+  // Decoded bytes per block of a range file, the unit of partial reads. Default: 1048576.
+  std::size_t block_size = 1024 * 1024;
+  // A cached stretch shorter than this between two missing parts of a request is fetched
+  // again with them: one origin request instead of two. Default: 262144.
+  std::size_t merge_gap_bytes = 256 * 1024;
+  // Threads doing cache file I/O, so a slow disk or NFS server never stalls an event loop.
+  // Default: 4.
+  int io_threads = 4;
+  // Local RocksDB mirror of the records this proxy has seen, on a local disk (never the shared
+  // directory); empty = every lookup reads the shared record. Default: "".
+  std::string mirror_dir;
+  // Longest a mirrored record is trusted without re-reading the shared one. Default: 1000.
+  int mirror_recheck_ms = 1000;
+  // Objects written through the proxy (PUT, multipart uploads) are cached as they stream.
+  // Default: true.
+  bool write_through = true;
+  // Larger written objects are forwarded but not cached. Default: 1073741824 (1 GiB).
+  std::uint64_t max_write_object_bytes = 1ull << 30;
+};
+
 struct ProxyConfig {
   // S3 listener for clients. YAML: listen. Default: 0.0.0.0:8080
   http::HostPort listen{"0.0.0.0", 8080};
@@ -59,6 +91,7 @@ struct ProxyConfig {
   UpstreamOptions upstream;
   LimitsOptions limits;
   TimeoutOptions timeouts;
+  CacheOptions cache;
 };
 
 // Parses YAML text into a config starting from the defaults. Unknown keys and values of the

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 namespace s3hc::http {
 
@@ -29,16 +30,22 @@ struct RelayResult {
   bool ok() const { return failure == Failure::kNone; }
 };
 
+// The default observer of relay_body: none.
+struct NoBodyObserver {};
+
 // Relays the rest of the body after the header went out through `serializer`. ArmInput and
 // ArmOutput set the deadline of the next read or write (each stream has its own timeout style).
+// An `observe` callable, `awaitable<void>(std::span<const char> bytes, bool last)`, sees every
+// piece read before it is written (`last` marks the end of the body).
 template <bool kIsRequest, typename InputStream, typename OutputStream, typename ArmInput,
-          typename ArmOutput>
+          typename ArmOutput, typename Observe = NoBodyObserver>
 boost::asio::awaitable<RelayResult> relay_body(
     InputStream& input, boost::beast::flat_buffer& input_buffer,
     boost::beast::http::parser<kIsRequest, boost::beast::http::buffer_body>& parser,
     OutputStream& output,
     boost::beast::http::serializer<kIsRequest, boost::beast::http::buffer_body>& serializer,
-    std::span<char> scratch, ArmInput arm_input, ArmOutput arm_output) {
+    std::span<char> scratch, ArmInput arm_input, ArmOutput arm_output,
+    Observe observe = {}) {
   namespace asio = boost::asio;
   namespace http = boost::beast::http;
   RelayResult result;
@@ -69,6 +76,9 @@ boost::asio::awaitable<RelayResult> relay_body(
       body.data = nullptr;
       body.size = 0;
       body.more = false;
+    }
+    if constexpr (!std::is_same_v<Observe, NoBodyObserver>) {
+      co_await observe(std::span<const char>(scratch.data(), body.size), !body.more);
     }
     arm_output();
     auto [ec, written] =

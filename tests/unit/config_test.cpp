@@ -14,6 +14,8 @@ TEST(ConfigTest, EmptyDocumentKeepsDefaults) {
   EXPECT_TRUE(config.upstream.url.tls);
   EXPECT_EQ(config.upstream.url.host, "s3.amazonaws.com");
   EXPECT_EQ(config.limits.max_header_bytes, 16u * 1024);
+  EXPECT_TRUE(config.cache.dir.empty());  // caching is opt-in
+  EXPECT_EQ(config.cache.get_ttl_ms, 60'000);
 }
 
 TEST(ConfigTest, ParsesEveryKey) {
@@ -37,6 +39,18 @@ limits:
 timeouts:
   client_idle_ms: 5000
   client_read_ms: 600
+cache:
+  dir: /mnt/s3hc
+  get_ttl_ms: 0
+  head_ttl_ms: 31536000000
+  put_ttl_ms: 5000
+  block_size: 65536
+  merge_gap_bytes: 0
+  io_threads: 2
+  mirror_dir: /var/lib/s3hc/mirror
+  mirror_recheck_ms: 250
+  write_through: false
+  max_write_object_bytes: 1000
 )");
   EXPECT_EQ(config.listen.port, 8081);
   EXPECT_EQ(config.admin_listen.host, "::1");
@@ -55,6 +69,17 @@ timeouts:
   EXPECT_EQ(config.limits.relay_buffer_bytes, 65536u);
   EXPECT_EQ(config.timeouts.client_idle_ms, 5000);
   EXPECT_EQ(config.timeouts.client_read_ms, 600);
+  EXPECT_EQ(config.cache.dir, "/mnt/s3hc");
+  EXPECT_EQ(config.cache.get_ttl_ms, 0);
+  EXPECT_EQ(config.cache.head_ttl_ms, 31'536'000'000);
+  EXPECT_EQ(config.cache.put_ttl_ms, 5000);
+  EXPECT_EQ(config.cache.block_size, 65536u);
+  EXPECT_EQ(config.cache.merge_gap_bytes, 0u);
+  EXPECT_EQ(config.cache.io_threads, 2);
+  EXPECT_EQ(config.cache.mirror_dir, "/var/lib/s3hc/mirror");
+  EXPECT_EQ(config.cache.mirror_recheck_ms, 250);
+  EXPECT_FALSE(config.cache.write_through);
+  EXPECT_EQ(config.cache.max_write_object_bytes, 1000u);
 }
 
 void expect_error_mentions(const std::string& yaml, const std::string& fragment) {
@@ -81,6 +106,8 @@ TEST(ConfigTest, RejectsBadValuesNamingTheKey) {
   expect_error_mentions("listen: nohost", "listen: missing port");
   expect_error_mentions("upstream: [1, 2]", "upstream: expected a mapping");
   expect_error_mentions("listen: [a: {", "YAML syntax");
+  expect_error_mentions("cache: {get_ttl_ms: -1}", "cache.get_ttl_ms");
+  expect_error_mentions("cache: {block_size: 100}", "cache.block_size");
 }
 
 TEST(ConfigTest, ValidateCatchesCrossFieldMistakes) {

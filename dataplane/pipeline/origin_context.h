@@ -1,0 +1,36 @@
+// What every request sent to the origin needs, owned by one worker thread: its upstream pool,
+// relay buffers, time limits and the metrics registry.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "http/relay_buffers.h"
+#include "http/upstream_pool.h"
+#include "obs/proxy_metrics.h"
+
+namespace s3hc::pipeline {
+
+struct ForwardOptions {
+  std::size_t relay_buffer_bytes;
+  std::chrono::milliseconds client_io_timeout;    // each read/write of the client's bytes
+  std::chrono::milliseconds upstream_io_timeout;  // response header wait, each body read/write
+};
+
+struct OriginContext {
+  OriginContext(http::UpstreamPool& pool, ForwardOptions options, obs::ProxyMetrics& metrics)
+      : pool(pool),
+        options(options),
+        metrics(metrics),
+        buffers(options.relay_buffer_bytes, kMaxFreeRelayBuffers) {}
+
+  // Enough for the concurrent transfers of a busy thread; more are allocated on demand.
+  static constexpr std::size_t kMaxFreeRelayBuffers = 64;
+
+  http::UpstreamPool& pool;
+  ForwardOptions options;
+  obs::ProxyMetrics& metrics;
+  http::RelayBuffers buffers;
+};
+
+}  // namespace s3hc::pipeline
