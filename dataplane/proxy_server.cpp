@@ -18,9 +18,12 @@
 
 #include "http/listener.h"
 #include "http/upstream_pool.h"
+#include "cache/object_store.h"
 #include "obs/admin_server.h"
+#include "obs/cache_metrics.h"
 #include "obs/metrics.h"
 #include "obs/proxy_metrics.h"
+#include "pipeline/cache_handler.h"
 #include "pipeline/forward_handler.h"
 #include "version.h"
 
@@ -53,8 +56,9 @@ constexpr std::chrono::milliseconds kDeadlineResolution{100};
 // Everything one worker thread owns.
 struct Worker {
   // The first worker opens the listening socket; the others share it.
+  // With a cache context requests go through the cache; without, they are all forwarded.
   Worker(const config::ProxyConfig& config, asio::ssl::context& tls, obs::ProxyMetrics& metrics,
-         asio::ip::tcp::acceptor* listening)
+         pipeline::CacheContext* cache, asio::ip::tcp::acceptor* listening)
       : io(1),
         sweeper(io.get_executor(), kDeadlineResolution),
         pool(io.get_executor(), config.upstream, tls, sweeper, metrics),
@@ -64,7 +68,9 @@ struct Worker {
                 .upstream_io_timeout =
                     std::chrono::milliseconds(config.upstream.response_timeout_ms)},
                metrics),
-        handler(origin),
+        handler(cache ? std::unique_ptr<http::RequestHandler>(
+                            std::make_unique<pipeline::CacheHandler>(origin, *cache))
+                      : std::make_unique<pipeline::ForwardHandler>(origin)),
         acceptor(listening ? http::share_acceptor(io.get_executor(), *listening)
                            : http::open_acceptor(io.get_executor(), config.listen)) {}
 
@@ -72,7 +78,7 @@ struct Worker {
   http::DeadlineSweeper sweeper;
   http::UpstreamPool pool;
   pipeline::OriginContext origin;
-  pipeline::ForwardHandler handler;
+  std::unique_ptr<http::RequestHandler> handler;
   asio::ip::tcp::acceptor acceptor;
 };
 
@@ -90,13 +96,32 @@ struct ProxyServer::State {
             .io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
             .draining = &draining},
         started(std::chrono::steady_clock::now()) {
+    if (!config.cache.dir.empty()) open_cache();
     for (int i = 0; i < worker_count(config.threads); ++i) {
-      workers.emplace_back(config, tls, metrics,
+      workers.emplace_back(config, tls, metrics, cache_context ? &*cache_context : nullptr,
                            workers.empty() ? nullptr : &workers.front().acceptor);
     }
     auto& main_io = workers.front().io;
     admin_acceptor.emplace(http::open_acceptor(main_io.get_executor(), config.admin_listen));
     admin_endpoints.emplace(obs::AdminEndpoints{registry, [this] { return health(); }});
+  }
+
+  void open_cache() {
+    const auto& options = config.cache;
+    cache_io.emplace(static_cast<std::size_t>(options.io_threads));
+    cache_metrics.emplace(registry);
+    object_store.emplace(cache::CacheLayout(options.dir),
+                         cache::ObjectStoreOptions{
+                             .block_size = static_cast<std::uint32_t>(options.block_size)});
+    cache_context.emplace(pipeline::CacheContext{
+        .store = *object_store,
+        .io = *cache_io,
+        .policy = {.get_ttl_ms = options.get_ttl_ms,
+                   .head_ttl_ms = options.head_ttl_ms,
+                   .put_ttl_ms = options.put_ttl_ms,
+                   .merge_gap_bytes = options.merge_gap_bytes},
+        .addressing = {},
+        .metrics = *cache_metrics});
   }
 
   obs::Health health() const {
@@ -140,6 +165,11 @@ struct ProxyServer::State {
   http::SessionOptions session_options;
   std::chrono::steady_clock::time_point started;
   std::atomic<bool> draining{false};
+  // The cache, when configured (cache.dir).
+  std::optional<asio::thread_pool> cache_io;
+  std::optional<obs::CacheMetrics> cache_metrics;
+  std::optional<cache::ObjectStore> object_store;
+  std::optional<pipeline::CacheContext> cache_context;
   std::deque<Worker> workers;  // deque: workers are neither copyable nor movable
   std::optional<asio::ip::tcp::acceptor> admin_acceptor;
   std::optional<obs::AdminEndpoints> admin_endpoints;
@@ -157,7 +187,7 @@ void ProxyServer::run() {
   for (auto& worker : state.workers) {
     asio::co_spawn(worker.io, worker.sweeper.run(), asio::detached);
     asio::co_spawn(worker.io,
-                   http::accept_clients(worker.acceptor, worker.handler, state.session_options,
+                   http::accept_clients(worker.acceptor, *worker.handler, state.session_options,
                                         worker.sweeper, state.metrics),
                    asio::detached);
   }
@@ -171,9 +201,11 @@ void ProxyServer::run() {
     asio::co_spawn(main_io, state.drain_and_stop(), asio::detached);
   });
 
-  spdlog::info("s3hc-proxy {} listening on {} (admin {}), upstream {}, {} worker threads",
+  spdlog::info("s3hc-proxy {} listening on {} (admin {}), upstream {}, {} worker threads, {}",
                kVersion, state.config.listen.to_string(), state.config.admin_listen.to_string(),
-               state.config.upstream.url.to_string(), state.workers.size());
+               state.config.upstream.url.to_string(), state.workers.size(),
+               state.config.cache.dir.empty() ? std::string("no cache")
+                                              : "cache in " + state.config.cache.dir);
 
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < state.workers.size(); ++i) {

@@ -88,19 +88,60 @@ std::unique_ptr<RangeFill> ObjectStore::begin_fill(const s3::ObjectAddress& obje
                                                   now_ms));
 }
 
-v1::CacheRecord ObjectStore::commit(RangeFill& fill) const {
-  fill.writer_.commit();
-  const s3::ByteRange added{fill.first_, fill.first_ + fill.writer_.length() - 1};
-  const auto& meta = fill.meta_;
-
-  auto current = records_.load(fill.object_.bucket, fill.object_.key);
+v1::CacheRecord ObjectStore::updated_record(const s3::ObjectAddress& object,
+                                            const ObjectMeta& meta, std::int64_t now_ms,
+                                            std::vector<std::string>& dropped) const {
+  auto current = records_.load(object.bucket, object.key);
   const bool same_version = current && current->etag() == meta.etag && current->size() == meta.size;
-  v1::CacheRecord record = same_version ? *current : record_for(fill.object_, meta);
-
-  std::vector<std::string> dropped;
   if (current && !same_version) {
     for (const auto& range : current->ranges()) dropped.push_back(range.file());
   }
+  v1::CacheRecord record = same_version ? std::move(*current) : record_for(object, meta);
+
+  record.set_last_modified(meta.last_modified);
+  record.clear_headers();
+  for (const auto& [name, value] : meta.headers) {
+    auto* header = record.add_headers();
+    header->set_name(name);
+    header->set_value(value);
+  }
+  if (!meta.whole_object_headers.empty()) {
+    record.clear_whole_object_headers();
+    for (const auto& [name, value] : meta.whole_object_headers) {
+      auto* header = record.add_whole_object_headers();
+      header->set_name(name);
+      header->set_value(value);
+    }
+  }
+  if (meta.parts_count) record.set_parts_count(meta.parts_count);
+  for (const auto& part : meta.parts) {
+    auto* parts = record.mutable_parts();
+    const auto known = std::find_if(parts->begin(), parts->end(), [&](const v1::PartBoundary& p) {
+      return p.number() == part.number;
+    });
+    auto* boundary = known != parts->end() ? &*known : record.add_parts();
+    boundary->set_number(part.number);
+    boundary->set_first(part.bytes.first);
+    boundary->set_last(part.bytes.last);
+  }
+  record.set_from_write(meta.from_write);
+  record.set_fetched_at_unix_ms(now_ms);
+  record.set_validated_at_unix_ms(now_ms);
+  return record;
+}
+
+void ObjectStore::delete_files(const s3::ObjectAddress& object,
+                               const std::vector<std::string>& files) const {
+  const auto dir = layout_.object_dir(object.bucket, object.key);
+  for (const auto& file : files) ::unlink((dir + "/" + file).c_str());
+}
+
+v1::CacheRecord ObjectStore::commit(RangeFill& fill) const {
+  fill.writer_.commit();
+  const s3::ByteRange added{fill.first_, fill.first_ + fill.writer_.length() - 1};
+  std::vector<std::string> dropped;
+  auto record = updated_record(fill.object_, fill.meta_, fill.now_ms_, dropped);
+
   auto* ranges = record.mutable_ranges();
   for (int i = ranges->size() - 1; i >= 0; --i) {
     const auto& range = ranges->Get(i);
@@ -115,21 +156,27 @@ v1::CacheRecord ObjectStore::commit(RangeFill& fill) const {
   entry->set_file(fill.file_);
   std::sort(ranges->begin(), ranges->end(),
             [](const v1::CachedRange& a, const v1::CachedRange& b) { return a.first() < b.first(); });
-
-  record.set_last_modified(meta.last_modified);
-  record.clear_headers();
-  for (const auto& [name, value] : meta.headers) {
-    auto* header = record.add_headers();
-    header->set_name(name);
-    header->set_value(value);
-  }
-  record.set_from_write(meta.from_write);
-  record.set_fetched_at_unix_ms(fill.now_ms_);
-  record.set_validated_at_unix_ms(fill.now_ms_);
   records_.store(record);
+  delete_files(fill.object_, dropped);
+  return record;
+}
 
-  const auto dir = layout_.object_dir(fill.object_.bucket, fill.object_.key);
-  for (const auto& file : dropped) ::unlink((dir + "/" + file).c_str());
+v1::CacheRecord ObjectStore::remember(const s3::ObjectAddress& object, const ObjectMeta& meta,
+                                      std::int64_t now_ms) const {
+  std::vector<std::string> dropped;
+  auto record = updated_record(object, meta, now_ms, dropped);
+  records_.store(record);
+  delete_files(object, dropped);
+  return record;
+}
+
+std::optional<v1::CacheRecord> ObjectStore::confirm(const s3::ObjectAddress& object,
+                                                    std::string_view etag,
+                                                    std::int64_t now_ms) const {
+  auto record = records_.load(object.bucket, object.key);
+  if (!record || record->etag() != etag) return std::nullopt;
+  record->set_validated_at_unix_ms(now_ms);
+  records_.store(*record);
   return record;
 }
 

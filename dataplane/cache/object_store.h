@@ -25,13 +25,24 @@
 
 namespace s3hc::cache {
 
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// One part of a multipart object, as a ?partNumber=N response or an upload revealed it.
+struct PartSpan {
+  std::uint32_t number;
+  s3::ByteRange bytes;
+};
+
 // What S3 said about the object version a fill belongs to.
 struct ObjectMeta {
   std::string etag;
   std::uint64_t size = 0;
   std::string last_modified;
-  std::vector<std::pair<std::string, std::string>> headers;  // replayed on hits
+  HeaderList headers;               // replayed on hits
+  HeaderList whole_object_headers;  // replayed only on whole-object hits; kept when empty
   bool from_write = false;
+  std::uint32_t parts_count = 0;    // 0 = unknown (kept)
+  std::vector<PartSpan> parts;      // added to those known
 };
 
 struct ObjectStoreOptions {
@@ -87,10 +98,26 @@ class ObjectStore {
   // are dropped too. Their files are deleted once the record no longer names them.
   v1::CacheRecord commit(RangeFill& fill) const;
 
+  // Records what S3 said about the object without bytes (a HEAD, an empty object): the same
+  // version is refreshed, another replaces the record and drops its ranges.
+  v1::CacheRecord remember(const s3::ObjectAddress& object, const ObjectMeta& meta,
+                           std::int64_t now_ms) const;
+
+  // The origin confirmed the cached version (a 304 to If-None-Match: etag) at `now_ms`.
+  // Returns the refreshed record; nullopt when the record is gone or holds another version.
+  std::optional<v1::CacheRecord> confirm(const s3::ObjectAddress& object, std::string_view etag,
+                                         std::int64_t now_ms) const;
+
   // Forgets the object: record and range files.
   void invalidate(const s3::ObjectAddress& object) const;
 
  private:
+  // Loads the record `meta` updates: the current one when it holds the same version, else a
+  // new one, with the files of every range it no longer names added to `dropped`.
+  v1::CacheRecord updated_record(const s3::ObjectAddress& object, const ObjectMeta& meta,
+                                 std::int64_t now_ms, std::vector<std::string>& dropped) const;
+  void delete_files(const s3::ObjectAddress& object, const std::vector<std::string>& files) const;
+
   CacheLayout layout_;
   RecordStore records_;
   ObjectStoreOptions options_;

@@ -81,6 +81,11 @@ void RangeFileWriter::write_all(std::string_view bytes) {
 void RangeFileWriter::flush_block() {
   encoded_.clear();
   encode_block(pending_, try_compress_, encoded_);
+  // The first block is the trial: content it does not compress is stored raw from then on,
+  // sparing a futile LZ4 pass over every later block.
+  if (block_offsets_.empty() && try_compress_) {
+    try_compress_ = parse_block_header(encoded_)->codec == BlockCodec::kLz4;
+  }
   block_offsets_.push_back(file_offset_);
   write_all(encoded_);
   pending_.clear();

@@ -21,8 +21,12 @@ class ObjectStoreTest : public ::testing::Test {
   }
 
   ObjectMeta meta(const std::string& etag = "\"v1\"") const {
-    return {.etag = etag, .size = object_.size(), .last_modified = "Tue, 24 Nov 2026 10:00:00 GMT",
-            .headers = {{"Content-Type", "application/octet-stream"}}, .from_write = false};
+    ObjectMeta meta;
+    meta.etag = etag;
+    meta.size = object_.size();
+    meta.last_modified = "Tue, 24 Nov 2026 10:00:00 GMT";
+    meta.headers = {{"Content-Type", "application/octet-stream"}};
+    return meta;
   }
 
   v1::CacheRecord fill(std::uint64_t first, std::uint64_t last, const std::string& etag = "\"v1\"") {
@@ -108,6 +112,50 @@ TEST_F(ObjectStoreTest, AnAbandonedFillLeavesNothing) {
   }  // the origin failed mid-fill: never committed
   EXPECT_EQ(range_files(), 0u);
   EXPECT_FALSE(store_.lookup(address_));
+}
+
+TEST_F(ObjectStoreTest, RememberKeepsBytesOfTheSameVersionAndDropsOthers) {
+  fill(0, 999);
+  auto head = meta();
+  head.headers = {{"Content-Type", "text/plain"}};
+  auto record = store_.remember(address_, head, 5000);
+  EXPECT_EQ(record.ranges_size(), 1);
+  EXPECT_EQ(record.validated_at_unix_ms(), 5000);
+  EXPECT_EQ(record.headers(0).value(), "text/plain");
+
+  record = store_.remember(address_, meta("\"v2\""), 6000);
+  EXPECT_EQ(record.ranges_size(), 0);
+  EXPECT_EQ(record.etag(), "\"v2\"");
+  EXPECT_EQ(range_files(), 0u);
+}
+
+TEST_F(ObjectStoreTest, ConfirmRefreshesOnlyTheSameVersion) {
+  fill(0, 999);
+  const auto confirmed = store_.confirm(address_, "\"v1\"", 9000);
+  ASSERT_TRUE(confirmed);
+  EXPECT_EQ(confirmed->validated_at_unix_ms(), 9000);
+  EXPECT_EQ(confirmed->fetched_at_unix_ms(), 1000);
+  EXPECT_FALSE(store_.confirm(address_, "\"v2\"", 9500));
+  EXPECT_EQ(store_.lookup(address_)->validated_at_unix_ms(), 9000);
+}
+
+TEST_F(ObjectStoreTest, PartsAndWholeObjectHeadersAccumulate) {
+  auto with_part = meta();
+  with_part.parts_count = 3;
+  with_part.parts = {{2, {4000, 7999}}};
+  with_part.whole_object_headers = {{"x-amz-checksum-crc32", "AAAAAA=="}};
+  store_.remember(address_, with_part, 1000);
+
+  auto later = meta();  // a range response: no parts, no whole-object headers
+  auto fill_of_range = store_.begin_fill(address_, later, 0, false, 2000);
+  fill_of_range->append(object_.substr(0, 10));
+  const auto record = store_.commit(*fill_of_range);
+  EXPECT_EQ(record.parts_count(), 3u);
+  ASSERT_EQ(record.parts_size(), 1);
+  EXPECT_EQ(record.parts(0).number(), 2u);
+  EXPECT_EQ(record.parts(0).first(), 4000u);
+  ASSERT_EQ(record.whole_object_headers_size(), 1);
+  EXPECT_EQ(record.whole_object_headers(0).value(), "AAAAAA==");
 }
 
 }  // namespace

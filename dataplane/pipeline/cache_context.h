@@ -1,0 +1,47 @@
+// What the caching pipelines share: the object store on the cache directory, the thread pool
+// its file I/O runs on, the freshness rules, and the cache metrics. One per process; the
+// pipelines of every worker thread use it concurrently (all members are thread-safe).
+#pragma once
+
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <cstdint>
+
+#include "cache/object_store.h"
+#include "obs/cache_metrics.h"
+#include "s3/read_request.h"
+
+namespace s3hc::pipeline {
+
+struct CachePolicy {
+  std::int64_t get_ttl_ms;
+  std::int64_t head_ttl_ms;
+  std::int64_t put_ttl_ms;  // objects written through the proxy, for GET and HEAD
+  std::uint64_t merge_gap_bytes;
+};
+
+struct CacheContext {
+  const cache::ObjectStore& store;
+  boost::asio::thread_pool& io;
+  CachePolicy policy;
+  s3::AddressingOptions addressing;
+  obs::CacheMetrics& metrics;
+};
+
+inline std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Whether a record may answer a read without asking the origin: the origin confirmed it less
+// than a TTL ago. A TTL of 0 is never fresh, so every read goes to the origin.
+inline bool is_fresh(const v1::CacheRecord& record, s3::ReadRequest::Kind kind,
+                     const CachePolicy& policy, std::int64_t now_ms) {
+  const auto ttl = record.from_write()                      ? policy.put_ttl_ms
+                   : kind == s3::ReadRequest::Kind::kHeadObject ? policy.head_ttl_ms
+                                                                : policy.get_ttl_ms;
+  return now_ms - record.validated_at_unix_ms() < ttl;
+}
+
+}  // namespace s3hc::pipeline

@@ -1,0 +1,68 @@
+#include "pipeline/cache_fill.h"
+
+#include <spdlog/spdlog.h>
+
+#include "cache/compression_policy.h"
+#include "pipeline/blocking_io.h"
+
+namespace s3hc::pipeline {
+namespace {
+
+std::string_view header_value(const cache::HeaderList& headers, std::string_view name) {
+  for (const auto& [field, value] : headers) {
+    if (field.size() == name.size() &&
+        std::equal(field.begin(), field.end(), name.begin(),
+                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      return value;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+CacheFill::CacheFill(CacheContext& cache, s3::ObjectAddress object, CacheableBody body,
+                     std::int64_t fetched_at_ms)
+    : cache_(cache),
+      object_(std::move(object)),
+      body_(std::move(body)),
+      fetched_at_ms_(fetched_at_ms) {}
+
+// An unfinished fill removes its temp file: file I/O, but rare (the body ended early) and short.
+CacheFill::~CacheFill() = default;
+
+boost::asio::awaitable<void> CacheFill::on_body(std::span<const char> bytes, bool last) {
+  if (failed_) co_return;
+  try {
+    co_await offload(cache_.io, [this, bytes, last] { append(bytes, last); });
+  } catch (const std::exception& error) {
+    spdlog::warn("cache fill of {}/{} dropped: {}", object_.bucket, object_.key, error.what());
+    cache_.metrics.fills_failed.inc();
+    failed_ = true;
+    fill_.reset();
+  }
+}
+
+void CacheFill::append(std::span<const char> bytes, bool last) {
+  if (body_.empty) {
+    if (last) cache_.store.remember(object_, body_.meta, fetched_at_ms_);
+    return;
+  }
+  if (!fill_) {
+    const bool compress =
+        !cache::known_incompressible(header_value(body_.meta.headers, "content-type"), object_.key);
+    fill_ = cache_.store.begin_fill(object_, body_.meta, body_.bytes.first, compress,
+                                    fetched_at_ms_);
+  }
+  fill_->append({bytes.data(), bytes.size()});
+  cache_.metrics.fill_bytes.inc(bytes.size());
+  if (!last) return;
+  if (fill_->length() != body_.bytes.length()) {
+    throw std::runtime_error("body length differs from its Content-Length");
+  }
+  cache_.store.commit(*fill_);
+  cache_.metrics.fills_committed.inc();
+  fill_.reset();
+}
+
+}  // namespace s3hc::pipeline

@@ -1,0 +1,24 @@
+// The caching pipeline: cacheable reads go through the read cache (read_path.h), writes to an
+// object drop what the cache holds of it once the origin has answered, and everything else is
+// forwarded unchanged. One handler per worker thread.
+#pragma once
+
+#include "http/request_handler.h"
+#include "pipeline/cache_context.h"
+#include "pipeline/origin_context.h"
+
+namespace s3hc::pipeline {
+
+class CacheHandler final : public http::RequestHandler {
+ public:
+  CacheHandler(OriginContext& origin, CacheContext& cache) : origin_(origin), cache_(cache) {}
+
+  boost::asio::awaitable<bool> handle(http::ClientConnection& client,
+                                      http::RequestParser& request) override;
+
+ private:
+  OriginContext& origin_;
+  CacheContext& cache_;
+};
+
+}  // namespace s3hc::pipeline

@@ -1,0 +1,340 @@
+#include "pipeline/read_path.h"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/field.hpp>
+#include <array>
+#include <spdlog/spdlog.h>
+
+#include "pipeline/blocking_io.h"
+#include "pipeline/cache_fill.h"
+#include "pipeline/origin_response.h"
+
+namespace s3hc::pipeline {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+// Cached bytes are read and sent in pieces of this size: bounded memory per transfer, and
+// few enough hops to the I/O pool.
+constexpr std::uint64_t kServePieceBytes = 1024 * 1024;
+
+bool has_token(std::string_view header_value, std::string_view token) {
+  while (!header_value.empty()) {
+    const auto comma = header_value.find(',');
+    auto item = header_value.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (beast::iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    header_value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// The client's own preconditions: with any of them the origin decides the answer.
+bool has_client_conditions(const bhttp::request_header<>& request) {
+  for (const auto field : {bhttp::field::if_match, bhttp::field::if_none_match,
+                           bhttp::field::if_modified_since, bhttp::field::if_unmodified_since,
+                           bhttp::field::if_range}) {
+    if (request.count(field)) return true;
+  }
+  return false;
+}
+
+// Cache-Control: no-cache (or the HTTP/1.0 Pragma) asks for the origin's answer.
+bool bypasses_cache(const bhttp::request_header<>& request) {
+  return has_token(request[bhttp::field::cache_control], "no-cache") ||
+         has_token(request[bhttp::field::pragma], "no-cache");
+}
+
+}  // namespace
+
+ReadPath::ReadPath(http::ClientConnection& client, http::RequestParser& request,
+                   OriginContext& origin, CacheContext& cache, s3::ReadRequest read)
+    : client_(client),
+      request_(request),
+      origin_(origin),
+      cache_(cache),
+      read_(std::move(read)),
+      signed_(s3::SignedHeaders::from_request(request.get()[bhttp::field::authorization],
+                                              request.get().target())),
+      started_ms_(unix_now_ms()),
+      client_keep_alive_(request.get().keep_alive()) {}
+
+asio::awaitable<bool> ReadPath::run() {
+  const auto& header = request_.get().base();
+  if (bypasses_cache(header)) {
+    cache_.metrics.bypassed.inc();
+    co_return co_await forward_and_fill();
+  }
+  const auto record =
+      co_await offload(cache_.io, [this] { return cache_.store.lookup(read_.object); });
+  const auto shape = record ? plan(*record) : std::nullopt;
+  if (!shape || has_client_conditions(header)) {
+    cache_.metrics.misses.inc();
+    co_return co_await forward_and_fill();
+  }
+  const bool covered = !shape->bytes || cache::ObjectStore::held(*record).covers(*shape->bytes);
+  if (covered) {
+    if (is_fresh(*record, read_.kind, cache_.policy, started_ms_)) {
+      cache_.metrics.hits.inc();
+      co_return co_await serve(*record, *shape);
+    }
+    if (!signed_.covers("if-none-match")) co_return co_await revalidate(*record, *shape);
+  } else if (!signed_.covers("range") && !signed_.covers("if-match")) {
+    co_return co_await serve_partial(*record, *shape);
+  }
+  cache_.metrics.misses.inc();
+  co_return co_await forward_and_fill();
+}
+
+std::optional<ReadPath::Plan> ReadPath::plan(const v1::CacheRecord& record) const {
+  Plan plan;
+  plan.answer.keep_alive = client_keep_alive_;
+  const auto size = record.size();
+  if (read_.part_number) {
+    const auto& parts = record.parts();
+    const auto part = std::find_if(parts.begin(), parts.end(), [&](const v1::PartBoundary& p) {
+      return p.number() == *read_.part_number;
+    });
+    if (part == parts.end()) return std::nullopt;
+    plan.bytes = s3::ByteRange{part->first(), part->last()};
+    plan.answer.with_parts_count = true;
+  } else if (read_.range) {
+    plan.bytes = s3::resolve(*read_.range, size);
+    if (!plan.bytes) return std::nullopt;  // 416: S3's error document says it best
+  } else if (size > 0) {
+    plan.bytes = s3::ByteRange{0, size - 1};
+    plan.answer.with_checksums =
+        beast::iequals(request_.get()["x-amz-checksum-mode"], "ENABLED");
+  }
+  if (read_.part_number || read_.range) {
+    plan.answer.status = 206;
+    plan.answer.content_range = s3::ContentRange{*plan.bytes, size};
+  }
+  plan.answer.content_length = plan.bytes ? plan.bytes->length() : 0;
+  if (is_head()) {
+    plan.answer.content_length = plan.bytes ? plan.bytes->length() : size;
+    plan.bytes.reset();  // a HEAD sends the header alone
+  }
+  return plan;
+}
+
+asio::awaitable<bool> ReadPath::forward_and_fill() {
+  OriginExchange exchange(client_, request_, origin_);
+  if (!co_await exchange.open()) co_return exchange.client_keep_alive();
+  co_return co_await relay_and_fill(exchange);
+}
+
+asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
+  auto& response = exchange.response().get();
+  std::optional<CacheFill> fill;
+  if (is_head()) {
+    if (auto meta = head_meta(response)) {
+      co_await offload(cache_.io, [this, &meta] {
+        cache_.store.remember(read_.object, *meta, started_ms_);
+      });
+    }
+  } else if (auto body = cacheable_body(response, read_.part_number)) {
+    fill.emplace(cache_, read_.object, std::move(*body), started_ms_);
+  }
+  if (exchange.status() == 404) co_await invalidate();
+  response.set("X-Cache", "MISS");
+  co_return co_await exchange.relay(fill ? &*fill : nullptr);
+}
+
+asio::awaitable<bool> ReadPath::revalidate(const v1::CacheRecord& record, Plan plan) {
+  add_request_header("If-None-Match", record.etag());
+  OriginExchange exchange(client_, request_, origin_);
+  if (!co_await exchange.open()) co_return exchange.client_keep_alive();
+  if (exchange.status() != 304) {
+    cache_.metrics.misses.inc();
+    co_return co_await relay_and_fill(exchange);
+  }
+  exchange.finish();
+  co_await offload(cache_.io, [this, &record] {
+    cache_.store.confirm(read_.object, record.etag(), started_ms_);
+  });
+  cache_.metrics.revalidated.inc();
+  plan.answer.x_cache = "REVALIDATED";
+  co_return co_await serve(record, plan);
+}
+
+asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan& plan) {
+  auto answer = plan.answer;
+  if (answer.x_cache.empty()) answer.x_cache = "HIT";
+  const auto header = cached_response_header(record, answer);
+  if (!plan.bytes) {
+    origin_.metrics.count_response(request_.get().method_string(), answer.status);
+    co_return co_await write_client(header, {}) && client_keep_alive_;
+  }
+  // The first piece is read before anything is sent: a corrupt or vanished file then costs
+  // only a trip to the origin, not a broken response.
+  const auto first_piece_end = std::min(plan.bytes->last, plan.bytes->first + kServePieceBytes - 1);
+  const auto first_piece = co_await read_cached(record, {plan.bytes->first, first_piece_end});
+  if (!first_piece) {
+    co_await drop_corrupt();
+    restore_request();
+    co_return co_await forward_and_fill();
+  }
+  origin_.metrics.count_response(request_.get().method_string(), answer.status);
+  if (!co_await write_client(header, *first_piece)) co_return false;
+  if (first_piece_end < plan.bytes->last &&
+      !co_await stream_cached(record, {first_piece_end + 1, plan.bytes->last})) {
+    co_return false;
+  }
+  co_return client_keep_alive_;
+}
+
+asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Plan plan) {
+  const auto wanted = *plan.bytes;
+  const auto missing =
+      cache::ObjectStore::held(record).missing(wanted, cache_.policy.merge_gap_bytes);
+  // The first missing piece is asked for before anything is sent: the origin's answer is
+  // also its verdict on the client's right to read the object.
+  ask_for_bytes(record, missing.front());
+  OriginExchange first_fetch(client_, request_, origin_);
+  if (!co_await first_fetch.open()) co_return first_fetch.client_keep_alive();
+  if (!matches_cached_version(first_fetch, record, missing.front())) {
+    restore_request();
+    if (first_fetch.status() >= 300 && first_fetch.status() != 412) {
+      cache_.metrics.misses.inc();
+      co_return co_await relay_and_fill(first_fetch);  // denied, gone, failing: S3's own answer
+    }
+    // The object changed since it was cached: start again from the origin's current version.
+    co_await invalidate();
+    cache_.metrics.misses.inc();
+    co_return co_await forward_and_fill();
+  }
+  cache_.metrics.partial.inc();
+  plan.answer.x_cache = "MISS";
+  origin_.metrics.count_response(request_.get().method_string(), plan.answer.status);
+  if (!co_await write_client(cached_response_header(record, plan.answer), {})) co_return false;
+
+  std::uint64_t next = wanted.first;
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    const auto& gap = missing[i];
+    if (next < gap.first && !co_await stream_cached(record, {next, gap.first - 1})) {
+      co_return false;
+    }
+    if (i == 0) {
+      if (!co_await stream_origin(first_fetch)) co_return false;
+    } else {
+      ask_for_bytes(record, gap);
+      OriginExchange fetch(client_, request_, origin_, OriginExchange::Failures::kQuiet);
+      if (!co_await fetch.open() || !matches_cached_version(fetch, record, gap) ||
+          !co_await stream_origin(fetch)) {
+        co_return false;  // the client sees a short body: better than one stitched of versions
+      }
+    }
+    next = gap.last + 1;
+  }
+  if (next <= wanted.last && !co_await stream_cached(record, {next, wanted.last})) co_return false;
+  co_return client_keep_alive_;
+}
+
+void ReadPath::ask_for_bytes(const v1::CacheRecord& record, s3::ByteRange bytes) {
+  std::string range = "bytes=";
+  range += std::to_string(bytes.first);
+  range += '-';
+  range += std::to_string(bytes.last);
+  if (!range_replaced_ && request_.get().count(bhttp::field::range)) {
+    original_range_ = std::string(request_.get()[bhttp::field::range]);
+  }
+  range_replaced_ = true;
+  request_.get().set(bhttp::field::range, range);
+  if (!request_.get().count(bhttp::field::if_match)) add_request_header("If-Match", record.etag());
+}
+
+bool ReadPath::matches_cached_version(OriginExchange& exchange, const v1::CacheRecord& record,
+                                      s3::ByteRange bytes) {
+  if (exchange.status() != 206) return false;
+  const auto body = cacheable_body(exchange.response().get(), std::nullopt);
+  return body && body->bytes == bytes && body->meta.size == record.size() &&
+         body->meta.etag == record.etag();
+}
+
+asio::awaitable<bool> ReadPath::stream_cached(const v1::CacheRecord& record,
+                                              s3::ByteRange bytes) {
+  for (auto first = bytes.first; first <= bytes.last;) {
+    const auto last = std::min(bytes.last, first + kServePieceBytes - 1);
+    const auto piece = co_await read_cached(record, {first, last});
+    if (!piece) {
+      co_await drop_corrupt();
+      co_return false;  // mid-response: the short body tells the client to retry
+    }
+    if (!co_await write_client({}, *piece)) co_return false;
+    first = last + 1;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
+  auto body = cacheable_body(exchange.response().get(), std::nullopt);
+  CacheFill fill(cache_, read_.object, std::move(*body), started_ms_);
+  auto buffer = origin_.buffers.take();
+  for (;;) {
+    const auto got = co_await exchange.read_body(buffer.span());
+    if (!got) co_return false;
+    const bool last = exchange.body_done();
+    const std::string_view piece(buffer.span().data(), *got);
+    co_await fill.on_body(piece, last);
+    if (!piece.empty() && !co_await write_client({}, piece)) co_return false;
+    if (last) break;
+  }
+  exchange.finish();
+  co_return true;
+}
+
+asio::awaitable<std::optional<std::string>> ReadPath::read_cached(const v1::CacheRecord& record,
+                                                                  s3::ByteRange bytes) {
+  auto piece =
+      co_await offload(cache_.io, [this, &record, bytes] { return cache_.store.read(record, bytes); });
+  if (piece) cache_.metrics.served_bytes.inc(piece->size());
+  co_return piece;
+}
+
+asio::awaitable<bool> ReadPath::write_client(std::string_view header, std::string_view body) {
+  const std::array<asio::const_buffer, 2> pieces{asio::buffer(header), asio::buffer(body)};
+  client_.expires_after(origin_.options.client_io_timeout);
+  auto [ec, written] =
+      co_await asio::async_write(client_.socket(), pieces, asio::as_tuple(asio::use_awaitable));
+  client_.expires_never();
+  origin_.metrics.client_sent_bytes.inc(written);
+  co_return !ec;
+}
+
+asio::awaitable<void> ReadPath::invalidate() {
+  co_await offload(cache_.io, [this] { cache_.store.invalidate(read_.object); });
+  cache_.metrics.invalidations.inc();
+}
+
+asio::awaitable<void> ReadPath::drop_corrupt() {
+  spdlog::warn("cached bytes of {}/{} are corrupt or gone; dropping the object",
+               read_.object.bucket, read_.object.key);
+  cache_.metrics.corrupt_reads.inc();
+  co_await invalidate();
+}
+
+void ReadPath::add_request_header(std::string_view name, std::string value) {
+  request_.get().set(name, value);
+  added_headers_.emplace_back(name);
+}
+
+void ReadPath::restore_request() {
+  for (const auto& name : added_headers_) request_.get().erase(name);
+  added_headers_.clear();
+  if (!range_replaced_) return;
+  range_replaced_ = false;
+  if (original_range_) {
+    request_.get().set(bhttp::field::range, *original_range_);
+  } else {
+    request_.get().erase(bhttp::field::range);
+  }
+}
+
+}  // namespace s3hc::pipeline

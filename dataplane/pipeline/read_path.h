@@ -1,0 +1,83 @@
+// The read cache in the request path: a cacheable GetObject or HeadObject (s3/read_request.h)
+// is answered from the cache directory when it holds the bytes and the origin confirmed them
+// within the TTL; otherwise the origin is asked (the client's own request, with conditional
+// headers or a narrower Range added only where its signature does not cover them) and what it
+// sends is relayed and cached on the way. docs/CACHING.md states the rules for users.
+//
+// Thread-safety: one ReadPath per request, on the client connection's worker thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/request_handler.h"
+#include "pipeline/cache_context.h"
+#include "pipeline/cached_response.h"
+#include "pipeline/origin_context.h"
+#include "pipeline/origin_exchange.h"
+#include "s3/signed_headers.h"
+
+namespace s3hc::pipeline {
+
+class ReadPath {
+ public:
+  ReadPath(http::ClientConnection& client, http::RequestParser& request, OriginContext& origin,
+           CacheContext& cache, s3::ReadRequest read);
+
+  // Answers the request; returns whether the client connection may carry the next one.
+  boost::asio::awaitable<bool> run();
+
+ private:
+  // How an answer from the cache is shaped: its status and headers, and the object bytes it
+  // carries (none for HEAD, 304 and empty objects).
+  struct Plan {
+    CachedAnswer answer;
+    std::optional<s3::ByteRange> bytes;
+  };
+
+  bool is_head() const { return read_.kind == s3::ReadRequest::Kind::kHeadObject; }
+  // The answer the record can give; nullopt when only the origin can (an unknown part, a range
+  // the object cannot satisfy).
+  std::optional<Plan> plan(const v1::CacheRecord& record) const;
+
+  boost::asio::awaitable<bool> forward_and_fill();
+  boost::asio::awaitable<bool> relay_and_fill(OriginExchange& exchange);
+  boost::asio::awaitable<bool> revalidate(const v1::CacheRecord& record, Plan plan);
+  boost::asio::awaitable<bool> serve(const v1::CacheRecord& record, const Plan& plan);
+  boost::asio::awaitable<bool> serve_partial(const v1::CacheRecord& record, Plan plan);
+  boost::asio::awaitable<bool> stream_cached(const v1::CacheRecord& record, s3::ByteRange bytes);
+  boost::asio::awaitable<bool> stream_origin(OriginExchange& exchange);
+  // Whether the origin answered with exactly `bytes` of the cached version.
+  bool matches_cached_version(OriginExchange& exchange, const v1::CacheRecord& record,
+                              s3::ByteRange bytes);
+  // Turns the request into one for `bytes`, pinned to the cached version (If-Match) so bytes
+  // of another version can never be mixed into the answer.
+  void ask_for_bytes(const v1::CacheRecord& record, s3::ByteRange bytes);
+
+  boost::asio::awaitable<std::optional<std::string>> read_cached(const v1::CacheRecord& record,
+                                                                 s3::ByteRange bytes);
+  boost::asio::awaitable<bool> write_client(std::string_view header, std::string_view body);
+  boost::asio::awaitable<void> invalidate();
+  // A cached read failed its checksum or found a file gone: counted, and the object dropped.
+  boost::asio::awaitable<void> drop_corrupt();
+  void add_request_header(std::string_view name, std::string value);
+  // Undoes add_request_header, so the client's request goes to the origin as it came.
+  void restore_request();
+
+  http::ClientConnection& client_;
+  http::RequestParser& request_;
+  OriginContext& origin_;
+  CacheContext& cache_;
+  const s3::ReadRequest read_;
+  const s3::SignedHeaders signed_;
+  const std::int64_t started_ms_;
+  const bool client_keep_alive_;
+  bool range_replaced_ = false;
+  std::optional<std::string> original_range_;  // the client's Range, when it sent one
+  std::vector<std::string> added_headers_;
+};
+
+}  // namespace s3hc::pipeline
