@@ -119,7 +119,9 @@ struct ProxyServer::State {
         .policy = {.get_ttl_ms = options.get_ttl_ms,
                    .head_ttl_ms = options.head_ttl_ms,
                    .put_ttl_ms = options.put_ttl_ms,
-                   .merge_gap_bytes = options.merge_gap_bytes},
+                   .merge_gap_bytes = options.merge_gap_bytes,
+                   .write_through = options.write_through,
+                   .max_write_object_bytes = options.max_write_object_bytes},
         .addressing = {},
         .metrics = *cache_metrics});
   }

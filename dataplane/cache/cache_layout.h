@@ -12,6 +12,8 @@
 
 namespace s3hc::cache {
 
+inline constexpr std::string_view kRecordFileName = "record";
+
 class CacheLayout {
  public:
   explicit CacheLayout(std::string root) : root_(std::move(root)) {}
@@ -19,7 +21,10 @@ class CacheLayout {
   const std::string& root() const { return root_; }
   std::string object_dir(std::string_view bucket, std::string_view key) const;
   std::string record_path(std::string_view bucket, std::string_view key) const {
-    return object_dir(bucket, key) + "/record";
+    auto path = object_dir(bucket, key);
+    path += '/';
+    path += kRecordFileName;
+    return path;
   }
 
   // A unique temp name beside `final_path`, to write a file and rename it into place; the

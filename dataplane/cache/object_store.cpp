@@ -37,8 +37,17 @@ v1::CacheRecord record_for(const s3::ObjectAddress& object, const ObjectMeta& me
 ObjectStore::ObjectStore(CacheLayout layout, ObjectStoreOptions options)
     : layout_(layout), records_(std::move(layout)), options_(options) {}
 
+namespace {
+
+// An invalidated object's record: no version, only the time it was dropped.
+bool is_tombstone(const v1::CacheRecord& record) { return record.etag().empty(); }
+
+}  // namespace
+
 std::optional<v1::CacheRecord> ObjectStore::lookup(const s3::ObjectAddress& object) const {
-  return records_.load(object.bucket, object.key);
+  auto record = records_.load(object.bucket, object.key);
+  if (record && is_tombstone(*record)) return std::nullopt;
+  return record;
 }
 
 RangeSet ObjectStore::held(const v1::CacheRecord& record) {
@@ -88,15 +97,20 @@ std::unique_ptr<RangeFill> ObjectStore::begin_fill(const s3::ObjectAddress& obje
                                                   now_ms));
 }
 
-v1::CacheRecord ObjectStore::updated_record(const s3::ObjectAddress& object,
-                                            const ObjectMeta& meta, std::int64_t now_ms,
-                                            std::vector<std::string>& dropped) const {
+std::optional<v1::CacheRecord> ObjectStore::updated_record(const s3::ObjectAddress& object,
+                                                           const ObjectMeta& meta,
+                                                           std::int64_t now_ms,
+                                                           std::vector<std::string>& dropped) const {
   auto current = records_.load(object.bucket, object.key);
   const bool same_version = current && current->etag() == meta.etag && current->size() == meta.size;
   if (current && !same_version) {
+    if (current->fetched_at_unix_ms() > now_ms) return std::nullopt;
     for (const auto& range : current->ranges()) dropped.push_back(range.file());
   }
   v1::CacheRecord record = same_version ? std::move(*current) : record_for(object, meta);
+  // Information of the same version may arrive out of order: times only move forward.
+  record.set_fetched_at_unix_ms(std::max(record.fetched_at_unix_ms(), now_ms));
+  record.set_validated_at_unix_ms(std::max(record.validated_at_unix_ms(), now_ms));
 
   record.set_last_modified(meta.last_modified);
   record.clear_headers();
@@ -125,8 +139,6 @@ v1::CacheRecord ObjectStore::updated_record(const s3::ObjectAddress& object,
     boundary->set_last(part.bytes.last);
   }
   record.set_from_write(meta.from_write);
-  record.set_fetched_at_unix_ms(now_ms);
-  record.set_validated_at_unix_ms(now_ms);
   return record;
 }
 
@@ -136,11 +148,13 @@ void ObjectStore::delete_files(const s3::ObjectAddress& object,
   for (const auto& file : files) ::unlink((dir + "/" + file).c_str());
 }
 
-v1::CacheRecord ObjectStore::commit(RangeFill& fill) const {
+std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
+  std::vector<std::string> dropped;
+  auto updated = updated_record(fill.object_, fill.meta_, fill.now_ms_, dropped);
+  if (!updated) return std::nullopt;  // the unfinished writer removes its temp file
+  auto& record = *updated;
   fill.writer_.commit();
   const s3::ByteRange added{fill.first_, fill.first_ + fill.writer_.length() - 1};
-  std::vector<std::string> dropped;
-  auto record = updated_record(fill.object_, fill.meta_, fill.now_ms_, dropped);
 
   auto* ranges = record.mutable_ranges();
   for (int i = ranges->size() - 1; i >= 0; --i) {
@@ -161,11 +175,13 @@ v1::CacheRecord ObjectStore::commit(RangeFill& fill) const {
   return record;
 }
 
-v1::CacheRecord ObjectStore::remember(const s3::ObjectAddress& object, const ObjectMeta& meta,
-                                      std::int64_t now_ms) const {
+std::optional<v1::CacheRecord> ObjectStore::remember(const s3::ObjectAddress& object,
+                                                     const ObjectMeta& meta,
+                                                     std::int64_t now_ms) const {
   std::vector<std::string> dropped;
   auto record = updated_record(object, meta, now_ms, dropped);
-  records_.store(record);
+  if (!record) return std::nullopt;
+  records_.store(*record);
   delete_files(object, dropped);
   return record;
 }
@@ -173,18 +189,29 @@ v1::CacheRecord ObjectStore::remember(const s3::ObjectAddress& object, const Obj
 std::optional<v1::CacheRecord> ObjectStore::confirm(const s3::ObjectAddress& object,
                                                     std::string_view etag,
                                                     std::int64_t now_ms) const {
-  auto record = records_.load(object.bucket, object.key);
+  auto record = lookup(object);
   if (!record || record->etag() != etag) return std::nullopt;
-  record->set_validated_at_unix_ms(now_ms);
+  record->set_validated_at_unix_ms(std::max(record->validated_at_unix_ms(), now_ms));
   records_.store(*record);
   return record;
 }
 
-void ObjectStore::invalidate(const s3::ObjectAddress& object) const {
-  // The record goes first, so no reader is sent to a range file that is about to vanish.
-  records_.remove(object.bucket, object.key);
+void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t now_ms) const {
+  const auto current = records_.load(object.bucket, object.key);
+  if (current && current->fetched_at_unix_ms() > now_ms) return;  // newer than this news
+  // The tombstone goes first, so no reader is sent to a range file that is about to vanish.
+  v1::CacheRecord tombstone;
+  tombstone.set_format_version(kFormatVersion);
+  tombstone.set_bucket(object.bucket);
+  tombstone.set_key(object.key);
+  tombstone.set_fetched_at_unix_ms(now_ms);
+  tombstone.set_validated_at_unix_ms(now_ms);
+  records_.store(tombstone);
   std::error_code ignored;
-  std::filesystem::remove_all(layout_.object_dir(object.bucket, object.key), ignored);
+  for (const auto& entry :
+       std::filesystem::directory_iterator(layout_.object_dir(object.bucket, object.key), ignored)) {
+    if (entry.path().filename() != kRecordFileName) std::filesystem::remove(entry.path(), ignored);
+  }
 }
 
 }  // namespace s3hc::cache

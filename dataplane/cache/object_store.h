@@ -4,8 +4,15 @@
 // Writes are whole-file: a range file is complete and synced before the record names it, and
 // a record is replaced atomically, so a reader sees either the old or the new state. A reader
 // that finds a named range file missing or corrupt gets a miss (the caller fetches from the
-// origin and refills). Two proxies committing to one object race last-writer-wins on the
-// record; the lease protocol that orders them belongs to the fleet engine.
+// origin and refills).
+//
+// Ordering: every change carries the wall-clock time its information was true at (a fill: when
+// its origin request was sent; a write or invalidation: when the origin answered it). A fill of
+// another version than the record's is refused when the record's information is newer, and
+// invalidation leaves a tombstone with its time, so a slow fill of the old bytes that started
+// before a write or a delete can never resurrect them. Two proxies committing at once still
+// race last-writer-wins on the record file; the lease protocol that orders them belongs to the
+// fleet engine.
 //
 // Thread-safety: const methods may run concurrently; a RangeFill is used by one thread.
 #pragma once
@@ -55,6 +62,11 @@ class RangeFill {
  public:
   void append(std::string_view bytes) { writer_.append(bytes); }
   std::uint64_t length() const { return writer_.length(); }
+  // What the origin said, when it is only known after the bytes (a write's answer).
+  void set_meta(ObjectMeta meta, std::int64_t now_ms) {
+    meta_ = std::move(meta);
+    now_ms_ = now_ms;
+  }
 
  private:
   friend class ObjectStore;
@@ -79,6 +91,7 @@ class ObjectStore {
  public:
   ObjectStore(CacheLayout layout, ObjectStoreOptions options);
 
+  // The object's record; nullopt when there is none or it was invalidated.
   std::optional<v1::CacheRecord> lookup(const s3::ObjectAddress& object) const;
 
   // The bytes a record says are held.
@@ -95,27 +108,32 @@ class ObjectStore {
 
   // Makes a fill part of the object and returns the record written. A record of another
   // version (other ETag or size) is replaced, its ranges dropped; ranges the new one contains
-  // are dropped too. Their files are deleted once the record no longer names them.
-  v1::CacheRecord commit(RangeFill& fill) const;
+  // are dropped too. Their files are deleted once the record no longer names them. nullopt
+  // (and nothing kept) when the record holds newer information (see Ordering above).
+  std::optional<v1::CacheRecord> commit(RangeFill& fill) const;
 
   // Records what S3 said about the object without bytes (a HEAD, an empty object): the same
-  // version is refreshed, another replaces the record and drops its ranges.
-  v1::CacheRecord remember(const s3::ObjectAddress& object, const ObjectMeta& meta,
-                           std::int64_t now_ms) const;
+  // version is refreshed, another replaces the record and drops its ranges. nullopt when the
+  // record holds newer information.
+  std::optional<v1::CacheRecord> remember(const s3::ObjectAddress& object, const ObjectMeta& meta,
+                                          std::int64_t now_ms) const;
 
   // The origin confirmed the cached version (a 304 to If-None-Match: etag) at `now_ms`.
   // Returns the refreshed record; nullopt when the record is gone or holds another version.
   std::optional<v1::CacheRecord> confirm(const s3::ObjectAddress& object, std::string_view etag,
                                          std::int64_t now_ms) const;
 
-  // Forgets the object: record and range files.
-  void invalidate(const s3::ObjectAddress& object) const;
+  // Forgets the object's bytes and metadata as of `now_ms`: the record becomes a tombstone
+  // and the range files are deleted.
+  void invalidate(const s3::ObjectAddress& object, std::int64_t now_ms) const;
 
  private:
   // Loads the record `meta` updates: the current one when it holds the same version, else a
-  // new one, with the files of every range it no longer names added to `dropped`.
-  v1::CacheRecord updated_record(const s3::ObjectAddress& object, const ObjectMeta& meta,
-                                 std::int64_t now_ms, std::vector<std::string>& dropped) const;
+  // new one, with the files of every range it no longer names added to `dropped`. nullopt
+  // when the current record is of another version and newer than `now_ms`.
+  std::optional<v1::CacheRecord> updated_record(const s3::ObjectAddress& object,
+                                                const ObjectMeta& meta, std::int64_t now_ms,
+                                                std::vector<std::string>& dropped) const;
   void delete_files(const s3::ObjectAddress& object, const std::vector<std::string>& files) const;
 
   CacheLayout layout_;

@@ -18,6 +18,8 @@ struct CachePolicy {
   std::int64_t head_ttl_ms;
   std::int64_t put_ttl_ms;  // objects written through the proxy, for GET and HEAD
   std::uint64_t merge_gap_bytes;
+  bool write_through;  // PutObject bodies are cached as they stream
+  std::uint64_t max_write_object_bytes;
 };
 
 struct CacheContext {

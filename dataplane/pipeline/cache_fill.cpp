@@ -4,17 +4,14 @@
 
 #include "cache/compression_policy.h"
 #include "pipeline/blocking_io.h"
+#include "util/ascii.h"
 
 namespace s3hc::pipeline {
 namespace {
 
 std::string_view header_value(const cache::HeaderList& headers, std::string_view name) {
   for (const auto& [field, value] : headers) {
-    if (field.size() == name.size() &&
-        std::equal(field.begin(), field.end(), name.begin(),
-                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-      return value;
-    }
+    if (util::iequals(field, name)) return value;
   }
   return {};
 }
@@ -60,8 +57,12 @@ void CacheFill::append(std::span<const char> bytes, bool last) {
   if (fill_->length() != body_.bytes.length()) {
     throw std::runtime_error("body length differs from its Content-Length");
   }
-  cache_.store.commit(*fill_);
-  cache_.metrics.fills_committed.inc();
+  if (cache_.store.commit(*fill_)) {
+    cache_.metrics.fills_committed.inc();
+  } else {
+    spdlog::debug("fill of {}/{} superseded by newer news of the object", object_.bucket,
+                  object_.key);
+  }
   fill_.reset();
 }
 

@@ -223,11 +223,23 @@ asio::awaitable<void> OriginExchange::fail_without_response(const error_code& ec
 
 asio::awaitable<void> OriginExchange::upload() {
   upload_buffer_ = origin_.buffers.take();
-  auto result = co_await upstream_->visit([this](auto& stream) {
-    return http::relay_body(client_.socket(), client_.buffer(), request_, stream,
-                            *request_serializer_, upload_buffer_.span(),
-                            [this] { arm_client(); }, [this] { arm_upstream(); });
-  });
+  http::RelayResult result;
+  if (upload_tap_) {
+    result = co_await upstream_->visit([this](auto& stream) {
+      return http::relay_body(
+          client_.socket(), client_.buffer(), request_, stream, *request_serializer_,
+          upload_buffer_.span(), [this] { arm_client(); }, [this] { arm_upstream(); },
+          [this](std::span<const char> bytes, bool last) {
+            return upload_tap_->on_body(bytes, last);
+          });
+    });
+  } else {
+    result = co_await upstream_->visit([this](auto& stream) {
+      return http::relay_body(client_.socket(), client_.buffer(), request_, stream,
+                              *request_serializer_, upload_buffer_.span(),
+                              [this] { arm_client(); }, [this] { arm_upstream(); });
+    });
+  }
   // (The client deadline stays armed: the response may be writing under it concurrently.)
   origin_.metrics.client_received_bytes.inc(result.bytes_read);
   upload_result_ = result;

@@ -50,6 +50,9 @@ class OriginExchange {
   OriginExchange(const OriginExchange&) = delete;
   OriginExchange& operator=(const OriginExchange&) = delete;
 
+  // Lets `tap` see the request body as it is relayed (before open()).
+  void set_upload_tap(BodyTap* tap) { upload_tap_ = tap; }
+
   // Sends the request and reads the final response header. false when no response came (the
   // client was answered unless quiet; client_keep_alive() says whether its connection goes on).
   boost::asio::awaitable<bool> open();
@@ -105,6 +108,7 @@ class OriginExchange {
   http::RequestParser& request_;
   OriginContext& origin_;
   const Failures failures_;
+  BodyTap* upload_tap_ = nullptr;
   // Views into the request, which the session keeps alive for the whole exchange.
   const std::string_view method_;
   const std::string_view target_;

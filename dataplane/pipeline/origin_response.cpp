@@ -1,21 +1,15 @@
 #include "pipeline/origin_response.h"
 
-#include <boost/beast/core/string.hpp>
-#include <charconv>
 #include <string>
 #include <string_view>
 
 #include "s3/byte_range.h"
+#include "util/ascii.h"
 
 namespace s3hc::pipeline {
 namespace {
 
 namespace bhttp = boost::beast::http;
-
-bool starts_with_nocase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         boost::beast::iequals(text.substr(0, prefix.size()), prefix);
-}
 
 // Headers that describe the object rather than this one response, replayed on hits. Per-request
 // headers (Date, x-amz-request-id, x-amz-id-2), framing and hop-by-hop headers are not.
@@ -26,23 +20,16 @@ bool describes_object(std::string_view name) {
         "x-amz-website-redirect-location", "x-amz-replication-status", "x-amz-restore",
         "x-amz-expiration", "x-amz-tagging-count", "x-amz-missing-meta",
         "x-amz-archive-status"}) {
-    if (boost::beast::iequals(name, exact)) return true;
+    if (util::iequals(name, exact)) return true;
   }
   for (const std::string_view prefix :
        {"x-amz-meta-", "x-amz-server-side-encryption", "x-amz-object-lock-"}) {
-    if (starts_with_nocase(name, prefix)) return true;
+    if (util::starts_with_nocase(name, prefix)) return true;
   }
   return false;
 }
 
-bool is_checksum(std::string_view name) { return starts_with_nocase(name, "x-amz-checksum-"); }
-
-std::optional<std::uint64_t> parse_u64(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
+bool is_checksum(std::string_view name) { return util::starts_with_nocase(name, "x-amz-checksum-"); }
 
 // ETag, Last-Modified and the replayed headers; `whole_object`: the answer carries the whole
 // object, so its checksums describe the bytes a whole-object hit serves.
@@ -65,7 +52,7 @@ std::optional<cache::ObjectMeta> object_meta(const ResponseHeader& response, boo
 
 std::optional<std::uint64_t> content_length(const ResponseHeader& response) {
   if (response.count(bhttp::field::transfer_encoding)) return std::nullopt;
-  return parse_u64(response[bhttp::field::content_length]);
+  return util::parse_decimal_u64(response[bhttp::field::content_length]);
 }
 
 }  // namespace
@@ -104,7 +91,7 @@ std::optional<CacheableBody> cacheable_body(const ResponseHeader& response,
   body.bytes = range->range;
   if (part_number) {
     // S3 names the object's part count with every part; a single-part object has none.
-    const auto count = parse_u64(response["x-amz-mp-parts-count"]);
+    const auto count = util::parse_decimal_u64(response["x-amz-mp-parts-count"]);
     body.meta.parts_count = count ? static_cast<std::uint32_t>(*count) : 1;
     body.meta.parts.push_back({*part_number, range->range});
   }

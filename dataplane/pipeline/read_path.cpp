@@ -9,6 +9,7 @@
 #include "pipeline/blocking_io.h"
 #include "pipeline/cache_fill.h"
 #include "pipeline/origin_response.h"
+#include "util/ascii.h"
 
 namespace s3hc::pipeline {
 
@@ -22,17 +23,10 @@ namespace {
 // few enough hops to the I/O pool.
 constexpr std::uint64_t kServePieceBytes = 1024 * 1024;
 
-bool has_token(std::string_view header_value, std::string_view token) {
-  while (!header_value.empty()) {
-    const auto comma = header_value.find(',');
-    auto item = header_value.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (beast::iequals(item, token)) return true;
-    if (comma == std::string_view::npos) break;
-    header_value.remove_prefix(comma + 1);
-  }
-  return false;
+bool has_token(std::string_view list, std::string_view token) {
+  bool found = false;
+  util::for_each_list_item(list, [&](std::string_view item) { found |= util::iequals(item, token); });
+  return found;
 }
 
 // The client's own preconditions: with any of them the origin decides the answer.
@@ -309,7 +303,8 @@ asio::awaitable<bool> ReadPath::write_client(std::string_view header, std::strin
 }
 
 asio::awaitable<void> ReadPath::invalidate() {
-  co_await offload(cache_.io, [this] { cache_.store.invalidate(read_.object); });
+  co_await offload(cache_.io,
+                   [this] { cache_.store.invalidate(read_.object, unix_now_ms()); });
   cache_.metrics.invalidations.inc();
 }
 

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -29,10 +30,15 @@ class ObjectStoreTest : public ::testing::Test {
     return meta;
   }
 
-  v1::CacheRecord fill(std::uint64_t first, std::uint64_t last, const std::string& etag = "\"v1\"") {
-    auto range_fill = store_.begin_fill(address_, meta(etag), first, true, 1000);
+  std::optional<v1::CacheRecord> try_fill(std::uint64_t first, std::uint64_t last,
+                                          const std::string& etag, std::int64_t fetched_at_ms) {
+    auto range_fill = store_.begin_fill(address_, meta(etag), first, true, fetched_at_ms);
     range_fill->append(std::string_view(object_).substr(first, last - first + 1));
     return store_.commit(*range_fill);
+  }
+
+  v1::CacheRecord fill(std::uint64_t first, std::uint64_t last, const std::string& etag = "\"v1\"") {
+    return *try_fill(first, last, etag, 1000);
   }
 
   std::size_t range_files() const {
@@ -100,9 +106,30 @@ TEST_F(ObjectStoreTest, AMissingRangeFileIsAMiss) {
 
 TEST_F(ObjectStoreTest, InvalidateForgetsEverything) {
   fill(0, 9999);
-  store_.invalidate(address_);
+  store_.invalidate(address_, 2000);
   EXPECT_FALSE(store_.lookup(address_));
   EXPECT_EQ(range_files(), 0u);
+}
+
+TEST_F(ObjectStoreTest, AFillOlderThanAnInvalidationIsRefused) {
+  fill(0, 9999);
+  store_.invalidate(address_, 2000);               // a write or delete answered at 2000
+  EXPECT_FALSE(try_fill(0, 99, "\"v1\"", 1500));  // old bytes fetched before it
+  EXPECT_FALSE(store_.lookup(address_));
+  EXPECT_EQ(range_files(), 0u);
+  EXPECT_TRUE(try_fill(0, 99, "\"v2\"", 2500));   // fetched after it
+  EXPECT_EQ(store_.lookup(address_)->etag(), "\"v2\"");
+}
+
+TEST_F(ObjectStoreTest, AnOlderVersionNeverReplacesANewerOne) {
+  ASSERT_TRUE(try_fill(0, 99, "\"new\"", 3000));
+  EXPECT_FALSE(try_fill(0, 9999, "\"old\"", 2000));
+  store_.invalidate(address_, 2500);  // news older than the record: ignored
+  const auto record = store_.lookup(address_);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->etag(), "\"new\"");
+  EXPECT_EQ(store_.read(*record, {0, 99}), object_.substr(0, 100));
+  EXPECT_EQ(range_files(), 1u);
 }
 
 TEST_F(ObjectStoreTest, AnAbandonedFillLeavesNothing) {
@@ -118,12 +145,12 @@ TEST_F(ObjectStoreTest, RememberKeepsBytesOfTheSameVersionAndDropsOthers) {
   fill(0, 999);
   auto head = meta();
   head.headers = {{"Content-Type", "text/plain"}};
-  auto record = store_.remember(address_, head, 5000);
+  auto record = *store_.remember(address_, head, 5000);
   EXPECT_EQ(record.ranges_size(), 1);
   EXPECT_EQ(record.validated_at_unix_ms(), 5000);
   EXPECT_EQ(record.headers(0).value(), "text/plain");
 
-  record = store_.remember(address_, meta("\"v2\""), 6000);
+  record = *store_.remember(address_, meta("\"v2\""), 6000);
   EXPECT_EQ(record.ranges_size(), 0);
   EXPECT_EQ(record.etag(), "\"v2\"");
   EXPECT_EQ(range_files(), 0u);
@@ -149,7 +176,7 @@ TEST_F(ObjectStoreTest, PartsAndWholeObjectHeadersAccumulate) {
   auto later = meta();  // a range response: no parts, no whole-object headers
   auto fill_of_range = store_.begin_fill(address_, later, 0, false, 2000);
   fill_of_range->append(object_.substr(0, 10));
-  const auto record = store_.commit(*fill_of_range);
+  const auto record = *store_.commit(*fill_of_range);
   EXPECT_EQ(record.parts_count(), 3u);
   ASSERT_EQ(record.parts_size(), 1);
   EXPECT_EQ(record.parts(0).number(), 2u);

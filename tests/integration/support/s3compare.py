@@ -203,13 +203,19 @@ class ProxyVsDirectTestCase(DumpLogsOnFailure, unittest.TestCase):
     _names = itertools.count()
 
     @classmethod
+    def proxy_config(cls):
+        """The proxy's config dict (see ProxyProcess); None = defaults. Subclasses override
+        it, e.g. to turn the cache on; it runs in setUpClass once moto is up."""
+        return None
+
+    @classmethod
     def setUpClass(cls):
         cls.any_test_failed = True  # until both processes are up: keep their logs
         cls.addClassCleanup(cls._remove_logs_unless_failed)  # runs last (cleanups are LIFO)
         cls.origin = MotoOrigin()
         cls.addClassCleanup(cls.origin.stop)
         cls.origin.start()
-        cls.proxy = ProxyProcess(cls.origin.endpoint_url)
+        cls.proxy = ProxyProcess(cls.origin.endpoint_url, config=cls.proxy_config())
         cls.addClassCleanup(cls.proxy.stop)
         cls.proxy.start()
         cls.direct = cls.origin.client()

@@ -1,0 +1,23 @@
+// Writes to an object through the proxy. A plain PutObject body is cached as it streams to the
+// origin (aws-chunked bodies decoded for the cache, forwarded unchanged) and kept only when the
+// origin stored it (2xx with an ETag), so a read after the write is a hit. Every other write
+// to an object (CopyObject onto it, multipart completion, DeleteObject, a PUT too large to
+// keep) drops what the cache holds of it. Either happens when the origin's answer arrives and
+// before the client sees it: whoever reads after the write completed never gets stale bytes.
+//
+// Thread-safety: one WritePath per request, on the client connection's worker thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include "http/request_handler.h"
+#include "pipeline/cache_context.h"
+#include "pipeline/origin_context.h"
+
+namespace s3hc::pipeline {
+
+boost::asio::awaitable<bool> write_through(http::ClientConnection& client,
+                                           http::RequestParser& request, OriginContext& origin,
+                                           CacheContext& cache, s3::ObjectAddress object);
+
+}  // namespace s3hc::pipeline
