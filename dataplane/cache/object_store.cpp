@@ -34,20 +34,37 @@ v1::CacheRecord record_for(const s3::ObjectAddress& object, const ObjectMeta& me
 
 }  // namespace
 
-ObjectStore::ObjectStore(CacheLayout layout, ObjectStoreOptions options)
-    : layout_(layout), records_(std::move(layout)), options_(options) {}
+ObjectStore::ObjectStore(CacheLayout layout, ObjectStoreOptions options,
+                         std::unique_ptr<MetadataMirror> mirror)
+    : layout_(layout),
+      records_(RecordStore(std::move(layout)), std::move(mirror),
+               {.recheck_interval = options.mirror_recheck_interval}),
+      options_(options) {}
 
 namespace {
 
 // An invalidated object's record: no version, only the time it was dropped.
-bool is_tombstone(const v1::CacheRecord& record) { return record.etag().empty(); }
+std::optional<v1::CacheRecord> unless_tombstone(std::optional<v1::CacheRecord> record) {
+  if (record && record->etag().empty()) return std::nullopt;
+  return record;
+}
+
+// When a mirrored record was checked against the shared one: the real time, whatever times
+// the callers' news carry.
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
 std::optional<v1::CacheRecord> ObjectStore::lookup(const s3::ObjectAddress& object) const {
-  auto record = records_.load(object.bucket, object.key);
-  if (record && is_tombstone(*record)) return std::nullopt;
-  return record;
+  return unless_tombstone(records_.load(object.bucket, object.key, wall_clock_ms()));
+}
+
+std::optional<v1::CacheRecord> ObjectStore::lookup_shared(const s3::ObjectAddress& object) const {
+  return unless_tombstone(records_.load_shared(object.bucket, object.key, wall_clock_ms()));
 }
 
 RangeSet ObjectStore::held(const v1::CacheRecord& record) {
@@ -101,7 +118,7 @@ std::optional<v1::CacheRecord> ObjectStore::updated_record(const s3::ObjectAddre
                                                            const ObjectMeta& meta,
                                                            std::int64_t now_ms,
                                                            std::vector<std::string>& dropped) const {
-  auto current = records_.load(object.bucket, object.key);
+  auto current = records_.load_shared(object.bucket, object.key, wall_clock_ms());
   const bool same_version = current && current->etag() == meta.etag && current->size() == meta.size;
   if (current && !same_version) {
     if (current->fetched_at_unix_ms() > now_ms) return std::nullopt;
@@ -170,7 +187,7 @@ std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
   entry->set_file(fill.file_);
   std::sort(ranges->begin(), ranges->end(),
             [](const v1::CachedRange& a, const v1::CachedRange& b) { return a.first() < b.first(); });
-  records_.store(record);
+  records_.store(record, wall_clock_ms());
   delete_files(fill.object_, dropped);
   return record;
 }
@@ -181,7 +198,7 @@ std::optional<v1::CacheRecord> ObjectStore::remember(const s3::ObjectAddress& ob
   std::vector<std::string> dropped;
   auto record = updated_record(object, meta, now_ms, dropped);
   if (!record) return std::nullopt;
-  records_.store(*record);
+  records_.store(*record, wall_clock_ms());
   delete_files(object, dropped);
   return record;
 }
@@ -189,24 +206,24 @@ std::optional<v1::CacheRecord> ObjectStore::remember(const s3::ObjectAddress& ob
 std::optional<v1::CacheRecord> ObjectStore::confirm(const s3::ObjectAddress& object,
                                                     std::string_view etag,
                                                     std::int64_t now_ms) const {
-  auto record = lookup(object);
+  auto record = lookup_shared(object);
   if (!record || record->etag() != etag) return std::nullopt;
   record->set_validated_at_unix_ms(std::max(record->validated_at_unix_ms(), now_ms));
-  records_.store(*record);
+  records_.store(*record, wall_clock_ms());
   return record;
 }
 
-void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t now_ms) const {
-  const auto current = records_.load(object.bucket, object.key);
-  if (current && current->fetched_at_unix_ms() > now_ms) return;  // newer than this news
+void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_ms) const {
+  const auto current = records_.load_shared(object.bucket, object.key, wall_clock_ms());
+  if (current && current->fetched_at_unix_ms() > news_ms) return;  // newer than this news
   // The tombstone goes first, so no reader is sent to a range file that is about to vanish.
   v1::CacheRecord tombstone;
   tombstone.set_format_version(kFormatVersion);
   tombstone.set_bucket(object.bucket);
   tombstone.set_key(object.key);
-  tombstone.set_fetched_at_unix_ms(now_ms);
-  tombstone.set_validated_at_unix_ms(now_ms);
-  records_.store(tombstone);
+  tombstone.set_fetched_at_unix_ms(news_ms);
+  tombstone.set_validated_at_unix_ms(news_ms);
+  records_.store(tombstone, wall_clock_ms());
   std::error_code ignored;
   for (const auto& entry :
        std::filesystem::directory_iterator(layout_.object_dir(object.bucket, object.key), ignored)) {

@@ -25,9 +25,12 @@
 #include <utility>
 #include <vector>
 
+#include <chrono>
+
+#include "cache/metadata_mirror.h"
+#include "cache/mirrored_record_store.h"
 #include "cache/range_file.h"
 #include "cache/range_set.h"
-#include "cache/record_store.h"
 #include "s3/read_request.h"
 
 namespace s3hc::cache {
@@ -55,6 +58,8 @@ struct ObjectMeta {
 struct ObjectStoreOptions {
   // Decoded bytes per block of a range file: the unit of partial reads. Default: 1 MiB.
   std::uint32_t block_size = 1024 * 1024;
+  // Longest a record from the local mirror is trusted without re-reading the shared one.
+  std::chrono::milliseconds mirror_recheck_interval{1000};
 };
 
 // A range being written; made part of the object by ObjectStore::commit.
@@ -89,10 +94,17 @@ class RangeFill {
 
 class ObjectStore {
  public:
-  ObjectStore(CacheLayout layout, ObjectStoreOptions options);
+  // `mirror`: this proxy's local mirror of the records (may be null: every lookup then reads
+  // the shared directory).
+  ObjectStore(CacheLayout layout, ObjectStoreOptions options,
+              std::unique_ptr<MetadataMirror> mirror = nullptr);
 
-  // The object's record; nullopt when there is none or it was invalidated.
+  // The object's record, from the local mirror when it was checked recently; nullopt when
+  // there is none or it was invalidated.
   std::optional<v1::CacheRecord> lookup(const s3::ObjectAddress& object) const;
+  // The object's record as the shared directory has it now (after an inconsistency, such as a
+  // range file the mirrored record names being gone).
+  std::optional<v1::CacheRecord> lookup_shared(const s3::ObjectAddress& object) const;
 
   // The bytes a record says are held.
   static RangeSet held(const v1::CacheRecord& record);
@@ -137,7 +149,7 @@ class ObjectStore {
   void delete_files(const s3::ObjectAddress& object, const std::vector<std::string>& files) const;
 
   CacheLayout layout_;
-  RecordStore records_;
+  MirroredRecordStore records_;
   ObjectStoreOptions options_;
 };
 

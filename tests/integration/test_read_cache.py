@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from support.cache_dir import HASH_NAME_RE, CacheDir, corrupt_middle  # noqa: E402
 from support.proxy import series_key  # noqa: E402
 from support.s3compare import (  # noqa: E402
-    ProxyVsDirectTestCase, capture, deterministic_bytes, http_request, md5_etag)
+    ProxyVsDirectTestCase, capture, comparable, deterministic_bytes, http_request, md5_etag)
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -71,10 +71,12 @@ class CacheTestCase(ProxyVsDirectTestCase):
         cls.cache_dir = CacheDir(cls.cache_path)
         return {"cache": dict({"dir": cls.cache_path}, **cls.CACHE)}
 
-    def new_bucket(self, tag):
-        """A bucket created straight at moto; returns its name."""
+    def new_bucket(self, tag, public=False):
+        """A bucket created straight at moto; returns its name. public: readable by
+        anonymous requests (moto checks the bucket ACL of unsigned requests even with its
+        auth off)."""
         bucket = self.unique_name(tag)
-        self.direct.create_bucket(Bucket=bucket)
+        self.direct.create_bucket(Bucket=bucket, **({"ACL": "public-read"} if public else {}))
         return bucket
 
     # ---- requests ---------------------------------------------------------
@@ -119,19 +121,23 @@ class CacheTestCase(ProxyVsDirectTestCase):
         self.assertEqual(response.headers.get("x-cache"), expected,
                          f"{what}: X-Cache (status {response.status})")
 
-    def assert_body(self, response, expected, what=""):
-        if response.body != expected:
+    def assert_body(self, response, expected, what="", masked=False):
+        """masked: compare with per-request XML values (RequestId, HostId) masked."""
+        body = comparable(response)[2] if masked else response.body
+        if body != expected:
             self.fail(f"{what}: body of {len(response.body)} bytes differs from the expected "
                       f"{len(expected)} bytes (status {response.status})")
 
     def assert_same_object_headers(self, direct, proxied, what=""):
-        """Status, error code, body and the headers describing the object are identical."""
+        """Status, error code, body (request ids masked) and the headers describing the
+        object are identical."""
         self.assertEqual(proxied.status, direct.status, f"{what}: status")
         self.assertEqual(proxied.error_code, direct.error_code, f"{what}: error code")
         for name in OBJECT_HEADERS:
             self.assertEqual(proxied.headers.get(name), direct.headers.get(name),
                              f"{what}: header {name}")
-        self.assert_body(proxied, direct.body, what)
+        self.assert_body(proxied, comparable(direct)[2] if direct.status >= 300 else direct.body,
+                         what, masked=proxied.status >= 300)
 
     def put_direct(self, bucket, key, data, **extra):
         self.direct.put_object(Bucket=bucket, Key=key, Body=data, **extra)
@@ -304,29 +310,42 @@ class HitTest(CacheTestCase):
         self.assert_x_cache(final, "HIT", "plain GET after the conditional ones")
 
     def test_uncacheable_reads_are_forwarded(self):
-        """versionId, response-* overrides and sub-resources reach the origin every time."""
+        """versionId, response-* overrides and sub-resources reach the origin every time,
+        even with the object cached."""
         bucket = self.new_bucket("uncache")
+        self.direct.put_bucket_versioning(Bucket=bucket,
+                                          VersioningConfiguration={"Status": "Enabled"})
         data = deterministic_bytes(3000, seed=7)
-        self.put_direct(bucket, "u", data)
-        self.get(bucket, "u")
+        version = self.direct.put_object(Bucket=bucket, Key="u", Body=data)["VersionId"]
+        self.put_direct(bucket, "u", data[::-1])  # the current version is another one
+        self.assert_x_cache(self.get(bucket, "u"), "MISS", "first GET")
         reads = {
+            "versionId": lambda c: c.get_object(Bucket=bucket, Key="u", VersionId=version),
+            "versionId HEAD": lambda c: c.head_object(Bucket=bucket, Key="u",
+                                                      VersionId=version),
             "response-content-type": lambda c: c.get_object(
                 Bucket=bucket, Key="u", ResponseContentType="text/x-override"),
             "tagging": lambda c: c.get_object_tagging(Bucket=bucket, Key="u"),
             "acl": lambda c: c.get_object_acl(Bucket=bucket, Key="u"),
         }
-        for name, operation in reads.items():
-            before = self.state()
-            direct = capture(self.direct, operation)
-            proxied = capture(self.proxied, operation)
-            after = self.state()
-            self.assertEqual(after["origin"] - before["origin"], 2, f"{name}: origin requests")
-            self.assertEqual(after["hit"] - before["hit"], 0, name)
-            self.assertEqual(proxied.status, direct.status, name)
-            self.assertEqual(proxied.body, direct.body, name)
-        override = capture(self.proxied, reads["response-content-type"])
+        # response-content-type is percent-encoded in the query (moto gap, DESIGN.md §5).
+        with self.origin.auth_disabled():
+            for name, operation in reads.items():
+                for _ in range(2):
+                    direct = capture(self.direct, operation)
+                    before = self.state()
+                    proxied = capture(self.proxied, operation)
+                    delta = self.changes(before)
+                    self.assertEqual(delta["origin"], 1, f"{name}: origin requests")
+                    self.assertEqual(delta["hit"], 0, name)
+                    self.assertEqual(proxied.status, direct.status, name)
+                    self.assertEqual(comparable(proxied)[2], comparable(direct)[2], name)
+            old = capture(self.proxied, reads["versionId"])
+            override = capture(self.proxied, reads["response-content-type"])
+        self.assert_body(old, data, "GET ?versionId of the old version")
         self.assertEqual(override.headers.get("content-type"), "text/x-override")
-        self.assert_body(override, data, "response-content-type")
+        self.assert_body(override, data[::-1], "response-content-type")
+        self.assert_x_cache(self.get(bucket, "u"), "HIT", "plain GET still cached")
 
 
 class PartialFetchTest(CacheTestCase):
@@ -342,7 +361,7 @@ class PartialFetchTest(CacheTestCase):
         self.assert_body(answer, data[first:last + 1], what)
 
     def test_unsigned_ranges_fetch_only_missing_bytes(self):
-        bucket = self.new_bucket("partial")
+        bucket = self.new_bucket("partial", public=True)
         size = 600_000
         data = deterministic_bytes(size, seed=10)
         self.put_direct(bucket, "p", data)
@@ -382,11 +401,12 @@ class PartialFetchTest(CacheTestCase):
         self.assertEqual(self.cache_dir.find(bucket, "p").held(), [(0, size - 1)])
 
     def test_presigned_range_fetches_only_missing_bytes(self):
-        """A presigned URL signs the host only: its Range can be narrowed."""
+        """A SigV4 presigned URL signs the host only: its Range can be narrowed."""
         bucket = self.new_bucket("presigned")
         data = deterministic_bytes(100_000, seed=11)
         self.put_direct(bucket, "q", data)
-        url = self.proxied.generate_presigned_url(
+        presigner = self.origin.client(self.proxy.endpoint_url, signature_version="s3v4")
+        url = presigner.generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": "q"}, ExpiresIn=600)
         with self.origin.auth_disabled():
             before = self.state(bucket, "q")
@@ -437,7 +457,7 @@ class PartialFetchTest(CacheTestCase):
     def test_merge_gap(self):
         """A cached stretch shorter than merge_gap_bytes between two missing parts is
         fetched again with them (one request); a longer one splits the fetch in two."""
-        bucket = self.new_bucket("gap")
+        bucket = self.new_bucket("gap", public=True)
         size = 1_000_000
         data = deterministic_bytes(size, seed=13)
         self.put_direct(bucket, "m", data)
@@ -521,9 +541,7 @@ class InvalidationTest(CacheTestCase):
         self.put_direct(bucket, "o", old)
         self.cached(bucket, "o", old)
         self.head(bucket, "o")
-        before = self.state()
         self.proxied.put_object(Bucket=bucket, Key="o", Body=new)
-        self.assertGreaterEqual(self.changes(before)["invalidations"], 1)
         self.assert_reads(bucket, "o", new, "after overwrite")
         # A range cached before the overwrite is gone too.
         self.get(bucket, "o", Range="bytes=0-999")
@@ -597,7 +615,6 @@ class InvalidationTest(CacheTestCase):
         self.assert_reads(bucket, "b/c", None, "b/c after DeleteObjects")
         self.assert_reads(bucket, "keep", keys["keep"], "key not in DeleteObjects")
 
-    @unittest.expectedFailure  # lead: enable when write-through lands
     def test_read_after_put_is_a_hit(self):
         bucket = self.new_bucket("wt")
         data = deterministic_bytes(50 * KIB, seed=37)
@@ -858,16 +875,21 @@ class OddKeyTest(CacheTestCase):
             listed = [o["Key"] for o in self.direct.list_objects_v2(Bucket=bucket)["Contents"]]
             self.assertEqual(sorted(listed), sorted(self.KEYS), "moto stored other key names")
             before = self.state()
+            answers = {}
+            for key in contents:
+                answers[key] = (self.get(bucket, key), self.get(bucket, key),
+                                self.head(bucket, key))
+            self.assertEqual(self.changes(before)["origin"], len(self.KEYS),
+                             "one origin request per key")
             for key, data in contents.items():
-                first, second = self.get(bucket, key), self.get(bucket, key)
+                first, second, head = answers[key]
                 self.assert_x_cache(first, "MISS", repr(key))
                 self.assert_x_cache(second, "HIT", repr(key))
-                self.assert_body(second, data, repr(key))
-                head = self.head(bucket, key)
                 self.assert_x_cache(head, "HIT", "HEAD " + repr(key))
+                self.assert_body(first, data, repr(key))
+                self.assert_body(second, data, repr(key))
                 self.assert_same_object_headers(self.get(bucket, key, client=self.direct),
                                                 second, repr(key))
-            self.assertEqual(self.changes(before)["origin"], len(self.KEYS))
         # Everything the proxy wrote is inside the cache directory, under hash names.
         self.assertEqual(os.listdir(self.cache_parent), ["cache"],
                          "the proxy created files beside its cache directory")

@@ -7,8 +7,9 @@
 Usage:
     cache = CacheDir(path)
     cache.files()                      # every file under the directory, paths relative to it
-    cache.objects()                    # [CachedObject] decoded from every record file
-    obj = cache.find(bucket, key)      # CachedObject or None
+    cache.objects()                    # [CachedObject] decoded from every live record
+    cache.objects(tombstones=True)     # ... and the tombstones invalidations leave
+    obj = cache.find(bucket, key)      # live CachedObject or None
     obj.etag, obj.size, obj.ranges     # ranges: [(first, last, file name)], sorted
     obj.held()                         # [(first, last)] with touching ranges merged
     obj.range_paths()                  # absolute paths of its range files
@@ -40,6 +41,11 @@ class CachedObject:
     from_write: bool
     directory: str      # absolute path of the object's directory
 
+    @property
+    def tombstone(self):
+        """An invalidated object's record: no version (ETag), only the time it was dropped."""
+        return not self.etag
+
     def range_paths(self):
         return [os.path.join(self.directory, name) for _, _, name in self.ranges]
 
@@ -66,14 +72,16 @@ class CacheDir:
                 found.append(os.path.relpath(os.path.join(root, name), self.path))
         return sorted(found)
 
-    def objects(self):
-        """Every object with a record, decoded."""
+    def objects(self, tombstones=False):
+        """Every object with a record, decoded; tombstones only when asked for."""
         result = []
         for rel in self.files():
             if rel.endswith("/record"):
                 full = os.path.join(self.path, rel)
                 with open(full, "rb") as f:
-                    result.append(_decode_record(f.read(), os.path.dirname(full)))
+                    obj = _decode_record(f.read(), os.path.dirname(full))
+                if tombstones or not obj.tombstone:
+                    result.append(obj)
         return result
 
     def find(self, bucket, key):
