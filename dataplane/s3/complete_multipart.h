@@ -1,0 +1,37 @@
+// The bodies of CompleteMultipartUpload (POST /bucket/key?uploadId=...): the parts the request
+// assembles, and the final ETag of the response. Pure functions; any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace s3hc::s3 {
+
+struct CompletedPart {
+  std::uint32_t part_number;  // 1-10000
+  std::string etag;           // as written, quotes included when the client sent them
+
+  bool operator==(const CompletedPart&) const = default;
+};
+
+// The parts of
+//   <CompleteMultipartUpload [xmlns=...]>
+//     <Part><PartNumber>1</PartNumber><ETag>"..."</ETag>[<ChecksumCRC32>...]</Part>...
+//   </CompleteMultipartUpload>
+// in order. Checksums and other children of Part are not looked at. nullopt when the XML is
+// malformed (see parse_xml_document), the root is wrong, there are no parts, a Part lacks its
+// PartNumber or ETag or has two, or part numbers are not decimal, within 1-10000 and strictly
+// ascending (S3 rejects such requests too; InvalidPartOrder for the order).
+std::optional<std::vector<CompletedPart>> parse_complete_multipart_upload(std::string_view body);
+
+// The ETag ("\"...-N\"") of the object a successful CompleteMultipartUpload created, from
+//   <CompleteMultipartUploadResult><Location/><Bucket/><Key/><ETag>...</ETag>...
+// nullopt for anything else, in particular the <Error> document S3 may send with status 200
+// when the upload fails after the response has begun (it sends 200 at once, then whitespace
+// while it works, which is allowed before the document).
+std::optional<std::string> parse_complete_multipart_result(std::string_view body);
+
+}  // namespace s3hc::s3
