@@ -110,9 +110,12 @@ struct ProxyServer::State {
     const auto& options = config.cache;
     cache_io.emplace(static_cast<std::size_t>(options.io_threads));
     cache_metrics.emplace(registry);
-    object_store.emplace(cache::CacheLayout(options.dir),
-                         cache::ObjectStoreOptions{
-                             .block_size = static_cast<std::uint32_t>(options.block_size)});
+    object_store.emplace(
+        cache::CacheLayout(options.dir),
+        cache::ObjectStoreOptions{
+            .block_size = static_cast<std::uint32_t>(options.block_size),
+            .mirror_recheck_interval = std::chrono::milliseconds(options.mirror_recheck_ms)},
+        options.mirror_dir.empty() ? nullptr : cache::MetadataMirror::open(options.mirror_dir));
     cache_context.emplace(pipeline::CacheContext{
         .store = *object_store,
         .io = *cache_io,

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -166,6 +168,17 @@ void validate(const ProxyConfig& config) {
   if (spdlog::level::from_str(config.log_level) == spdlog::level::off &&
       config.log_level != "off") {
     throw std::invalid_argument("log_level: unknown level '" + config.log_level + "'");
+  }
+  if (!config.cache.mirror_dir.empty() && !config.cache.dir.empty()) {
+    // The mirror is this proxy's own; inside the shared directory, other proxies' sweepers
+    // and eviction would see it as stray files.
+    const auto mirror = std::filesystem::weakly_canonical(config.cache.mirror_dir);
+    const auto shared = std::filesystem::weakly_canonical(config.cache.dir);
+    const auto [shared_end, mirror_at] =
+        std::mismatch(shared.begin(), shared.end(), mirror.begin(), mirror.end());
+    if (shared_end == shared.end()) {
+      throw std::invalid_argument("cache.mirror_dir must lie outside cache.dir");
+    }
   }
   if (config.listen.port == config.admin_listen.port &&
       config.listen.host == config.admin_listen.host) {

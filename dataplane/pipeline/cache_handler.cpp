@@ -4,6 +4,7 @@
 
 #include "pipeline/forward_handler.h"
 #include "pipeline/read_path.h"
+#include "s3/request_target.h"
 #include "pipeline/write_path.h"
 #include "util/ascii.h"
 
@@ -29,6 +30,13 @@ s3::ReadClassification classify(const bhttp::request_header<>& request,
                            request[bhttp::field::host], headers, addressing);
 }
 
+// POST /bucket?delete
+bool is_delete_objects(std::string_view target) {
+  const auto query = s3::parse_query(s3::split_target(target).query);
+  return query && std::any_of(query->begin(), query->end(),
+                              [](const s3::QueryParameter& parameter) { return parameter.name == "delete"; });
+}
+
 bool is_write(bhttp::verb method) {
   return method == bhttp::verb::put || method == bhttp::verb::post ||
          method == bhttp::verb::delete_;
@@ -50,6 +58,12 @@ asio::awaitable<bool> CacheHandler::handle(http::ClientConnection& client,
     if (auto object = s3::object_address(header.target(), header[bhttp::field::host],
                                          cache_.addressing)) {
       co_return co_await write_through(client, request, origin_, cache_, std::move(*object));
+    }
+    if (header.method() == bhttp::verb::post && is_delete_objects(header.target())) {
+      if (auto bucket = s3::bucket_address(header.target(), header[bhttp::field::host],
+                                           cache_.addressing)) {
+        co_return co_await delete_objects(client, request, origin_, cache_, std::move(*bucket));
+      }
     }
   }
   co_return co_await forward(client, request, origin_);

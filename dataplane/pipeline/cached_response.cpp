@@ -1,6 +1,9 @@
 #include "pipeline/cached_response.h"
 
+#include <chrono>
+
 #include "s3/error_response.h"
+#include "s3/http_date.h"
 
 namespace s3hc::pipeline {
 namespace {
@@ -20,6 +23,20 @@ std::string_view reason(unsigned status) {
   }
 }
 
+// The Date header's value, formatted once a second per thread.
+std::string_view current_http_date() {
+  thread_local std::int64_t formatted_second = -1;
+  thread_local std::string formatted;
+  const auto second = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (second != formatted_second) {
+    formatted = s3::format_http_date(second);
+    formatted_second = second;
+  }
+  return formatted;
+}
+
 }  // namespace
 
 std::string cached_response_header(const v1::CacheRecord& record, const CachedAnswer& answer) {
@@ -31,6 +48,7 @@ std::string cached_response_header(const v1::CacheRecord& record, const CachedAn
   out.append(reason(answer.status));
   out += "\r\n";
   append_field(out, "x-amz-request-id", s3::new_request_id());
+  append_field(out, "Date", current_http_date());
   if (!record.last_modified().empty()) append_field(out, "Last-Modified", record.last_modified());
   append_field(out, "ETag", record.etag());
   if (answer.status != 304) {

@@ -8,7 +8,9 @@
 
 #include "pipeline/blocking_io.h"
 #include "pipeline/cache_fill.h"
+#include "http/error_writer.h"
 #include "pipeline/origin_response.h"
+#include "s3/preconditions.h"
 #include "util/ascii.h"
 
 namespace s3hc::pipeline {
@@ -68,25 +70,32 @@ asio::awaitable<bool> ReadPath::run() {
   const auto record =
       co_await offload(cache_.io, [this] { return cache_.store.lookup(read_.object); });
   const auto shape = record ? plan(*record) : std::nullopt;
-  if (!shape || has_client_conditions(header)) {
-    cache_.metrics.misses.inc();
-    co_return co_await forward_and_fill();
-  }
-  const bool covered = !shape->bytes || cache::ObjectStore::held(*record).covers(*shape->bytes);
-  if (covered) {
-    if (is_fresh(*record, read_.kind, cache_.policy, started_ms_)) {
-      cache_.metrics.hits.inc();
-      co_return co_await serve(*record, *shape);
+  if (shape) {
+    const bool conditional = has_client_conditions(header);
+    if (covers(*record, *shape)) {
+      if (is_fresh(*record, read_.kind, cache_.policy, started_ms_)) {
+        if (conditional) co_return co_await serve_conditionally(*record, *shape);
+        cache_.metrics.hits.inc();
+        co_return co_await serve(*record, *shape);
+      }
+      // With the client's own preconditions, the origin's answer is the right one.
+      if (!conditional && !signed_.covers("if-none-match")) {
+        co_return co_await revalidate(*record, *shape);
+      }
+    } else if (!conditional && !signed_.covers("range") && !signed_.covers("if-match")) {
+      co_return co_await serve_partial(*record, *shape);
     }
-    if (!signed_.covers("if-none-match")) co_return co_await revalidate(*record, *shape);
-  } else if (!signed_.covers("range") && !signed_.covers("if-match")) {
-    co_return co_await serve_partial(*record, *shape);
   }
   cache_.metrics.misses.inc();
   co_return co_await forward_and_fill();
 }
 
-std::optional<ReadPath::Plan> ReadPath::plan(const v1::CacheRecord& record) const {
+bool ReadPath::covers(const v1::CacheRecord& record, const Plan& plan) const {
+  return !plan.bytes || cache::ObjectStore::held(record).covers(*plan.bytes);
+}
+
+std::optional<ReadPath::Plan> ReadPath::plan(const v1::CacheRecord& record,
+                                             bool honour_range) const {
   Plan plan;
   plan.answer.keep_alive = client_keep_alive_;
   const auto size = record.size();
@@ -98,7 +107,7 @@ std::optional<ReadPath::Plan> ReadPath::plan(const v1::CacheRecord& record) cons
     if (part == parts.end()) return std::nullopt;
     plan.bytes = s3::ByteRange{part->first(), part->last()};
     plan.answer.with_parts_count = true;
-  } else if (read_.range) {
+  } else if (read_.range && honour_range) {
     plan.bytes = s3::resolve(*read_.range, size);
     if (!plan.bytes) return std::nullopt;  // 416: S3's error document says it best
   } else if (size > 0) {
@@ -106,7 +115,7 @@ std::optional<ReadPath::Plan> ReadPath::plan(const v1::CacheRecord& record) cons
     plan.answer.with_checksums =
         beast::iequals(request_.get()["x-amz-checksum-mode"], "ENABLED");
   }
-  if (read_.part_number || read_.range) {
+  if (read_.part_number || (read_.range && honour_range)) {
     plan.answer.status = 206;
     plan.answer.content_range = s3::ContentRange{*plan.bytes, size};
   }
@@ -171,7 +180,11 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
   const auto first_piece_end = std::min(plan.bytes->last, plan.bytes->first + kServePieceBytes - 1);
   const auto first_piece = co_await read_cached(record, {plan.bytes->first, first_piece_end});
   if (!first_piece) {
-    co_await drop_corrupt();
+    // A mirrored record may be stale (another proxy replaced the object): only bytes the
+    // shared record still names are corrupt.
+    const auto shared =
+        co_await offload(cache_.io, [this] { return cache_.store.lookup_shared(read_.object); });
+    if (shared && shared->generation() == record.generation()) co_await drop_corrupt();
     restore_request();
     co_return co_await forward_and_fill();
   }
@@ -182,6 +195,44 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
     co_return false;
   }
   co_return client_keep_alive_;
+}
+
+asio::awaitable<bool> ReadPath::serve_conditionally(const v1::CacheRecord& record, Plan plan) {
+  const auto& header = request_.get().base();
+  const s3::PreconditionInput input{
+      .if_match = header[bhttp::field::if_match],
+      .if_none_match = header[bhttp::field::if_none_match],
+      .if_modified_since = header[bhttp::field::if_modified_since],
+      .if_unmodified_since = header[bhttp::field::if_unmodified_since],
+      .if_range = header[bhttp::field::if_range],
+      .etag = record.etag(),
+      .last_modified = record.last_modified()};
+  switch (s3::evaluate_preconditions(input)) {
+    case s3::PreconditionOutcome::kProceed:
+      break;
+    case s3::PreconditionOutcome::kNotModified:
+      plan.answer.status = 304;
+      plan.answer.content_range.reset();
+      plan.bytes.reset();
+      break;
+    case s3::PreconditionOutcome::kPreconditionFailed:
+      cache_.metrics.hits.inc();
+      co_await http::send_error(client_, s3::errors::kPreconditionFailed,
+                                {.method = header.method_string(),
+                                 .resource = header.target(),
+                                 .keep_alive = client_keep_alive_},
+                                origin_.options.client_io_timeout, origin_.metrics);
+      co_return client_keep_alive_;
+    case s3::PreconditionOutcome::kProceedIgnoringRange:
+      plan = *this->plan(record, false);
+      if (!covers(record, plan)) {
+        cache_.metrics.misses.inc();
+        co_return co_await forward_and_fill();
+      }
+      break;
+  }
+  cache_.metrics.hits.inc();
+  co_return co_await serve(record, plan);
 }
 
 asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Plan plan) {

@@ -41,12 +41,17 @@ class ReadPath {
   bool is_head() const { return read_.kind == s3::ReadRequest::Kind::kHeadObject; }
   // The answer the record can give; nullopt when only the origin can (an unknown part, a range
   // the object cannot satisfy).
-  std::optional<Plan> plan(const v1::CacheRecord& record) const;
+  // `honour_range` false: the whole object (If-Range did not match).
+  std::optional<Plan> plan(const v1::CacheRecord& record, bool honour_range = true) const;
+  bool covers(const v1::CacheRecord& record, const Plan& plan) const;
 
   boost::asio::awaitable<bool> forward_and_fill();
   boost::asio::awaitable<bool> relay_and_fill(OriginExchange& exchange);
   boost::asio::awaitable<bool> revalidate(const v1::CacheRecord& record, Plan plan);
   boost::asio::awaitable<bool> serve(const v1::CacheRecord& record, const Plan& plan);
+  // A fresh hit for a request with preconditions: answered as S3 would from the cached
+  // version's ETag and Last-Modified (304, 412, or the bytes).
+  boost::asio::awaitable<bool> serve_conditionally(const v1::CacheRecord& record, Plan plan);
   boost::asio::awaitable<bool> serve_partial(const v1::CacheRecord& record, Plan plan);
   boost::asio::awaitable<bool> stream_cached(const v1::CacheRecord& record, s3::ByteRange bytes);
   boost::asio::awaitable<bool> stream_origin(OriginExchange& exchange);

@@ -10,6 +10,7 @@
 #include "pipeline/origin_exchange.h"
 #include "pipeline/written_object.h"
 #include "s3/aws_chunked.h"
+#include "s3/delete_objects.h"
 
 namespace s3hc::pipeline {
 
@@ -151,7 +152,89 @@ class WriteSettlement final : public BodyTap {
   bool settled_ = false;
 };
 
+// A DeleteObjects request body (at most 1000 keys), kept to learn which objects it deletes.
+class DeleteRequestBody final : public BodyTap {
+ public:
+  explicit DeleteRequestBody(bool aws_chunked) : chunked_(aws_chunked) {}
+
+  asio::awaitable<void> on_body(std::span<const char> bytes, bool last) override {
+    std::string_view piece(bytes.data(), bytes.size());
+    if (chunked_) {
+      decoder_.feed(piece, body_);
+    } else {
+      body_.append(piece);
+    }
+    if (body_.size() > kMaxBodyBytes) {
+      body_.clear();
+      overflowed_ = true;
+    }
+    complete_ = last && !overflowed_;
+    co_return;
+  }
+
+  // The keys named, once the whole body passed; nullopt otherwise.
+  std::optional<std::vector<std::string>> keys() const {
+    if (!complete_) return std::nullopt;
+    return s3::parse_delete_objects(body_);
+  }
+
+ private:
+  // 1000 keys of up to 1 KiB each, with their XML.
+  static constexpr std::size_t kMaxBodyBytes = 2 * 1024 * 1024;
+
+  const bool chunked_;
+  s3::AwsChunkedDecoder decoder_;
+  std::string body_;
+  bool complete_ = false;
+  bool overflowed_ = false;
+};
+
+// Drops every object a DeleteObjects request named once the origin answered it.
+class DeleteSettlement final : public BodyTap {
+ public:
+  DeleteSettlement(CacheContext& cache, std::string bucket, const DeleteRequestBody& body)
+      : cache_(cache), bucket_(std::move(bucket)), body_(body) {}
+
+  asio::awaitable<void> on_body(std::span<const char>, bool last) override {
+    if (last) co_await settle();
+  }
+
+  asio::awaitable<void> settle() {
+    if (settled_) co_return;
+    settled_ = true;
+    const auto keys = body_.keys();
+    if (!keys) co_return;  // the origin refuses a body it cannot read just as well
+    const auto now_ms = unix_now_ms();
+    co_await offload(cache_.io, [&] {
+      for (const auto& key : *keys) cache_.store.invalidate({bucket_, key}, now_ms);
+    });
+    cache_.metrics.invalidations.inc(keys->size());
+  }
+
+ private:
+  CacheContext& cache_;
+  std::string bucket_;
+  const DeleteRequestBody& body_;
+  bool settled_ = false;
+};
+
 }  // namespace
+
+asio::awaitable<bool> delete_objects(http::ClientConnection& client, http::RequestParser& request,
+                                     OriginContext& origin, CacheContext& cache,
+                                     std::string bucket) {
+  DeleteRequestBody body(is_aws_chunked(request.get().base()));
+  DeleteSettlement settlement(cache, std::move(bucket), body);
+  OriginExchange exchange(client, request, origin);
+  exchange.set_upload_tap(&body);
+  if (!co_await exchange.open()) {
+    co_await settlement.settle();
+    co_return exchange.client_keep_alive();
+  }
+  const bool keep_alive = co_await exchange.relay(&settlement);
+  co_await settlement.settle();
+  co_return keep_alive;
+}
 
 asio::awaitable<bool> write_through(http::ClientConnection& client, http::RequestParser& request,
                                     OriginContext& origin, CacheContext& cache,

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <string>
 
 #include "http/request_handler.h"
 #include "pipeline/cache_context.h"
@@ -19,5 +20,11 @@ namespace s3hc::pipeline {
 boost::asio::awaitable<bool> write_through(http::ClientConnection& client,
                                            http::RequestParser& request, OriginContext& origin,
                                            CacheContext& cache, s3::ObjectAddress object);
+
+// DeleteObjects (POST /bucket?delete): every key its body names is dropped from the cache once
+// the origin answered.
+boost::asio::awaitable<bool> delete_objects(http::ClientConnection& client,
+                                            http::RequestParser& request, OriginContext& origin,
+                                            CacheContext& cache, std::string bucket);
 
 }  // namespace s3hc::pipeline

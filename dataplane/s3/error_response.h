@@ -36,6 +36,9 @@ inline constexpr ErrorKind kBadGateway{boost::beast::http::status::bad_gateway, 
 inline constexpr ErrorKind kGatewayTimeout{boost::beast::http::status::gateway_timeout,
                                            "GatewayTimeout",
                                            "The origin did not answer in time."};
+inline constexpr ErrorKind kPreconditionFailed{
+    boost::beast::http::status::precondition_failed, "PreconditionFailed",
+    "At least one of the pre-conditions you specified did not hold"};
 }  // namespace errors
 
 // A random 16-hex-digit id, as S3 puts in x-amz-request-id.

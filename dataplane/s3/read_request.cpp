@@ -52,7 +52,10 @@ std::optional<std::uint32_t> parse_part_number(std::string_view text) {
 
 }  // namespace
 
-std::optional<ObjectAddress> object_address(std::string_view target, std::string_view host,
+namespace {
+
+// The bucket and key a target names; the key is empty for bucket-level requests.
+std::optional<ObjectAddress> target_address(std::string_view target, std::string_view host,
                                             const AddressingOptions& options) {
   const auto path = split_target(target).path;
   if (!path.starts_with('/')) return std::nullopt;
@@ -62,14 +65,29 @@ std::optional<ObjectAddress> object_address(std::string_view target, std::string
   std::string_view key_text = path.substr(1);
   if (bucket_text.empty()) {  // path style: /bucket/key
     const auto slash = key_text.find('/');
-    if (slash == std::string_view::npos) return std::nullopt;
     bucket_text = key_text.substr(0, slash);
-    key_text = key_text.substr(slash + 1);
+    key_text = slash == std::string_view::npos ? std::string_view{} : key_text.substr(slash + 1);
   }
   auto bucket = percent_decode(bucket_text);
   auto key = percent_decode(key_text);
-  if (!bucket || !key || bucket->empty() || key->empty()) return std::nullopt;
+  if (!bucket || !key || bucket->empty()) return std::nullopt;
   return ObjectAddress{std::move(*bucket), std::move(*key)};
+}
+
+}  // namespace
+
+std::optional<ObjectAddress> object_address(std::string_view target, std::string_view host,
+                                            const AddressingOptions& options) {
+  auto address = target_address(target, host, options);
+  if (!address || address->key.empty()) return std::nullopt;
+  return address;
+}
+
+std::optional<std::string> bucket_address(std::string_view target, std::string_view host,
+                                          const AddressingOptions& options) {
+  auto address = target_address(target, host, options);
+  if (!address || !address->key.empty()) return std::nullopt;
+  return std::move(address->bucket);
 }
 
 ReadClassification classify_read(std::string_view method, std::string_view target,

@@ -35,6 +35,10 @@ struct AddressingOptions {
 std::optional<ObjectAddress> object_address(std::string_view target, std::string_view host,
                                             const AddressingOptions& options);
 
+// The bucket a bucket-level request (no key: "/bucket", "/bucket/", "bucket.host/") names.
+std::optional<std::string> bucket_address(std::string_view target, std::string_view host,
+                                          const AddressingOptions& options);
+
 struct ReadRequest {
   enum class Kind { kGetObject, kHeadObject };
   Kind kind;

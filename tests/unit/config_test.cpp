@@ -116,6 +116,9 @@ TEST(ConfigTest, ValidateCatchesCrossFieldMistakes) {
   config = parse_config_yaml("log_level: loud");
   EXPECT_THROW(validate(config), std::invalid_argument);
   EXPECT_NO_THROW(validate(parse_config_yaml("log_level: off")));
+  config = parse_config_yaml("cache: {dir: /mnt/cache, mirror_dir: /mnt/cache/mirror}");
+  EXPECT_THROW(validate(config), std::invalid_argument);
+  EXPECT_NO_THROW(validate(parse_config_yaml("cache: {dir: /mnt/cache, mirror_dir: /var/s3hc}")));
 }
 
 TEST(ConfigTest, MissingFileIsAClearError) {

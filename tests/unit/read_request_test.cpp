@@ -33,6 +33,15 @@ TEST(ObjectAddressTest, NoObject) {
   EXPECT_FALSE(object_address("/", "bucket.s3.amazonaws.com", kAws));
 }
 
+TEST(BucketAddressTest, BucketLevelRequestsOnly) {
+  EXPECT_EQ(bucket_address("/bucket?delete", "localhost", kAws), "bucket");
+  EXPECT_EQ(bucket_address("/bucket/?delete", "localhost", kAws), "bucket");
+  EXPECT_EQ(bucket_address("/?delete", "photos.s3.us-east-1.amazonaws.com", kAws), "photos");
+  EXPECT_FALSE(bucket_address("/bucket/key", "localhost", kAws));
+  EXPECT_FALSE(bucket_address("/", "localhost", kAws));
+  EXPECT_FALSE(bucket_address("/%zz?delete", "localhost", kAws));
+}
+
 ReadClassification classify(std::string_view method, std::string_view target,
                             ReadHeaders headers = {}) {
   return classify_read(method, target, "localhost:8080", headers, kAws);
