@@ -1,7 +1,8 @@
 // Where an object's files live in the shared cache directory:
 //   <root>/objects/<h0h1>/<h2h3>/<hash>/record      its CacheRecord
 //   <root>/objects/<h0h1>/<h2h3>/<hash>/<range>.rng its range files
-// where hash is the XXH3-128 of bucket and key. Names never come from the key itself (no
+//   <root>/uploads/<h0h1>/<h2h3>/<hash'>/            a multipart upload in progress
+// where hash is the XXH3-128 of bucket and key, hash' that of bucket, key and upload id. Names never come from the key itself (no
 // traversal, no length limits) and two directory levels keep directories small. The stored
 // bucket and key are compared on every read, so a hash collision is a miss, never wrong bytes.
 // Pure functions; any thread.
@@ -26,6 +27,9 @@ class CacheLayout {
     path += kRecordFileName;
     return path;
   }
+
+  std::string upload_dir(std::string_view bucket, std::string_view key,
+                         std::string_view upload_id) const;
 
   // A unique temp name beside `final_path`, to write a file and rename it into place; the
   // ".tmp." marker lets a sweeper find those a dead writer left behind.

@@ -3,8 +3,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <xxhash.h>
+
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
+
+#include "cache/synced_file.h"
+#include "util/errno_error.h"
 
 namespace s3hc::cache {
 namespace {
@@ -19,6 +26,17 @@ std::string new_range_file_name(std::uint64_t first) {
   name += '.';
   name += std::to_string(generator());
   name += ".rng";
+  return name;
+}
+
+constexpr std::string_view kUploadFileName = "upload";
+
+// A part file's name: its number and its ETag, so a part uploaded again under another ETag
+// never stands in for the one the completion names.
+std::string part_file_name(std::uint32_t number, std::string_view etag) {
+  char name[64];
+  std::snprintf(name, sizeof(name), "part-%u-%016llx.rng", number,
+                static_cast<unsigned long long>(XXH3_64bits(etag.data(), etag.size())));
   return name;
 }
 
@@ -90,11 +108,15 @@ std::optional<std::string> ObjectStore::read(const v1::CacheRecord& record,
     }
     if (!best) return std::nullopt;
     const auto reader = RangeFileReader::open(dir + "/" + best->file());
-    if (!reader || reader->range() != s3::ByteRange{best->first(), best->last()}) {
+    // A file may hold its bytes at other offsets than the object's (an uploaded part starts
+    // at 0): only its length must match.
+    if (!reader || reader->range().length() != best->last() - best->first() + 1) {
       return std::nullopt;
     }
+    const auto file_first = reader->range().first;
     const s3::ByteRange piece{next, std::min(best->last(), wanted.last)};
-    const auto bytes = reader->read(piece);
+    const auto bytes = reader->read({piece.first - best->first() + file_first,
+                                     piece.last - best->first() + file_first});
     if (!bytes) return std::nullopt;
     out += *bytes;
     next = piece.last + 1;
@@ -211,6 +233,110 @@ std::optional<v1::CacheRecord> ObjectStore::confirm(const s3::ObjectAddress& obj
   record->set_validated_at_unix_ms(std::max(record->validated_at_unix_ms(), now_ms));
   records_.store(*record, wall_clock_ms());
   return record;
+}
+
+void ObjectStore::begin_upload(const s3::ObjectAddress& object, std::string_view upload_id,
+                               const HeaderList& headers) const {
+  const auto dir = layout_.upload_dir(object.bucket, object.key, upload_id);
+  std::filesystem::create_directories(dir);
+  v1::CacheRecord upload;
+  upload.set_format_version(kFormatVersion);
+  upload.set_bucket(object.bucket);
+  upload.set_key(object.key);
+  for (const auto& [name, value] : headers) {
+    auto* header = upload.add_headers();
+    header->set_name(name);
+    header->set_value(value);
+  }
+  write_file_atomically(dir + "/" + std::string(kUploadFileName), upload.SerializeAsString());
+}
+
+std::unique_ptr<RangeFill> ObjectStore::begin_part(const s3::ObjectAddress& object,
+                                                   std::string_view upload_id,
+                                                   std::uint32_t part_number,
+                                                   bool compress) const {
+  const auto dir = layout_.upload_dir(object.bucket, object.key, upload_id);
+  std::filesystem::create_directories(dir);
+  auto file = new_range_file_name(part_number);
+  auto path = dir + "/" + file;
+  return std::unique_ptr<RangeFill>(new RangeFill(object, ObjectMeta{}, 0, std::move(file),
+                                                  std::move(path), options_.block_size, compress,
+                                                  0));
+}
+
+void ObjectStore::commit_part(RangeFill& part, std::uint32_t part_number,
+                              std::string_view etag) const {
+  part.writer_.commit();
+  const auto& path = part.path();
+  const auto named = path.substr(0, path.rfind('/') + 1) + part_file_name(part_number, etag);
+  if (::rename(path.c_str(), named.c_str()) != 0) util::throw_errno("rename " + named);
+}
+
+std::optional<v1::CacheRecord> ObjectStore::complete_upload(
+    const s3::ObjectAddress& object, std::string_view upload_id,
+    const std::vector<std::pair<std::uint32_t, std::string>>& parts, ObjectMeta meta,
+    std::int64_t now_ms) const {
+  const auto upload_dir = layout_.upload_dir(object.bucket, object.key, upload_id);
+  std::error_code ignored;
+  const auto forget_upload = [&] { std::filesystem::remove_all(upload_dir, ignored); };
+
+  v1::CacheRecord upload;
+  std::ifstream upload_file(upload_dir + "/" + std::string(kUploadFileName), std::ios::binary);
+  if (!upload_file || !upload.ParseFromIstream(&upload_file) || upload.bucket() != object.bucket ||
+      upload.key() != object.key) {
+    forget_upload();
+    return std::nullopt;
+  }
+  struct Part {
+    std::string path;
+    s3::ByteRange bytes;
+  };
+  std::vector<Part> found;
+  std::uint64_t offset = 0;
+  for (const auto& [number, etag] : parts) {
+    auto path = upload_dir + "/" + part_file_name(number, etag);
+    const auto reader = RangeFileReader::open(path);
+    if (!reader) {
+      forget_upload();
+      return std::nullopt;
+    }
+    const auto length = reader->range().length();
+    found.push_back({std::move(path), {offset, offset + length - 1}});
+    meta.parts.push_back({number, {offset, offset + length - 1}});
+    offset += length;
+  }
+  meta.size = offset;
+  meta.parts_count = static_cast<std::uint32_t>(parts.size());
+  for (const auto& header : upload.headers()) meta.headers.emplace_back(header.name(), header.value());
+
+  std::vector<std::string> dropped;
+  auto record = updated_record(object, meta, now_ms, dropped);
+  if (!record) {
+    forget_upload();
+    return std::nullopt;
+  }
+  record->clear_ranges();
+  const auto object_dir = layout_.object_dir(object.bucket, object.key);
+  std::filesystem::create_directories(object_dir);
+  for (const auto& part : found) {
+    auto name = new_range_file_name(part.bytes.first);
+    if (::rename(part.path.c_str(), (object_dir + "/" + name).c_str()) != 0) {
+      util::throw_errno("rename " + part.path);
+    }
+    auto* range = record->add_ranges();
+    range->set_first(part.bytes.first);
+    range->set_last(part.bytes.last);
+    range->set_file(std::move(name));
+  }
+  records_.store(*record, wall_clock_ms());
+  delete_files(object, dropped);
+  forget_upload();
+  return record;
+}
+
+void ObjectStore::abort_upload(const s3::ObjectAddress& object, std::string_view upload_id) const {
+  std::error_code ignored;
+  std::filesystem::remove_all(layout_.upload_dir(object.bucket, object.key, upload_id), ignored);
 }
 
 void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_ms) const {

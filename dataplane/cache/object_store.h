@@ -67,6 +67,7 @@ class RangeFill {
  public:
   void append(std::string_view bytes) { writer_.append(bytes); }
   std::uint64_t length() const { return writer_.length(); }
+  const std::string& path() const { return writer_.final_path(); }
   // What the origin said, when it is only known after the bytes (a write's answer).
   void set_meta(ObjectMeta meta, std::int64_t now_ms) {
     meta_ = std::move(meta);
@@ -134,6 +135,25 @@ class ObjectStore {
   // Returns the refreshed record; nullopt when the record is gone or holds another version.
   std::optional<v1::CacheRecord> confirm(const s3::ObjectAddress& object, std::string_view etag,
                                          std::int64_t now_ms) const;
+
+  // Multipart uploads through the proxy: CreateMultipartUpload's metadata headers are kept
+  // with the upload, each part is written as it streams (UploadPart) and kept under its ETag,
+  // and CompleteMultipartUpload makes the parts it names the object's bytes, in order.
+  void begin_upload(const s3::ObjectAddress& object, std::string_view upload_id,
+                    const HeaderList& headers) const;
+  std::unique_ptr<RangeFill> begin_part(const s3::ObjectAddress& object,
+                                        std::string_view upload_id, std::uint32_t part_number,
+                                        bool compress) const;
+  void commit_part(RangeFill& part, std::uint32_t part_number, std::string_view etag) const;
+  // `meta`: what the completion's answer said (ETag, Last-Modified, ...); size, parts and the
+  // headers of the upload are filled in here. nullopt, with the object left as it was, when
+  // the upload's start or one of the parts went past the cache (another route, a copied part)
+  // or the record holds newer news. The upload's files are removed either way.
+  std::optional<v1::CacheRecord> complete_upload(
+      const s3::ObjectAddress& object, std::string_view upload_id,
+      const std::vector<std::pair<std::uint32_t, std::string>>& parts, ObjectMeta meta,
+      std::int64_t now_ms) const;
+  void abort_upload(const s3::ObjectAddress& object, std::string_view upload_id) const;
 
   // Forgets the object's bytes and metadata as of `now_ms`: the record becomes a tombstone
   // and the range files are deleted.

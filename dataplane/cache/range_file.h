@@ -40,6 +40,7 @@ class RangeFileWriter {
   // Writes the last block and the footer, syncs, and renames the file into place.
   void commit();
   std::uint64_t length() const { return length_; }
+  const std::string& final_path() const { return final_path_; }
 
  private:
   void write_all(std::string_view bytes);

@@ -1,13 +1,10 @@
 #include "s3/complete_multipart.h"
 
-#include <charconv>
-
+#include "s3/read_request.h"
 #include "s3/xml_document.h"
 
 namespace s3hc::s3 {
 namespace {
-
-constexpr std::uint32_t kMaxPartNumber = 10000;
 
 // XML Schema integers may carry surrounding whitespace, and S3 checks bodies against its schema
 // (its MalformedXML message says so), so " 7 " is part 7.
@@ -16,17 +13,6 @@ std::string_view trim_xml_space(std::string_view text) {
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   return text;
-}
-
-std::optional<std::uint32_t> parse_part_number(std::string_view text) {
-  text = trim_xml_space(text);
-  std::uint32_t value = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc{} || ptr != end || value < 1 || value > kMaxPartNumber) {
-    return std::nullopt;
-  }
-  return value;
 }
 
 }  // namespace
@@ -40,7 +26,7 @@ std::optional<std::vector<CompletedPart>> parse_complete_multipart_upload(std::s
     const auto number_text = only_child_text(part, "PartNumber");
     auto etag = only_child_text(part, "ETag");
     if (!number_text || !etag) return std::nullopt;
-    const auto number = parse_part_number(*number_text);
+    const auto number = parse_part_number(trim_xml_space(*number_text));
     if (!number || (!parts.empty() && *number <= parts.back().part_number)) return std::nullopt;
     parts.push_back({*number, std::move(*etag)});
   }
@@ -52,6 +38,14 @@ std::optional<std::string> parse_complete_multipart_result(std::string_view body
   const auto document = parse_xml_document(body);
   if (!document || document->name != "CompleteMultipartUploadResult") return std::nullopt;
   return only_child_text(document->content, "ETag");
+}
+
+std::optional<std::string> parse_initiate_multipart_result(std::string_view body) {
+  const auto document = parse_xml_document(body);
+  if (!document || document->name != "InitiateMultipartUploadResult") return std::nullopt;
+  auto upload_id = only_child_text(document->content, "UploadId");
+  if (!upload_id || upload_id->empty()) return std::nullopt;
+  return upload_id;
 }
 
 }  // namespace s3hc::s3

@@ -1,5 +1,6 @@
-// The bodies of CompleteMultipartUpload (POST /bucket/key?uploadId=...): the parts the request
-// assembles, and the final ETag of the response. Pure functions; any thread.
+// The bodies of multipart uploads: the UploadId CreateMultipartUpload answers with, the parts a
+// CompleteMultipartUpload (POST /bucket/key?uploadId=...) assembles, and the final ETag of its
+// response. Pure functions; any thread.
 #pragma once
 
 #include <cstdint>
@@ -33,5 +34,9 @@ std::optional<std::vector<CompletedPart>> parse_complete_multipart_upload(std::s
 // when the upload fails after the response has begun (it sends 200 at once, then whitespace
 // while it works, which is allowed before the document).
 std::optional<std::string> parse_complete_multipart_result(std::string_view body);
+
+// The UploadId of <InitiateMultipartUploadResult>...<UploadId>ID</UploadId>...; nullopt for
+// anything else.
+std::optional<std::string> parse_initiate_multipart_result(std::string_view body);
 
 }  // namespace s3hc::s3

@@ -40,16 +40,6 @@ std::string_view bucket_of_host(std::string_view host, const AddressingOptions& 
   return {};
 }
 
-std::optional<std::uint32_t> parse_part_number(std::string_view text) {
-  std::uint32_t value = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc{} || ptr != end || value < 1 || value > 10000) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 }  // namespace
 
 namespace {
@@ -75,6 +65,16 @@ std::optional<ObjectAddress> target_address(std::string_view target, std::string
 }
 
 }  // namespace
+
+std::optional<std::uint32_t> parse_part_number(std::string_view text) {
+  std::uint32_t value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc{} || ptr != end || value < 1 || value > 10000) {
+    return std::nullopt;
+  }
+  return value;
+}
 
 std::optional<ObjectAddress> object_address(std::string_view target, std::string_view host,
                                             const AddressingOptions& options) {

@@ -35,6 +35,9 @@ struct AddressingOptions {
 std::optional<ObjectAddress> object_address(std::string_view target, std::string_view host,
                                             const AddressingOptions& options);
 
+// A part number as S3 accepts it: decimal, 1 to 10000; nullopt otherwise.
+std::optional<std::uint32_t> parse_part_number(std::string_view text);
+
 // The bucket a bucket-level request (no key: "/bucket", "/bucket/", "bucket.host/") names.
 std::optional<std::string> bucket_address(std::string_view target, std::string_view host,
                                           const AddressingOptions& options);

@@ -88,3 +88,21 @@ TEST(CompleteMultipartTest, ResultWithoutEtagOrCutShortIsNoResult) {
 
 }  // namespace
 }  // namespace s3hc::s3
+
+namespace s3hc::s3 {
+namespace {
+
+TEST(InitiateMultipartTest, ReadsTheUploadId) {
+  EXPECT_EQ(parse_initiate_multipart_result(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                "<Bucket>b</Bucket><Key>k</Key><UploadId>VXBsb2FkIElE</UploadId>"
+                "</InitiateMultipartUploadResult>"),
+            "VXBsb2FkIElE");
+  EXPECT_FALSE(parse_initiate_multipart_result(
+      "<InitiateMultipartUploadResult><UploadId></UploadId></InitiateMultipartUploadResult>"));
+  EXPECT_FALSE(parse_initiate_multipart_result("<Error><Code>AccessDenied</Code></Error>"));
+}
+
+}  // namespace
+}  // namespace s3hc::s3

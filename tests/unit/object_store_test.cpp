@@ -185,5 +185,68 @@ TEST_F(ObjectStoreTest, PartsAndWholeObjectHeadersAccumulate) {
   EXPECT_EQ(record.whole_object_headers(0).value(), "AAAAAA==");
 }
 
+class MultipartTest : public ObjectStoreTest {
+ protected:
+  void upload_part(std::uint32_t number, std::string_view bytes, const std::string& etag) {
+    auto part = store_.begin_part(address_, "upload-1", number, true);
+    part->append(bytes);
+    store_.commit_part(*part, number, etag);
+  }
+
+  std::optional<v1::CacheRecord> complete(
+      const std::vector<std::pair<std::uint32_t, std::string>>& parts) {
+    ObjectMeta answer;
+    answer.etag = "\"abc-3\"";
+    answer.from_write = true;
+    return store_.complete_upload(address_, "upload-1", parts, answer, 5000);
+  }
+
+  bool upload_files_left() const {
+    const auto uploads = fs::path(dir_.path()) / "uploads";
+    if (!fs::exists(uploads)) return false;
+    for (const auto& entry : fs::recursive_directory_iterator(uploads)) {
+      if (entry.is_regular_file()) return true;
+    }
+    return false;
+  }
+};
+
+TEST_F(MultipartTest, CompletedPartsBecomeTheObjectInOrder) {
+  store_.begin_upload(address_, "upload-1", {{"Content-Type", "text/csv"}});
+  upload_part(1, std::string_view(object_).substr(0, 4000), "\"p1\"");
+  upload_part(2, "bytes of an abandoned try", "\"p2-old\"");
+  upload_part(2, std::string_view(object_).substr(4000, 5000), "\"p2\"");
+  upload_part(3, std::string_view(object_).substr(9000), "\"p3\"");
+
+  const auto record = complete({{1, "\"p1\""}, {2, "\"p2\""}, {3, "\"p3\""}});
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->size(), object_.size());
+  EXPECT_EQ(record->parts_count(), 3u);
+  ASSERT_EQ(record->parts_size(), 3);
+  EXPECT_EQ(record->parts(1).first(), 4000u);
+  EXPECT_EQ(record->parts(1).last(), 8999u);
+  EXPECT_EQ(record->headers(0).value(), "text/csv");
+  EXPECT_TRUE(record->from_write());
+  EXPECT_EQ(store_.read(*store_.lookup(address_), {0, object_.size() - 1}), object_);
+  EXPECT_EQ(store_.read(*record, {3990, 4010}), object_.substr(3990, 21));
+  EXPECT_FALSE(upload_files_left());
+}
+
+TEST_F(MultipartTest, AnUnseenPartLeavesTheObjectAlone) {
+  fill(0, 9999);
+  store_.begin_upload(address_, "upload-1", {});
+  upload_part(1, std::string_view(object_).substr(0, 4000), "\"p1\"");
+  EXPECT_FALSE(complete({{1, "\"p1\""}, {2, "\"copied\""}}));
+  EXPECT_EQ(store_.lookup(address_)->etag(), "\"v1\"");  // the caller drops it
+  EXPECT_FALSE(upload_files_left());
+}
+
+TEST_F(MultipartTest, AnUnseenStartLeavesTheObjectAlone) {
+  upload_part(1, std::string_view(object_).substr(0, 4000), "\"p1\"");
+  EXPECT_FALSE(complete({{1, "\"p1\""}}));
+  store_.abort_upload(address_, "upload-1");
+  EXPECT_FALSE(upload_files_left());
+}
+
 }  // namespace
 }  // namespace s3hc::cache

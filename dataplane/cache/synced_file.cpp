@@ -1,0 +1,48 @@
+#include "cache/synced_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "cache/cache_layout.h"
+#include "util/errno_error.h"
+
+namespace s3hc::cache {
+namespace {
+
+void write_file_synced(const std::string& path, std::string_view bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) util::throw_errno("create " + path);
+  while (!bytes.empty()) {
+    const auto written = ::write(fd, bytes.data(), bytes.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) {
+      const int saved = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      errno = saved;
+      util::throw_errno("write " + path);
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(path.c_str());
+    util::throw_errno("sync " + path);
+  }
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, std::string_view bytes) {
+  const auto temp = CacheLayout::temp_path_for(path);
+  write_file_synced(temp, bytes);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int saved = errno;
+    ::unlink(temp.c_str());
+    errno = saved;
+    util::throw_errno("rename " + path);
+  }
+}
+
+}  // namespace s3hc::cache
