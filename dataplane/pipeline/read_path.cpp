@@ -58,7 +58,7 @@ ReadPath::ReadPath(http::ClientConnection& client, http::RequestParser& request,
       read_(std::move(read)),
       signed_(s3::SignedHeaders::from_request(request.get()[bhttp::field::authorization],
                                               request.get().target())),
-      started_ms_(unix_now_ms()),
+      fetched_at_ms_(unix_now_ms()),
       client_keep_alive_(request.get().keep_alive()) {}
 
 asio::awaitable<bool> ReadPath::run() {
@@ -73,7 +73,7 @@ asio::awaitable<bool> ReadPath::run() {
   if (shape) {
     const bool conditional = has_client_conditions(header);
     if (covers(*record, *shape)) {
-      if (is_fresh(*record, read_.kind, cache_.policy, started_ms_)) {
+      if (is_fresh(*record, read_.kind, cache_.policy, fetched_at_ms_)) {
         if (conditional) co_return co_await serve_conditionally(*record, *shape);
         cache_.metrics.hits.inc();
         co_return co_await serve(*record, *shape);
@@ -128,6 +128,8 @@ std::optional<ReadPath::Plan> ReadPath::plan(const v1::CacheRecord& record,
 }
 
 asio::awaitable<bool> ReadPath::forward_and_fill() {
+  // Possibly after this request dropped a corrupt copy: newer than that news.
+  fetched_at_ms_ = unix_now_ms();
   OriginExchange exchange(client_, request_, origin_);
   if (!co_await exchange.open()) co_return exchange.client_keep_alive();
   co_return co_await relay_and_fill(exchange);
@@ -139,11 +141,11 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
   if (is_head()) {
     if (auto meta = head_meta(response)) {
       co_await offload(cache_.io, [this, &meta] {
-        cache_.store.remember(read_.object, *meta, started_ms_);
+        cache_.store.remember(read_.object, *meta, fetched_at_ms_);
       });
     }
   } else if (auto body = cacheable_body(response, read_.part_number)) {
-    fill.emplace(cache_, read_.object, std::move(*body), started_ms_);
+    fill.emplace(cache_, read_.object, std::move(*body), fetched_at_ms_);
   }
   if (exchange.status() == 404) co_await invalidate();
   response.set("X-Cache", "MISS");
@@ -160,7 +162,7 @@ asio::awaitable<bool> ReadPath::revalidate(const v1::CacheRecord& record, Plan p
   }
   exchange.finish();
   co_await offload(cache_.io, [this, &record] {
-    cache_.store.confirm(read_.object, record.etag(), started_ms_);
+    cache_.store.confirm(read_.object, record.etag(), fetched_at_ms_);
   });
   cache_.metrics.revalidated.inc();
   plan.answer.x_cache = "REVALIDATED";
@@ -320,7 +322,7 @@ asio::awaitable<bool> ReadPath::stream_cached(const v1::CacheRecord& record,
 
 asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
   auto body = cacheable_body(exchange.response().get(), std::nullopt);
-  CacheFill fill(cache_, read_.object, std::move(*body), started_ms_);
+  CacheFill fill(cache_, read_.object, std::move(*body), fetched_at_ms_);
   auto buffer = origin_.buffers.take();
   for (;;) {
     const auto got = co_await exchange.read_body(buffer.span());

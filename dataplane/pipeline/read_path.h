@@ -78,7 +78,8 @@ class ReadPath {
   CacheContext& cache_;
   const s3::ReadRequest read_;
   const s3::SignedHeaders signed_;
-  const std::int64_t started_ms_;
+  // When the latest origin request was sent: the time its answer's information is true at.
+  std::int64_t fetched_at_ms_;
   const bool client_keep_alive_;
   bool range_replaced_ = false;
   std::optional<std::string> original_range_;  // the client's Range, when it sent one

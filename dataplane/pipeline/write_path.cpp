@@ -1,6 +1,7 @@
 #include "pipeline/write_path.h"
 
 #include <spdlog/spdlog.h>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,7 +11,9 @@
 #include "pipeline/origin_exchange.h"
 #include "pipeline/written_object.h"
 #include "s3/aws_chunked.h"
+#include "s3/complete_multipart.h"
 #include "s3/delete_objects.h"
+#include "s3/write_request.h"
 
 namespace s3hc::pipeline {
 
@@ -19,31 +22,69 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-// The object bytes of a PutObject body, written into a range file as they pass to the origin.
-// Gives up (keeping nothing) when the body outgrows the limit or does not decode.
+// A small body (an XML document of a multipart or batch-delete step) kept whole, up to a limit,
+// aws-chunked bodies decoded.
+class SmallBody final : public BodyTap {
+ public:
+  explicit SmallBody(bool aws_chunked = false) : chunked_(aws_chunked) {}
+
+  asio::awaitable<void> on_body(std::span<const char> bytes, bool last) override {
+    const std::string_view piece(bytes.data(), bytes.size());
+    if (chunked_) {
+      decoder_.feed(piece, body_);
+    } else {
+      body_.append(piece);
+    }
+    if (body_.size() > kMaxBytes) {
+      body_.clear();
+      overflowed_ = true;
+    }
+    complete_ = last && !overflowed_;
+    co_return;
+  }
+
+  // The whole body, once all of it passed; nullopt otherwise.
+  std::optional<std::string_view> text() const {
+    if (!complete_) return std::nullopt;
+    return body_;
+  }
+
+ private:
+  // Larger than any document S3 takes or sends here (1000 keys of 1 KiB; 10000 parts).
+  static constexpr std::size_t kMaxBytes = 4 * 1024 * 1024;
+
+  const bool chunked_;
+  s3::AwsChunkedDecoder decoder_;
+  std::string body_;
+  bool complete_ = false;
+  bool overflowed_ = false;
+};
+
+// The object bytes of an upload body (PutObject, UploadPart), written into a range file as
+// they pass to the origin. Gives up, keeping nothing, when the body outgrows the limit or
+// does not decode.
 class WrittenBody final : public BodyTap {
  public:
-  WrittenBody(CacheContext& cache, s3::ObjectAddress object, const RequestHeader& request,
-              std::optional<std::uint64_t> declared_size)
+  using BeginFill = std::function<std::unique_ptr<cache::RangeFill>()>;
+
+  WrittenBody(CacheContext& cache, const RequestHeader& request, BeginFill begin)
       : cache_(cache),
-        object_(std::move(object)),
         chunked_(is_aws_chunked(request)),
-        declared_size_(declared_size),
-        compress_(!cache::known_incompressible(request[bhttp::field::content_type], object.key)) {}
+        declared_size_(declared_object_size(request)),
+        begin_(std::move(begin)) {}
 
   asio::awaitable<void> on_body(std::span<const char> bytes, bool last) override {
     if (failed_ || complete_) co_return;
     try {
       co_await offload(cache_.io, [this, bytes, last] { append(bytes, last); });
     } catch (const std::exception& error) {
-      spdlog::warn("write-through of {}/{} dropped: {}", object_.bucket, object_.key,
-                   error.what());
+      spdlog::warn("write-through dropped: {}", error.what());
       cache_.metrics.fills_failed.inc();
       give_up();
     }
   }
 
-  // The whole body passed: its bytes are in the fill (or it was empty).
+  // The whole body passed: its bytes are in the fill (none when it was empty).
   bool complete() const { return complete_ && !failed_; }
   std::uint64_t size() const { return size_; }
   cache::RangeFill* fill() { return fill_.get(); }
@@ -63,14 +104,11 @@ class WrittenBody final : public BodyTap {
       return give_up();
     }
     if (!payload.empty()) {
-      if (!fill_) {
-        fill_ = cache_.store.begin_fill(object_, cache::ObjectMeta{}, 0, compress_, 0);
-      }
+      if (!fill_) fill_ = begin_();
       fill_->append(payload);
     }
     if (last) {
-      complete_ = !chunked_ || decoder_.done();
-      if (declared_size_ && size_ != *declared_size_) complete_ = false;
+      complete_ = (!chunked_ || decoder_.done()) && (!declared_size_ || size_ == *declared_size_);
     }
   }
 
@@ -80,10 +118,9 @@ class WrittenBody final : public BodyTap {
   }
 
   CacheContext& cache_;
-  const s3::ObjectAddress object_;
   const bool chunked_;
   const std::optional<std::uint64_t> declared_size_;
-  const bool compress_;
+  BeginFill begin_;
   s3::AwsChunkedDecoder decoder_;
   std::string decoded_;
   std::unique_ptr<cache::RangeFill> fill_;
@@ -92,174 +129,233 @@ class WrittenBody final : public BodyTap {
   bool failed_ = false;
 };
 
-// Settles the cache once the origin has answered a write: the written object kept, or the
-// object dropped. Runs as the answer's body tap so it happens before the client sees the end.
-class WriteSettlement final : public BodyTap {
+// Settles the cache once the origin has answered a write, as the answer's body tap: `settle`
+// runs on the I/O pool before the end of the answer reaches the client, or after the
+// exchange when it ended without a whole answer (then `answered` is false: the write may or
+// may not have happened). It may keep the answer's body (`answer_body`).
+class Settlement final : public BodyTap {
  public:
-  WriteSettlement(CacheContext& cache, s3::ObjectAddress object, const RequestHeader& request,
-                  OriginExchange& exchange, WrittenBody* written)
-      : cache_(cache),
-        object_(std::move(object)),
-        request_(request),
-        exchange_(exchange),
-        written_(written) {}
+  using Settle = std::function<void(bool answered)>;
 
-  asio::awaitable<void> on_body(std::span<const char>, bool last) override {
-    if (last) co_await settle(true);
-  }
-
-  // `answered`: the origin's whole answer arrived. Without it the write may or may not have
-  // happened, and only dropping the object is safe.
-  asio::awaitable<void> settle(bool answered) {
-    if (settled_) co_return;
-    settled_ = true;
-    const auto now_ms = unix_now_ms();
-    std::optional<cache::ObjectMeta> meta;
-    if (answered && written_ && written_->complete()) {
-      meta = written_object_meta(request_, exchange_.response().get(), written_->size());
-    }
-    const bool kept = co_await offload(cache_.io, [&] { return keep_or_drop(meta, now_ms); });
-    if (!kept) cache_.metrics.invalidations.inc();
-  }
-
- private:
-  // On the I/O pool. Returns whether the written object was kept.
-  bool keep_or_drop(std::optional<cache::ObjectMeta>& meta, std::int64_t now_ms) {
-    try {
-      if (meta) {
-        auto* fill = written_->fill();
-        if (!fill) return cache_.store.remember(object_, *meta, now_ms).has_value();
-        fill->set_meta(std::move(*meta), now_ms);
-        if (cache_.store.commit(*fill)) {
-          cache_.metrics.fills_committed.inc();
-          return true;
-        }
-      }
-    } catch (const std::exception& error) {
-      spdlog::warn("write-through of {}/{} not kept: {}", object_.bucket, object_.key,
-                   error.what());
-      cache_.metrics.fills_failed.inc();
-    }
-    cache_.store.invalidate(object_, now_ms);
-    return false;
-  }
-
-  CacheContext& cache_;
-  s3::ObjectAddress object_;
-  const RequestHeader& request_;
-  OriginExchange& exchange_;
-  WrittenBody* written_;
-  bool settled_ = false;
-};
-
-// A DeleteObjects request body (at most 1000 keys), kept to learn which objects it deletes.
-class DeleteRequestBody final : public BodyTap {
- public:
-  explicit DeleteRequestBody(bool aws_chunked) : chunked_(aws_chunked) {}
+  Settlement(CacheContext& cache, Settle settle, SmallBody* answer_body = nullptr)
+      : cache_(cache), settle_(std::move(settle)), answer_body_(answer_body) {}
 
   asio::awaitable<void> on_body(std::span<const char> bytes, bool last) override {
-    std::string_view piece(bytes.data(), bytes.size());
-    if (chunked_) {
-      decoder_.feed(piece, body_);
-    } else {
-      body_.append(piece);
-    }
-    if (body_.size() > kMaxBodyBytes) {
-      body_.clear();
-      overflowed_ = true;
-    }
-    complete_ = last && !overflowed_;
-    co_return;
+    if (answer_body_) co_await answer_body_->on_body(bytes, last);
+    if (last) co_await run(true);
   }
 
-  // The keys named, once the whole body passed; nullopt otherwise.
-  std::optional<std::vector<std::string>> keys() const {
-    if (!complete_) return std::nullopt;
-    return s3::parse_delete_objects(body_);
-  }
-
- private:
-  // 1000 keys of up to 1 KiB each, with their XML.
-  static constexpr std::size_t kMaxBodyBytes = 2 * 1024 * 1024;
-
-  const bool chunked_;
-  s3::AwsChunkedDecoder decoder_;
-  std::string body_;
-  bool complete_ = false;
-  bool overflowed_ = false;
-};
-
-// Drops every object a DeleteObjects request named once the origin answered it.
-class DeleteSettlement final : public BodyTap {
- public:
-  DeleteSettlement(CacheContext& cache, std::string bucket, const DeleteRequestBody& body)
-      : cache_(cache), bucket_(std::move(bucket)), body_(body) {}
-
-  asio::awaitable<void> on_body(std::span<const char>, bool last) override {
-    if (last) co_await settle();
-  }
-
-  asio::awaitable<void> settle() {
-    if (settled_) co_return;
-    settled_ = true;
-    const auto keys = body_.keys();
-    if (!keys) co_return;  // the origin refuses a body it cannot read just as well
-    const auto now_ms = unix_now_ms();
-    co_await offload(cache_.io, [&] {
-      for (const auto& key : *keys) cache_.store.invalidate({bucket_, key}, now_ms);
+  asio::awaitable<void> run(bool answered) {
+    if (done_) co_return;
+    done_ = true;
+    co_await offload(cache_.io, [this, answered] {
+      try {
+        settle_(answered);
+      } catch (const std::exception& error) {
+        spdlog::warn("cache not updated after a write: {}", error.what());
+        cache_.metrics.fills_failed.inc();
+      }
     });
-    cache_.metrics.invalidations.inc(keys->size());
   }
 
  private:
   CacheContext& cache_;
-  std::string bucket_;
-  const DeleteRequestBody& body_;
-  bool settled_ = false;
+  Settle settle_;
+  SmallBody* answer_body_;
+  bool done_ = false;
+};
+
+bool succeeded(OriginExchange& exchange) {
+  return exchange.status() >= 200 && exchange.status() < 300;
+}
+
+// Forwards a write, with `upload` seeing its body, and settles the cache.
+asio::awaitable<bool> relay_write(OriginExchange& exchange, BodyTap* upload,
+                                  Settlement& settlement) {
+  if (upload) exchange.set_upload_tap(upload);
+  if (!co_await exchange.open()) {
+    co_await settlement.run(false);
+    co_return exchange.client_keep_alive();
+  }
+  const bool keep_alive = co_await exchange.relay(&settlement);
+  co_await settlement.run(false);  // when the relay ended before the end of the answer
+  co_return keep_alive;
+}
+
+// The steps of one write to one object.
+class ObjectWrite {
+ public:
+  ObjectWrite(http::ClientConnection& client, http::RequestParser& request, OriginContext& origin,
+              CacheContext& cache, s3::ObjectAddress object)
+      : request_(request),
+        header_(request.get().base()),
+        cache_(cache),
+        object_(std::move(object)),
+        exchange_(client, request, origin) {}
+
+  asio::awaitable<bool> run() {
+    const auto write = s3::classify_write(header_.method_string(), header_.target(),
+                                          header_.count("x-amz-copy-source") > 0);
+    const bool cacheable = cache_.policy.write_through && !has_customer_key(header_);
+    switch (write.kind) {
+      case s3::WriteRequest::Kind::kPutObject:
+        if (cacheable) co_return co_await put_object();
+        break;
+      case s3::WriteRequest::Kind::kCreateUpload:
+        if (cacheable) co_return co_await create_upload();
+        break;
+      case s3::WriteRequest::Kind::kUploadPart:
+        co_return co_await upload_part(write, cacheable);
+      case s3::WriteRequest::Kind::kCompleteUpload:
+        co_return co_await complete_upload(write.upload_id);
+      case s3::WriteRequest::Kind::kAbortUpload:
+        co_return co_await abort_upload(write.upload_id);
+      case s3::WriteRequest::Kind::kOther:
+        break;
+    }
+    Settlement settlement(cache_, [this](bool) { invalidate(); });
+    co_return co_await relay_write(exchange_, nullptr, settlement);
+  }
+
+ private:
+  asio::awaitable<bool> put_object() {
+    std::optional<WrittenBody> written;
+    const auto declared = declared_object_size(header_);
+    if (!declared || *declared <= cache_.policy.max_write_object_bytes) {
+      written.emplace(cache_, header_, [this] {
+        return cache_.store.begin_fill(object_, cache::ObjectMeta{}, 0, compress(), 0);
+      });
+      // A body already complete (empty) is never relayed: nothing would see it.
+      if (request_.is_done()) co_await written->on_body({}, true);
+    }
+    Settlement settlement(cache_, [this, &written](bool answered) {
+      const auto now_ms = unix_now_ms();
+      if (answered && written && written->complete()) {
+        if (auto meta = written_object_meta(header_, exchange_.response().get(), written->size())) {
+          if (keep(written->fill(), std::move(*meta), now_ms)) return;
+        }
+      }
+      invalidate();
+    });
+    co_return co_await relay_write(exchange_, written ? &*written : nullptr, settlement);
+  }
+
+  // Keeps the written object; false when newer news of it is recorded.
+  bool keep(cache::RangeFill* fill, cache::ObjectMeta meta, std::int64_t now_ms) {
+    if (!fill) return cache_.store.remember(object_, meta, now_ms).has_value();
+    fill->set_meta(std::move(meta), now_ms);
+    if (!cache_.store.commit(*fill)) return false;
+    cache_.metrics.fills_committed.inc();
+    return true;
+  }
+
+  asio::awaitable<bool> create_upload() {
+    SmallBody answer;
+    Settlement settlement(
+        cache_,
+        [this, &answer](bool answered) {
+          if (!answered || !succeeded(exchange_)) return;
+          const auto body = answer.text();
+          const auto upload_id = body ? s3::parse_initiate_multipart_result(*body) : std::nullopt;
+          if (upload_id) {
+            cache_.store.begin_upload(object_, *upload_id, stored_request_headers(header_));
+          }
+        },
+        &answer);
+    co_return co_await relay_write(exchange_, nullptr, settlement);
+  }
+
+  asio::awaitable<bool> upload_part(const s3::WriteRequest& write, bool cacheable) {
+    std::optional<WrittenBody> written;
+    if (cacheable) {
+      written.emplace(cache_, header_, [this, &write] {
+        return cache_.store.begin_part(object_, write.upload_id, write.part_number, compress());
+      });
+    }
+    Settlement settlement(cache_, [this, &written, &write](bool answered) {
+      if (!answered || !written || !written->complete() || !written->fill()) return;
+      const auto etag = exchange_.response().get()[bhttp::field::etag];
+      if (succeeded(exchange_) && !etag.empty()) {
+        cache_.store.commit_part(*written->fill(), write.part_number, etag);
+      }
+    });
+    co_return co_await relay_write(exchange_, written ? &*written : nullptr, settlement);
+  }
+
+  asio::awaitable<bool> complete_upload(const std::string& upload_id) {
+    SmallBody request_body(is_aws_chunked(header_));
+    SmallBody answer;
+    Settlement settlement(
+        cache_,
+        [this, &request_body, &answer, &upload_id](bool answered) {
+          if (answered && !succeeded(exchange_)) return;  // nothing changed; a retry may follow
+          const auto sent = request_body.text();
+          const auto parts = sent ? s3::parse_complete_multipart_upload(*sent) : std::nullopt;
+          const auto result = answer.text();
+          const auto etag = result ? s3::parse_complete_multipart_result(*result) : std::nullopt;
+          if (answered && parts && etag && cache_.policy.write_through) {
+            std::vector<std::pair<std::uint32_t, std::string>> named;
+            for (const auto& part : *parts) named.emplace_back(part.part_number, part.etag);
+            const auto now_ms = unix_now_ms();
+            if (cache_.store.complete_upload(
+                    object_, upload_id, named,
+                    write_answer_meta(exchange_.response().get(), *etag), now_ms)) {
+              cache_.metrics.fills_committed.inc();
+              return;
+            }
+          }
+          invalidate();
+        },
+        &answer);
+    co_return co_await relay_write(exchange_, &request_body, settlement);
+  }
+
+  asio::awaitable<bool> abort_upload(const std::string& upload_id) {
+    Settlement settlement(cache_, [this, &upload_id](bool answered) {
+      if (answered && succeeded(exchange_)) cache_.store.abort_upload(object_, upload_id);
+    });
+    co_return co_await relay_write(exchange_, nullptr, settlement);
+  }
+
+  bool compress() const {
+    return !cache::known_incompressible(header_[bhttp::field::content_type], object_.key);
+  }
+
+  void invalidate() {
+    cache_.store.invalidate(object_, unix_now_ms());
+    cache_.metrics.invalidations.inc();
+  }
+
+  http::RequestParser& request_;
+  const RequestHeader& header_;
+  CacheContext& cache_;
+  const s3::ObjectAddress object_;
+  OriginExchange exchange_;
 };
 
 }  // namespace
 
-asio::awaitable<bool> delete_objects(http::ClientConnection& client, http::RequestParser& request,
-                                     OriginContext& origin, CacheContext& cache,
-                                     std::string bucket) {
-  DeleteRequestBody body(is_aws_chunked(request.get().base()));
-  DeleteSettlement settlement(cache, std::move(bucket), body);
-  OriginExchange exchange(client, request, origin);
-  exchange.set_upload_tap(&body);
-  if (!co_await exchange.open()) {
-    co_await settlement.settle();
-    co_return exchange.client_keep_alive();
-  }
-  const bool keep_alive = co_await exchange.relay(&settlement);
-  co_await settlement.settle();
-  co_return keep_alive;
-}
-
 asio::awaitable<bool> write_through(http::ClientConnection& client, http::RequestParser& request,
                                     OriginContext& origin, CacheContext& cache,
                                     s3::ObjectAddress object) {
-  const auto& header = request.get().base();
-  std::optional<WrittenBody> written;
-  if (cache.policy.write_through && is_plain_put_object(header)) {
-    const auto declared = declared_object_size(header);
-    if (!declared || *declared <= cache.policy.max_write_object_bytes) {
-      written.emplace(cache, object, header, declared);
-      // A body that is already complete (empty) is never relayed: nothing to see.
-      if (request.is_done()) co_await written->on_body({}, true);
-    }
-  }
+  ObjectWrite write(client, request, origin, cache, std::move(object));
+  co_return co_await write.run();
+}
+
+asio::awaitable<bool> delete_objects(http::ClientConnection& client, http::RequestParser& request,
+                                     OriginContext& origin, CacheContext& cache,
+                                     std::string bucket) {
+  SmallBody body(is_aws_chunked(request.get().base()));
+  Settlement settlement(cache, [&cache, &body, &bucket](bool) {
+    const auto text = body.text();
+    const auto keys = text ? s3::parse_delete_objects(*text) : std::nullopt;
+    if (!keys) return;  // the origin refuses a body it cannot read just as well
+    const auto now_ms = unix_now_ms();
+    for (const auto& key : *keys) cache.store.invalidate({bucket, key}, now_ms);
+    cache.metrics.invalidations.inc(keys->size());
+  });
   OriginExchange exchange(client, request, origin);
-  if (written) exchange.set_upload_tap(&*written);
-  WriteSettlement settlement(cache, std::move(object), header, exchange,
-                             written ? &*written : nullptr);
-  if (!co_await exchange.open()) {
-    co_await settlement.settle(false);
-    co_return exchange.client_keep_alive();
-  }
-  const bool keep_alive = co_await exchange.relay(&settlement);
-  co_await settlement.settle(false);  // when the relay ended early
-  co_return keep_alive;
+  co_return co_await relay_write(exchange, &body, settlement);
 }
 
 }  // namespace s3hc::pipeline

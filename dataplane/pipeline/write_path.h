@@ -1,9 +1,12 @@
-// Writes to an object through the proxy. A plain PutObject body is cached as it streams to the
+// Writes to an object through the proxy. A PutObject body is cached as it streams to the
 // origin (aws-chunked bodies decoded for the cache, forwarded unchanged) and kept only when the
-// origin stored it (2xx with an ETag), so a read after the write is a hit. Every other write
-// to an object (CopyObject onto it, multipart completion, DeleteObject, a PUT too large to
-// keep) drops what the cache holds of it. Either happens when the origin's answer arrives and
-// before the client sees it: whoever reads after the write completed never gets stale bytes.
+// origin stored it (2xx with an ETag), so a read after the write is a hit. Multipart uploads
+// the same way: CreateMultipartUpload's metadata and each part are kept with the upload, and a
+// successful CompleteMultipartUpload makes the parts it names the object. Every other write to
+// an object (CopyObject onto it, DeleteObject, ?tagging, a PUT too large to keep, a completion
+// whose parts went past the cache) drops what the cache holds of it. The cache is settled when
+// the origin's answer arrives and before the client sees its end: whoever reads after the
+// write completed never gets stale bytes.
 //
 // Thread-safety: one WritePath per request, on the client connection's worker thread.
 #pragma once

@@ -48,17 +48,13 @@ std::size_t tag_count(std::string_view tagging) {
 
 }  // namespace
 
-bool is_plain_put_object(const RequestHeader& request) {
-  if (request.method() != bhttp::verb::put) return false;
-  if (request.target().find('?') != std::string_view::npos) return false;
+bool has_customer_key(const RequestHeader& request) {
   for (const auto& field : request) {
-    const auto name = field.name_string();
-    if (util::iequals(name, "x-amz-copy-source") ||
-        util::starts_with_nocase(name, "x-amz-server-side-encryption-customer-")) {
-      return false;
+    if (util::starts_with_nocase(field.name_string(), "x-amz-server-side-encryption-customer-")) {
+      return true;
     }
   }
-  return true;
+  return false;
 }
 
 bool is_aws_chunked(const RequestHeader& request) {
@@ -72,36 +68,35 @@ std::optional<std::uint64_t> declared_object_size(const RequestHeader& request) 
   return util::parse_decimal_u64(request[bhttp::field::content_length]);
 }
 
-std::optional<cache::ObjectMeta> written_object_meta(const RequestHeader& request,
-                                                     const ResponseHeader& response,
-                                                     std::uint64_t size) {
-  const auto status = response.result_int();
-  const auto etag = response[bhttp::field::etag];
-  if (status < 200 || status >= 300 || etag.empty()) return std::nullopt;
-  cache::ObjectMeta meta;
-  meta.etag = std::string(etag);
-  meta.size = size;
-  meta.from_write = true;
-  // S3 dates the object by the write; the answer's Date is that moment to the second.
-  meta.last_modified = std::string(response[bhttp::field::date]);
+cache::HeaderList stored_request_headers(const RequestHeader& request) {
+  cache::HeaderList headers;
   bool has_content_type = false;
   for (const auto& field : request) {
     const auto name = field.name_string();
     if (stored_from_request(name)) {
       has_content_type |= util::iequals(name, "content-type");
-      meta.headers.emplace_back(std::string(name), std::string(field.value()));
+      headers.emplace_back(std::string(name), std::string(field.value()));
     }
   }
-  if (!has_content_type) meta.headers.emplace_back("Content-Type", "binary/octet-stream");
+  if (!has_content_type) headers.emplace_back("Content-Type", "binary/octet-stream");
   const auto encoding = stored_content_encoding(request[bhttp::field::content_encoding]);
-  if (!encoding.empty()) meta.headers.emplace_back("Content-Encoding", encoding);
+  if (!encoding.empty()) headers.emplace_back("Content-Encoding", encoding);
   const auto storage_class = request["x-amz-storage-class"];
   if (!storage_class.empty() && !util::iequals(storage_class, "STANDARD")) {
-    meta.headers.emplace_back("x-amz-storage-class", std::string(storage_class));
+    headers.emplace_back("x-amz-storage-class", std::string(storage_class));
   }
   if (const auto tags = tag_count(request["x-amz-tagging"])) {
-    meta.headers.emplace_back("x-amz-tagging-count", std::to_string(tags));
+    headers.emplace_back("x-amz-tagging-count", std::to_string(tags));
   }
+  return headers;
+}
+
+cache::ObjectMeta write_answer_meta(const ResponseHeader& response, std::string etag) {
+  cache::ObjectMeta meta;
+  meta.etag = std::move(etag);
+  meta.from_write = true;
+  // S3 dates the object by the write; the answer's Date is that moment to the second.
+  meta.last_modified = std::string(response[bhttp::field::date]);
   for (const auto& field : response) {
     const auto name = field.name_string();
     if (stored_from_response(name)) {
@@ -110,6 +105,20 @@ std::optional<cache::ObjectMeta> written_object_meta(const RequestHeader& reques
       meta.whole_object_headers.emplace_back(std::string(name), std::string(field.value()));
     }
   }
+  return meta;
+}
+
+std::optional<cache::ObjectMeta> written_object_meta(const RequestHeader& request,
+                                                     const ResponseHeader& response,
+                                                     std::uint64_t size) {
+  const auto status = response.result_int();
+  const auto etag = response[bhttp::field::etag];
+  if (status < 200 || status >= 300 || etag.empty()) return std::nullopt;
+  auto meta = write_answer_meta(response, std::string(etag));
+  meta.size = size;
+  auto headers = stored_request_headers(request);
+  headers.insert(headers.end(), meta.headers.begin(), meta.headers.end());
+  meta.headers = std::move(headers);
   return meta;
 }
 

@@ -15,9 +15,9 @@ namespace s3hc::pipeline {
 using RequestHeader = boost::beast::http::request_header<>;
 using ResponseHeader = boost::beast::http::response_header<>;
 
-// A plain PutObject: no sub-resource or upload part (no query), not a copy, not SSE-C (whose
-// bytes S3 only hands to holders of the key).
-bool is_plain_put_object(const RequestHeader& request);
+// Whether the request carries the SSE-C headers: S3 hands such bytes only to holders of the
+// key, so they are never cached.
+bool has_customer_key(const RequestHeader& request);
 
 // Whether the body is aws-chunked (SigV4 streaming), to be decoded for the cache.
 bool is_aws_chunked(const RequestHeader& request);
@@ -25,9 +25,18 @@ bool is_aws_chunked(const RequestHeader& request);
 // The object's size as the request declares it; nullopt when it does not say.
 std::optional<std::uint64_t> declared_object_size(const RequestHeader& request);
 
+// The headers of a PutObject or CreateMultipartUpload request that S3 keeps with the object
+// and returns on GET (Content-Type, user metadata, ...).
+cache::HeaderList stored_request_headers(const RequestHeader& request);
+
 // The version a successful PutObject created; nullopt when the answer is not a 2xx with an ETag.
 std::optional<cache::ObjectMeta> written_object_meta(const RequestHeader& request,
                                                      const ResponseHeader& response,
                                                      std::uint64_t size);
+
+// What the answer to a write says about the version it created, whose ETag the caller read
+// (from the ETag header, or CompleteMultipartUpload's body): the request's headers, the size
+// and any parts are the caller's to add.
+cache::ObjectMeta write_answer_meta(const ResponseHeader& response, std::string etag);
 
 }  // namespace s3hc::pipeline

@@ -36,7 +36,11 @@ std::optional<std::vector<CompletedPart>> parse_complete_multipart_upload(std::s
 
 std::optional<std::string> parse_complete_multipart_result(std::string_view body) {
   const auto document = parse_xml_document(body);
-  if (!document || document->name != "CompleteMultipartUploadResult") return std::nullopt;
+  // S3 names the root ...Result; some S3-compatible servers (moto) ...Response.
+  if (!document || (document->name != "CompleteMultipartUploadResult" &&
+                    document->name != "CompleteMultipartUploadResponse")) {
+    return std::nullopt;
+  }
   return only_child_text(document->content, "ETag");
 }
 

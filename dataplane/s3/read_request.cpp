@@ -64,6 +64,13 @@ std::optional<ObjectAddress> target_address(std::string_view target, std::string
   return ObjectAddress{std::move(*bucket), std::move(*key)};
 }
 
+// Query parameters of presigned URLs: SigV4 (X-Amz-*) and the legacy SigV2 form that some
+// SDKs still produce by default.
+bool is_signature_parameter(std::string_view name) {
+  return name.starts_with("X-Amz-") || name == "AWSAccessKeyId" || name == "Signature" ||
+         name == "Expires";
+}
+
 }  // namespace
 
 std::optional<std::uint32_t> parse_part_number(std::string_view text) {
@@ -113,9 +120,9 @@ ReadClassification classify_read(std::string_view method, std::string_view targe
       if (!read.part_number) return {std::nullopt, "bad partNumber"};
     } else if (parameter.name == "versionId") {
       return {std::nullopt, "versioned read"};
-    } else if (!parameter.name.starts_with("X-Amz-") && !parameter.name.starts_with("x-id")) {
+    } else if (!is_signature_parameter(parameter.name) && parameter.name != "x-id") {
       // Sub-resources (acl, tagging, attributes, ...) and response-* overrides change the
-      // answer; presigned-URL parameters (X-Amz-*) and SDK markers (x-id) do not.
+      // answer; presigned-URL parameters and SDK markers (x-id) do not.
       return {std::nullopt, "sub-resource or response override"};
     }
   }

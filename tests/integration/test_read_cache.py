@@ -14,7 +14,8 @@ client got, which must always be the object's bytes:
   - odd keys are stored under hash names inside the cache directory only.
 
 moto runs with strict SigV4; requests that must be unsigned (anonymous, presigned) or
-whose paths are percent-encoded run inside origin.auth_disabled() (DESIGN.md §5).
+whose paths are percent-encoded run inside origin.auth_disabled() (DESIGN.md §5), and
+anonymous reads go to public-read buckets (moto checks their ACL even with auth off).
 Tests for features not there yet are marked expectedFailure with a "lead:" note.
 """
 
@@ -89,9 +90,10 @@ class CacheTestCase(ProxyVsDirectTestCase):
         return capture(client or self.proxied,
                        lambda c: c.head_object(Bucket=bucket, Key=key, **params))
 
-    def raw(self, bucket, key, method="GET", headers=None, endpoint=None):
-        """An unsigned request (no Authorization): moto's auth must be off."""
-        url = (endpoint or self.proxy.endpoint_url) + self.path(bucket, key)
+    def raw(self, bucket, key, method="GET", headers=None):
+        """An unsigned request to the proxy (no Authorization): moto's auth must be off and
+        the bucket public."""
+        url = self.proxy.endpoint_url + self.path(bucket, key)
         return http_request(url, method, headers=headers or {})
 
     @staticmethod
@@ -121,23 +123,38 @@ class CacheTestCase(ProxyVsDirectTestCase):
         self.assertEqual(response.headers.get("x-cache"), expected,
                          f"{what}: X-Cache (status {response.status})")
 
-    def assert_body(self, response, expected, what="", masked=False):
-        """masked: compare with per-request XML values (RequestId, HostId) masked."""
-        body = comparable(response)[2] if masked else response.body
-        if body != expected:
+    def assert_body(self, response, expected, what=""):
+        if response.body != expected:
             self.fail(f"{what}: body of {len(response.body)} bytes differs from the expected "
                       f"{len(expected)} bytes (status {response.status})")
 
     def assert_same_object_headers(self, direct, proxied, what=""):
-        """Status, error code, body (request ids masked) and the headers describing the
-        object are identical."""
+        """Status, error code, body and the headers describing the object are identical.
+        An error is compared by status and S3 error code only: its XML body is the
+        answerer's own, and moto adds the object's ETag and size to a HEAD's 412, which
+        S3 does not."""
         self.assertEqual(proxied.status, direct.status, f"{what}: status")
         self.assertEqual(proxied.error_code, direct.error_code, f"{what}: error code")
+        if direct.status >= 400:
+            return
         for name in OBJECT_HEADERS:
+            if direct.status == 304 and name != "etag":
+                continue
             self.assertEqual(proxied.headers.get(name), direct.headers.get(name),
                              f"{what}: header {name}")
-        self.assert_body(proxied, comparable(direct)[2] if direct.status >= 300 else direct.body,
-                         what, masked=proxied.status >= 300)
+        self.assert_body(proxied, direct.body, what)
+
+    def client_with_headers(self, endpoint_url, headers):
+        """A boto3 client that adds `headers` (a dict the caller may change between calls)
+        to every GetObject and HeadObject request, before signing them."""
+        client = self.origin.client(endpoint_url)
+
+        def add_headers(request, **_):
+            for name, value in headers.items():
+                request.headers[name] = value
+        client.meta.events.register("before-sign.s3.GetObject", add_headers)
+        client.meta.events.register("before-sign.s3.HeadObject", add_headers)
+        return client
 
     def put_direct(self, bucket, key, data, **extra):
         self.direct.put_object(Bucket=bucket, Key=key, Body=data, **extra)
@@ -241,14 +258,8 @@ class HitTest(CacheTestCase):
         old, new = deterministic_bytes(5000, seed=4), deterministic_bytes(6000, seed=5)
         self.put_direct(bucket, "n", old)
         self.get(bucket, "n")  # cached
-        client = self.origin.client(self.proxy.endpoint_url)
         headers = {}
-
-        def add_headers(request, **_):
-            for name, value in headers.items():
-                request.headers[name] = value
-        client.meta.events.register("before-sign.s3.GetObject", add_headers)
-        client.meta.events.register("before-sign.s3.HeadObject", add_headers)
+        client = self.client_with_headers(self.proxy.endpoint_url, headers)
         for name, value in (("Cache-Control", "no-cache"), ("Pragma", "no-cache"),
                             ("Cache-Control", "max-age=0, no-cache")):
             headers.clear()
@@ -278,22 +289,28 @@ class HitTest(CacheTestCase):
         self.assertEqual(head.etag, md5_etag(new))
 
     def test_client_conditionals_answer_like_the_origin(self):
-        """If-* headers on a cached object: same status, ETag and body as direct to moto."""
+        """If-* headers on a cached object: same status, ETag and body as direct to moto.
+        (Not combined If-Match + If-Unmodified-Since or If-None-Match + If-Modified-Since:
+        moto evaluates both where S3 lets the ETag condition decide; unit tests cover S3's
+        rules.)"""
         bucket = self.new_bucket("cond")
         data = deterministic_bytes(40 * KIB, seed=6)
         self.put_direct(bucket, "c", data)
         self.get(bucket, "c")
         self.get(bucket, "c", Range="bytes=0-99")
-        etag = md5_etag(data)
-        past_dt = datetime.fromtimestamp(time.time() - 86400, timezone.utc)
-        future_dt = datetime.fromtimestamp(time.time() + 86400, timezone.utc)
+        etag, other = md5_etag(data), '"0123456789abcdef0123456789abcdef"'
+        past = datetime.fromtimestamp(time.time() - 86400, timezone.utc)
+        future = datetime.fromtimestamp(time.time() + 86400, timezone.utc)
+        modified = self.head(bucket, "c", client=self.direct).parsed["LastModified"]
         conditions = [
-            {"IfMatch": etag}, {"IfMatch": '"0123456789abcdef0123456789abcdef"'},
-            {"IfNoneMatch": etag}, {"IfNoneMatch": '"0123456789abcdef0123456789abcdef"'},
-            {"IfModifiedSince": past_dt}, {"IfModifiedSince": future_dt},
-            {"IfUnmodifiedSince": past_dt}, {"IfUnmodifiedSince": future_dt},
+            {"IfMatch": etag}, {"IfMatch": other}, {"IfNoneMatch": etag}, {"IfNoneMatch": other},
+            {"IfModifiedSince": past}, {"IfModifiedSince": future},
+            {"IfModifiedSince": modified},
+            {"IfUnmodifiedSince": past}, {"IfUnmodifiedSince": future},
+            {"IfUnmodifiedSince": modified},
             {"IfMatch": etag, "Range": "bytes=100-199"},
             {"IfNoneMatch": etag, "Range": "bytes=100-199"},
+            {"IfMatch": other, "Range": "bytes=100-199"},
         ]
         for params in conditions:
             what = f"GET {params}"
@@ -304,6 +321,14 @@ class HitTest(CacheTestCase):
                                **{k: v for k, v in params.items() if k != "Range"})
             proxied = self.head(bucket, "c", **{k: v for k, v in params.items() if k != "Range"})
             self.assert_same_object_headers(direct, proxied, "HEAD " + what)
+        # A matching If-Range (no boto3 parameter: added before signing). Not a failing one:
+        # moto ignores If-Range and sends the range where S3 sends the whole object.
+        headers = {"If-Range": etag}
+        direct, proxied = (self.get(bucket, "c", client=self.client_with_headers(url, headers),
+                                    Range="bytes=100-199")
+                           for url in (None, self.proxy.endpoint_url))
+        self.assert_same_object_headers(direct, proxied, f"If-Range: {etag}")
+        self.assert_body(proxied, data[100:200], "If-Range")
         # The cache still answers plain reads with the object.
         final = self.get(bucket, "c")
         self.assert_body(final, data, "plain GET after the conditional ones")
@@ -342,8 +367,9 @@ class HitTest(CacheTestCase):
                     self.assertEqual(comparable(proxied)[2], comparable(direct)[2], name)
             old = capture(self.proxied, reads["versionId"])
             override = capture(self.proxied, reads["response-content-type"])
+            direct_override = capture(self.direct, reads["response-content-type"])
         self.assert_body(old, data, "GET ?versionId of the old version")
-        self.assertEqual(override.headers.get("content-type"), "text/x-override")
+        self.assert_same_object_headers(direct_override, override, "response-content-type")
         self.assert_body(override, data[::-1], "response-content-type")
         self.assert_x_cache(self.get(bucket, "u"), "HIT", "plain GET still cached")
 
@@ -420,6 +446,35 @@ class PartialFetchTest(CacheTestCase):
         self.assert_body(whole, data, "presigned whole object")
         self.assertEqual(delta["fill_bytes"], len(data), "each byte fetched once")
         self.assertEqual(delta["origin_get"], 3)
+
+    def test_object_changed_at_origin_is_never_mixed(self):
+        """Part of the object cached, then the object replaced straight at the origin (same
+        size): a partial hit's fetch is pinned to the cached ETag, so the client gets the new
+        version whole, never cached old bytes stitched to new ones; the new version is
+        cached in place of the old."""
+        bucket = self.new_bucket("mixed", public=True)
+        old, new = deterministic_bytes(200_000, seed=14), deterministic_bytes(200_000, seed=15)
+        self.put_direct(bucket, "x", old)
+        with self.origin.auth_disabled():
+            self.raw(bucket, "x", headers={"Range": "bytes=0-49999"})
+            self.put_direct(bucket, "x", new)
+            before = self.state(bucket, "x")
+            whole = self.raw(bucket, "x")
+            delta = self.changes(before, bucket, "x")
+            self.assertEqual(whole.status, 200)
+            self.assert_body(whole, new, "whole object after the change")
+            self.assertEqual(whole.etag, md5_etag(new))
+            # The pinned fetch of the missing bytes (refused: 412) and the whole new version.
+            self.assertLessEqual(delta["origin_get"], 2)
+            self.assertEqual(delta["fills_committed"], 1, "the new version cached")
+            before = self.state(bucket, "x")
+            ranged = self.raw(bucket, "x", headers={"Range": "bytes=40000-59999"})
+            delta = self.changes(before, bucket, "x")
+        self.check_range(ranged, new, 40000, 59999, "range after the change")
+        self.assertEqual(ranged.etag, md5_etag(new))
+        self.assert_x_cache(ranged, "HIT", "range of the new version, cached by the GET before")
+        self.assertEqual(delta["origin_get"], 0)
+        self.assertEqual(self.cache_dir.find(bucket, "x").etag, md5_etag(new))
 
     def test_signed_range_is_forwarded_whole(self):
         """boto3 signs Range: the proxy cannot narrow it and forwards it as is."""
@@ -601,7 +656,6 @@ class InvalidationTest(CacheTestCase):
         self.assertTrue(got.etag.endswith('-1"'), got.etag)
         self.assertEqual(self.head(bucket, "m").etag, got.etag)
 
-    @unittest.expectedFailure  # lead: enable when DeleteObjects invalidation lands
     def test_delete_objects_drops_every_key(self):
         bucket = self.new_bucket("multidel")
         keys = {"a": b"alpha", "b/c": b"bravo-charlie", "keep": b"kept"}
@@ -630,7 +684,6 @@ class InvalidationTest(CacheTestCase):
         self.assert_same_object_headers(self.get(bucket, "w", client=self.direct), got,
                                         "GET after PUT vs direct")
 
-    @unittest.expectedFailure  # lead: enable when write-through lands
     def test_read_after_multipart_upload_is_a_hit(self):
         bucket = self.new_bucket("wtmpu")
         parts = [deterministic_bytes(5 * MIB, seed=38), deterministic_bytes(1000, seed=39)]
@@ -809,6 +862,8 @@ class CorruptionTest(CacheTestCase):
         self.assert_x_cache(answer, "MISS", what)
         self.assertEqual(delta["corrupt"], 1, f"{what}: s3hc_cache_corrupt_reads_total")
         self.assertEqual(delta["origin_get"], 1, what)
+        # The origin's answer is cached again in place of the dropped bytes.
+        self.assertEqual(delta["fills_committed"], 1, f"{what}: refill committed")
         following = self.get(bucket, key)
         self.assert_body(following, data, f"{what}: next GET")
         self.assert_x_cache(following, "HIT", f"{what}: next GET (refilled)")

@@ -58,6 +58,11 @@ TEST(CompleteMultipartTest, ResultGivesTheFinalEtag) {
                 "<ETag>\"3858f62230ac3c915f300c664312c11f-9\"</ETag>"
                 "</CompleteMultipartUploadResult>"),
             "\"3858f62230ac3c915f300c664312c11f-9\"");
+  // moto's spelling of the root.
+  EXPECT_EQ(parse_complete_multipart_result(
+                "<CompleteMultipartUploadResponse><ETag>\"e-1\"</ETag>"
+                "</CompleteMultipartUploadResponse>"),
+            "\"e-1\"");
 }
 
 TEST(CompleteMultipartTest, ResultMayFollowKeepAliveWhitespace) {

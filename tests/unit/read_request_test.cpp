@@ -68,6 +68,7 @@ TEST(ClassifyReadTest, CacheableReads) {
 
   result = classify("GET", "/b/k?x-id=GetObject&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=a");
   EXPECT_TRUE(result.read);  // presigned URL
+  EXPECT_TRUE(classify("GET", "/b/k?AWSAccessKeyId=AKIA&Signature=c2ln&Expires=1700000000").read);
 }
 
 TEST(ClassifyReadTest, ForwardedRequests) {

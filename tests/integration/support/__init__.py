@@ -9,4 +9,6 @@ Modules:
   moto_origin  -- MotoOrigin: moto_server with SigV4 checking and an IAM access key,
                   boto3 client factories, origin request counting.
   s3compare    -- assertions comparing a proxied S3 answer with a direct one.
+  cache_dir    -- CacheDir: the files and decoded records of a proxy's cache directory,
+                  corrupt_middle() to damage a range file.
 """

@@ -1,10 +1,12 @@
-"""Debian's nginx as a test peer, in two roles.
+"""Debian's nginx as a test peer, in three roles.
 
   file origin    -- serves a directory with GET/HEAD (sendfile, byte ranges) and stores
                     PUT bodies (the dav module), so big transfers through the proxy can
                     be checked byte for byte against files on disk.
   reverse proxy  -- a plain keep-alive reverse proxy in front of an upstream; the
                     benchmarks compare s3hc with it.
+  caching proxy  -- the same with nginx's disk cache (proxy_cache, slice 1m): the
+                    read-cache benchmark's peer (tests/bench/cache_bench.py).
 
 Usage:
     with NginxFileOrigin() as origin:          # or origin.start() ... origin.close()
@@ -14,6 +16,9 @@ Usage:
 
     with NginxReverseProxy(upstream_port=origin.port) as proxy:
         proxy.url ...
+
+    with NginxCachingProxy(upstream_port=origin.port) as cache:
+        cache.url ...                          # responses carry X-Cache-Status: MISS/HIT/...
 
 NginxFileOrigin(gzip=True) also sends chunked (gzip) responses; NginxFileOrigin(tls=(cert,
 key)) serves HTTPS (origin.url then starts with https://); access_log_lines() shows
@@ -123,6 +128,45 @@ REVERSE_PROXY_SERVER = """\
 """
 
 
+# A caching reverse proxy as one would configure nginx in front of S3-like objects:
+# `slice` splits every request into 1 MiB range requests to the upstream, each cached as
+# its own entry (key: URI + slice range), so large objects are cached piece by piece and
+# a Range request needs only the slices it overlaps. 200 and 206 answers are cached for
+# an hour (the origin sends no Cache-Control); entries stay for a day unused, the cache
+# may grow to max_size. Cache hits are sent from the cache files with sendfile.
+# X-Cache-Status ($upstream_cache_status: MISS, HIT, EXPIRED, ...) shows what happened.
+CACHING_PROXY_SERVER = """\
+    sendfile on;
+    tcp_nopush on;
+    proxy_cache_path %(cache_dir)s levels=1:2 keys_zone=s3hc_peer:64m max_size=%(max_size)s
+                     inactive=1d use_temp_path=off;
+
+    upstream origin {
+        server %(upstream_host)s:%(upstream_port)d;
+        keepalive 64;
+    }
+
+    server {
+        listen 127.0.0.1:%(port)d;
+
+        location / {
+            slice 1m;
+            proxy_cache s3hc_peer;
+            proxy_cache_key $uri$slice_range;
+            proxy_set_header Range $slice_range;
+            proxy_cache_valid 200 206 1h;
+            add_header X-Cache-Status $upstream_cache_status always;
+
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            client_max_body_size 0;
+        }
+    }
+"""
+
+
 def _write_config(prefix, server_block, workers, access_log):
     """Fill MAIN_TEMPLATE around a role's server block; returns the config path."""
     os.makedirs(os.path.join(prefix, "tmp"), exist_ok=True)
@@ -156,6 +200,16 @@ def write_reverse_proxy_config(prefix, port, upstream_port, upstream_host="127.0
     upstream_port. Returns its path."""
     server_block = REVERSE_PROXY_SERVER % {
         "port": port, "upstream_host": upstream_host, "upstream_port": upstream_port}
+    return _write_config(prefix, server_block, workers, access_log)
+
+
+def write_caching_proxy_config(prefix, port, upstream_port, cache_dir, upstream_host="127.0.0.1",
+                               workers=1, access_log=True, max_size="20g"):
+    """nginx config for a caching reverse proxy (CACHING_PROXY_SERVER) on 127.0.0.1:port in
+    front of upstream_host:upstream_port, its cache in cache_dir. Returns its path."""
+    server_block = CACHING_PROXY_SERVER % {
+        "port": port, "upstream_host": upstream_host, "upstream_port": upstream_port,
+        "cache_dir": cache_dir, "max_size": max_size}
     return _write_config(prefix, server_block, workers, access_log)
 
 
@@ -275,6 +329,27 @@ class NginxReverseProxy(NginxProcess):
     def _write_config_file(self):
         return write_reverse_proxy_config(self.prefix, self.port, self.upstream_port,
                                           self.upstream_host, self.workers, self.access_log)
+
+
+class NginxCachingProxy(NginxProcess):
+    """nginx as a caching reverse proxy (proxy_cache, slice 1m; see CACHING_PROXY_SERVER)
+    in front of upstream_host:upstream_port. The cache lives in self.cache_dir, inside
+    the temp dir (removed by close())."""
+
+    name = "nginx-cache"
+
+    def __init__(self, upstream_port, upstream_host="127.0.0.1", workers=1, access_log=True,
+                 port=None, max_size="20g"):
+        super().__init__(workers, access_log, port)
+        self.upstream_host = upstream_host
+        self.upstream_port = upstream_port
+        self.max_size = max_size
+        self.cache_dir = os.path.join(self.prefix, "cache")
+
+    def _write_config_file(self):
+        return write_caching_proxy_config(self.prefix, self.port, self.upstream_port,
+                                          self.cache_dir, self.upstream_host, self.workers,
+                                          self.access_log, self.max_size)
 
 
 # ---- generic test helper -------------------------------------------------------

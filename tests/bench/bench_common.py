@@ -1,0 +1,716 @@
+"""Machinery shared by the benchmarks in this directory (forward_bench.py, cache_bench.py).
+
+wrk runs (run_wrk, WrkResult), the rows and targets (ROWS, TARGET_NAMES = s3hc, nginx,
+direct), the meter of other processes' CPU use (CpuMeter), per-row measurement with
+rotated rounds and retries of disturbed rounds (measure_row), the body check, the result
+and ratio tables, the common command line options, and the report/JSON writers. Each
+benchmark starts its own targets and adds its own header and findings; see README.md.
+"""
+
+import argparse
+import dataclasses
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "integration"))
+
+from support.nginx_origin import NGINX_BIN  # noqa: E402
+
+WRK_BIN = os.environ.get("S3HC_WRK_BIN", "wrk")
+WRK_SCRIPT = os.path.join(HERE, "wrk_report.lua")
+# wrk's default 2 s timeout would count a 64 MiB response shared 16 ways on a slow
+# target as an error instead of as a slow request.
+WRK_TIMEOUT = "30s"
+
+KiB = 1024
+MiB = 1024 * KiB
+OBJECT_SIZES = {"4KiB": 4 * KiB, "1MiB": MiB, "64MiB": 64 * MiB}
+
+# A measured run in which processes outside the benchmark used more than this share of
+# the CPU is flagged: the neighbours, not the targets, may have decided it.
+OTHER_CPU_WARNING = 0.10
+
+THROUGHPUT = "MiB/s"
+REQUEST_RATE = "req/s"
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    label: str
+    object_name: str      # key of OBJECT_SIZES
+    connections: int      # concurrent clients = wrk connections
+    metric: str           # THROUGHPUT or REQUEST_RATE: what the ratio compares
+
+    @property
+    def path(self):
+        return f"/bench/{self.object_name}"
+
+
+ROWS = [
+    Row("GET 1 MiB, 1 client", "1MiB", 1, THROUGHPUT),
+    Row("GET 1 MiB, 16 clients", "1MiB", 16, THROUGHPUT),
+    Row("GET 64 MiB, 1 client", "64MiB", 1, THROUGHPUT),
+    Row("GET 64 MiB, 16 clients", "64MiB", 16, THROUGHPUT),
+    Row("GET 4 KiB, 64 conns", "4KiB", 64, REQUEST_RATE),
+]
+
+TARGET_NAMES = ("s3hc", "nginx", "direct")
+
+
+@dataclasses.dataclass
+class Settings:
+    duration: int         # seconds per measured wrk run
+    warmup: int           # seconds of the warm-up run per row and target
+    repeats: int          # measured runs per row and target; the median is reported
+    retries: int          # disturbed rounds that may be measured again, whole benchmark
+    cores: int
+    origin_workers: int
+    proxy_workers: int
+
+    def estimated_seconds(self):
+        """wrk time without retries, and the most the retries can add."""
+        runs_per_target = len(ROWS) * len(TARGET_NAMES)
+        base = runs_per_target * (self.warmup + self.repeats * self.duration)
+        return base, self.retries * len(TARGET_NAMES) * self.duration
+
+
+# ---- wrk -------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class WrkResult:
+    duration_us: float
+    requests: int
+    bytes: int
+    p50_us: float
+    p99_us: float
+    max_us: float
+    errors: dict          # connect/read/write/status/timeout counts
+    connections: int = 0
+    other_cpu: float = 0.0  # share of the machine's CPU used by processes not ours (see CpuMeter)
+
+    @property
+    def mib_per_s(self):
+        return self.bytes / MiB / (self.duration_us / 1e6)
+
+    @property
+    def requests_per_s(self):
+        return self.requests / (self.duration_us / 1e6)
+
+    def value(self, metric):
+        return self.mib_per_s if metric == THROUGHPUT else self.requests_per_s
+
+    @property
+    def error_count(self):
+        return sum(self.errors.values())
+
+    def implied_mean_us(self, response_bytes):
+        """Mean time per request by Little's law: every connection is busy all the run,
+        so mean = connections x duration / responses, counting a response still in
+        flight at the end by the share of its bytes received. Unlike wrk's percentiles,
+        this includes requests that never completed in the run."""
+        responses = self.bytes / response_bytes
+        return self.connections * self.duration_us / responses if responses else float("inf")
+
+
+def wrk_threads(connections, cores):
+    """One wrk thread per core, but never more threads than connections (wrk needs
+    at least one connection per thread)."""
+    return max(1, min(connections, cores))
+
+
+def run_wrk(url, connections, threads, seconds):
+    """One wrk run; returns its WrkResult (parsed from wrk_report.lua's JSON line)."""
+    argv = [WRK_BIN, f"-t{threads}", f"-c{connections}", f"-d{seconds}s",
+            "--timeout", WRK_TIMEOUT, "--latency", "-s", WRK_SCRIPT, url]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    for line in done.stdout.splitlines():
+        if line.startswith("WRK_RESULT "):
+            return WrkResult(**json.loads(line[len("WRK_RESULT "):]), connections=connections)
+    raise RuntimeError(f"wrk printed no result (exit {done.returncode}): {' '.join(argv)}\n"
+                       f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+
+
+# ---- other load on the machine -------------------------------------------------------
+
+class CpuMeter:
+    """How much CPU processes outside this benchmark used during a run.
+
+    /proc/stat gives the CPU time of the whole machine; this process, its children
+    (wrk, nginx, s3hc) and their descendants give ours. The difference is someone
+    else's work on the same cores (a compiler, another benchmark): a run with a large
+    share of it measured the neighbours as much as the proxy.
+    """
+
+    TICKS = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, cores):
+        self.cores = cores
+
+    def snapshot(self):
+        return time.monotonic(), self._machine_busy_seconds(), self._our_cpu_seconds()
+
+    def other_share(self, since):
+        """Share (0..1) of all cores used by other processes since snapshot `since`."""
+        wall0, busy0, ours0 = since
+        wall1, busy1, ours1 = self.snapshot()
+        other = (busy1 - busy0) - (ours1 - ours0)
+        return max(0.0, other / (self.cores * (wall1 - wall0)))
+
+    def _machine_busy_seconds(self):
+        with open("/proc/stat") as f:
+            user, nice, system = (int(v) for v in f.readline().split()[1:4])
+        return (user + nice + system) / self.TICKS
+
+    def _our_cpu_seconds(self):
+        own = os.times()  # children_*: reaped children, i.e. finished wrk runs
+        total = own.user + own.system + own.children_user + own.children_system
+        for pid in descendants(os.getpid()):
+            total += process_cpu_ticks(pid) / self.TICKS
+        return total
+
+
+def _proc_stat_fields(pid):
+    """Fields of /proc/PID/stat after the command name (which may contain spaces)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def descendants(root_pid):
+    """PIDs of all live descendants of root_pid."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents[int(entry)] = int(_proc_stat_fields(entry)[1])
+            except (OSError, IndexError, ValueError):
+                continue  # exited while we looked
+    found, frontier = [], [root_pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def process_cpu_ticks(pid):
+    """utime + stime + cutime + cstime in ticks (cutime/cstime: its reaped children,
+    e.g. nginx workers a master restarted); 0 if it exited meanwhile."""
+    try:
+        fields = _proc_stat_fields(pid)
+    except OSError:
+        return 0
+    return sum(int(v) for v in fields[11:15])
+
+
+# ---- aggregated results ------------------------------------------------------------
+
+@dataclasses.dataclass
+class Cell:
+    """All measured runs of one row against one target."""
+    metric: str
+    response_bytes: int   # headers + body of one response from this target
+    runs: list = dataclasses.field(default_factory=list)
+
+    @property
+    def value(self):
+        return statistics.median(r.value(self.metric) for r in self.runs)
+
+    @property
+    def p50_ms(self):
+        return self._median_latency_ms("p50_us")
+
+    @property
+    def p99_ms(self):
+        return self._median_latency_ms("p99_us")
+
+    def _median_latency_ms(self, field):
+        """Median over the runs that completed a request; None if none did (a run
+        shorter than one response, e.g. 64 MiB at 16 clients in a 1 s run: its bytes
+        still count for throughput, but it has no latency sample)."""
+        samples = [getattr(r, field) for r in self.runs if r.requests]
+        return statistics.median(samples) / 1000 if samples else None
+
+    @property
+    def mean_ms(self):
+        """Median over the runs of the Little's-law mean time per request."""
+        return statistics.median(r.implied_mean_us(self.response_bytes) for r in self.runs) / 1000
+
+    @property
+    def p99_biased(self):
+        """wrk's p99 below the mean time per request: the slow requests are missing from
+        wrk's sample (they did not complete within the run), so the target served some
+        connections and starved others, and its p99 flatters it."""
+        return self.p99_ms is not None and self.p99_ms < self.mean_ms
+
+    @property
+    def p99_for_target(self):
+        """p99 used for the target check: wrk's p99, raised to the mean time per request
+        when wrk's sample is biased (the true p99 is at least about the mean)."""
+        if self.p99_ms is None:
+            return None
+        return max(self.p99_ms, self.mean_ms)
+
+    @property
+    def spread(self):
+        """(max - min) / median of the row's metric over the repeats: how noisy it was."""
+        values = [r.value(self.metric) for r in self.runs]
+        return (max(values) - min(values)) / self.value if self.value else float("nan")
+
+    @property
+    def worst_other_cpu(self):
+        return max(r.other_cpu for r in self.runs)
+
+    @property
+    def errors(self):
+        totals = {}
+        for run in self.runs:
+            for kind, count in run.errors.items():
+                totals[kind] = totals.get(kind, 0) + count
+        return {kind: count for kind, count in totals.items() if count}
+
+
+@dataclasses.dataclass
+class Comparison:
+    """s3hc against one reference target on one row."""
+    value_ratio: float    # s3hc / reference (throughput or req/s): higher is better
+    p99_ratio: float      # s3hc p99 / reference p99: lower is better
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else float("nan")
+
+
+def compare(cells, reference):
+    s3hc, ref = cells["s3hc"], cells[reference]
+    return Comparison(ratio(s3hc.value, ref.value), ratio(s3hc.p99_for_target, ref.p99_for_target))
+
+
+def rounds_won(cells, reference):
+    """In how many rounds s3hc's run beat (>=) the reference's run of the same round:
+    runs of one round are seconds apart, so this shows whether the median ratio holds
+    up round by round or rests on one disturbed run."""
+    pairs = zip(cells["s3hc"].runs, cells[reference].runs)
+    metric = cells["s3hc"].metric
+    won = sum(1 for mine, theirs in pairs if mine.value(metric) >= theirs.value(metric))
+    return f"{won}/{len(cells['s3hc'].runs)}"
+
+
+def misses(cells):
+    """Why a row misses the target (s3hc >= 1.0x nginx and p99 <= nginx's); [] if it meets it."""
+    vs_nginx = compare(cells, "nginx")
+    reasons = []
+    if not vs_nginx.value_ratio >= 1.0:
+        reasons.append(cells["s3hc"].metric)
+    s3hc_p99, nginx_p99 = cells["s3hc"].p99_for_target, cells["nginx"].p99_for_target
+    if s3hc_p99 is None and nginx_p99 is not None:
+        reasons.append("p99: no s3hc request completed")
+    elif s3hc_p99 is not None and nginx_p99 is not None and s3hc_p99 > nginx_p99:
+        reasons.append("p99")
+    return reasons
+
+
+# ---- measuring ----------------------------------------------------------------------
+
+class RunObserver:
+    """Hooks around every wrk run of measure_row() (warm-up runs included, and rounds
+    that were measured again): a benchmark that must see what happens during a run
+    (requests at the origin, the targets' own CPU time) subclasses it. The defaults
+    do nothing."""
+
+    def before_run(self, row, name):
+        pass
+
+    def after_run(self, row, name, result):
+        """result: the run's WrkResult; None for a warm-up run."""
+
+
+def measure_row(row, urls, response_bytes, settings, retries, progress, observer=None):
+    """Warm up every target, then `repeats` rounds over all targets with the order
+    rotated each round, so no target always runs first (cold) or last (after the
+    others heated the machine). A round that other processes disturbed is measured
+    again while `retries` (shared by all rows) lasts; the least disturbed attempt
+    counts. response_bytes: {target: {object_name: bytes}} from check_bodies().
+    observer: a RunObserver called around every run. Returns {target: Cell}."""
+    observer = observer or RunObserver()
+    threads = wrk_threads(row.connections, settings.cores)
+    meter = CpuMeter(settings.cores)
+    cells = {name: Cell(row.metric, response_bytes[name][row.object_name])
+             for name in TARGET_NAMES}
+    for name in TARGET_NAMES:
+        observer.before_run(row, name)
+        run_wrk(urls[name] + row.path, row.connections, threads, settings.warmup)
+        observer.after_run(row, name, None)
+    for round_index in range(settings.repeats):
+        shift = round_index % len(TARGET_NAMES)
+        order = TARGET_NAMES[shift:] + TARGET_NAMES[:shift]
+
+        def measure_round():
+            return {name: measure_run(row, name, urls[name], threads, settings.duration,
+                                      meter, round_index, progress, observer)
+                    for name in order}
+
+        best = measure_round()
+        while disturbance(best) > OTHER_CPU_WARNING and retries.take():
+            progress(f"  round {round_index + 1} disturbed: other processes used up to "
+                     f"{disturbance(best):.0%} of the CPU; measuring it again")
+            again = measure_round()
+            if disturbance(again) < disturbance(best):
+                best = again
+        for name in TARGET_NAMES:
+            cells[name].runs.append(best[name])
+    return cells
+
+
+def measure_run(row, name, url, threads, duration, meter, round_index, progress, observer):
+    observer.before_run(row, name)
+    before = meter.snapshot()
+    result = run_wrk(url + row.path, row.connections, threads, duration)
+    result.other_cpu = meter.other_share(before)
+    observer.after_run(row, name, result)
+    progress(f"  {row.label:<24} {name:<7} run {round_index + 1}: "
+             f"{result.value(row.metric):10.1f} {row.metric}, "
+             f"{result.requests} requests, p99 {result.p99_us / 1000:.3f} ms, "
+             f"errors {result.error_count}, other CPU {result.other_cpu:.0%}")
+    return result
+
+
+def disturbance(round_results):
+    """Highest share of the CPU other processes took during one run of a round."""
+    return max(r.other_cpu for r in round_results.values())
+
+
+class RetryBudget:
+    """How many disturbed rounds may still be measured again (whole benchmark)."""
+
+    def __init__(self, total):
+        self.left = total
+        self.used = 0
+
+    def take(self):
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        self.used += 1
+        return True
+
+
+def check_bodies(urls, origin, expect_headers=None):
+    """GET every object once through every target and compare it with the file on
+    disk: a throughput number for a proxy that truncates or corrupts is meaningless.
+    expect_headers: {target: (header name, value)} the target's responses must carry
+    (e.g. a cache's HIT marker), compared case-insensitively.
+    Returns {target: {object_name: size of the whole response (headers + body)}}."""
+    expect_headers = expect_headers or {}
+    sizes = {name: {} for name in urls}
+    for object_name in OBJECT_SIZES:
+        path = f"/bench/{object_name}"
+        with open(origin.path_of(path), "rb") as f:
+            expected = hashlib.sha256(f.read()).hexdigest()
+        for name, url in urls.items():
+            status, headers, header_bytes, body = http_get_with_headers(url, path)
+            if status != 200 or hashlib.sha256(body).hexdigest() != expected:
+                raise RuntimeError(f"{name}: GET {path} answered {status} with {len(body)} "
+                                   f"bytes, not the {OBJECT_SIZES[object_name]}-byte file")
+            if name in expect_headers:
+                field, value = expect_headers[name]
+                got = {k.lower(): v for k, v in headers}.get(field.lower())
+                if got is None or got.lower() != value.lower():
+                    raise RuntimeError(f"{name}: GET {path} answered {field}: {got} where "
+                                       f"{value} was expected; headers: {headers}")
+            sizes[name][object_name] = header_bytes + len(body)
+    return sizes
+
+
+def http_get(base_url, path):
+    """(status, size of the header section on the wire, body) of one GET."""
+    status, _, header_bytes, body = http_get_with_headers(base_url, path)
+    return status, header_bytes, body
+
+
+def http_get_with_headers(base_url, path):
+    """(status, [(name, value), ...], size of the header section on the wire, body) of
+    one GET."""
+    host, port = base_url.rsplit("/", 1)[-1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        headers = resp.getheaders()
+        # Servers write "Name: value\r\n" lines, so this is the header's size on the wire.
+        status_line = f"HTTP/1.1 {resp.status} {resp.reason}\r\n"
+        fields = "".join(f"{k}: {v}\r\n" for k, v in headers)
+        return resp.status, headers, len(status_line) + len(fields) + 2, resp.read()
+    finally:
+        conn.close()
+
+
+def s3hc_problem_counters(proxy):
+    """s3hc's own view of trouble: responses to clients that were not 200, and
+    upstream errors, as {series: count} (non-zero only)."""
+    problems = {}
+    for series, count in proxy.metrics().items():
+        bad_status = series.startswith("s3hc_requests_total") and 'status="200"' not in series
+        if (bad_status or series.startswith("s3hc_upstream_errors_total")) and count:
+            problems[series] = count
+    return problems
+
+
+# ---- report -------------------------------------------------------------------------
+
+def format_ratio(value):
+    return f"{value:.2f}x" if value == value else "n/a"
+
+
+def format_ms(value):
+    return f"{value:.3f}" if value is not None else "n/a"
+
+
+def format_errors(errors):
+    return ",".join(f"{kind}={count}" for kind, count in sorted(errors.items())) or "0"
+
+
+def results_table(results):
+    lines = [f"{'row':<24} {'target':<7} {'MiB/s':>9} {'req/s':>9} {'mean ms':>9} "
+             f"{'p50 ms':>9} {'p99 ms':>10} {'spread':>7} {'other':>6}  errors"]
+    for row, cells in results:
+        for index, name in enumerate(TARGET_NAMES):
+            cell = cells[name]
+            throughput = statistics.median(r.mib_per_s for r in cell.runs)
+            rate = statistics.median(r.requests_per_s for r in cell.runs)
+            label = row.label if index == 0 else ""
+            p99 = format_ms(cell.p99_ms) + ("*" if cell.p99_biased else " ")
+            lines.append(f"{label:<24} {name:<7} {throughput:9.1f} {rate:9.1f} "
+                         f"{cell.mean_ms:9.3f} {format_ms(cell.p50_ms):>9} {p99:>10} "
+                         f"{cell.spread:6.0%} {cell.worst_other_cpu:6.0%}  "
+                         f"{format_errors(cell.errors)}")
+    return "\n".join(lines)
+
+
+RESULTS_LEGEND = """\
+mean: time per request by Little's law (connections x run time / responses, partly received
+  responses counted by their share of bytes), including requests that did not complete in the run.
+p50/p99: wrk's percentiles of the requests that completed. * = p99 below the mean: slow requests
+  are missing from wrk's sample (the target starved some connections), so wrk's p99 flatters it;
+  the target check then uses the mean as that target's p99.
+spread: (max - min) / median of the row's metric over the runs. other: highest share of the CPU
+  used by processes outside the benchmark during one run of the cell (above 10%: suspect)."""
+
+
+def format_p99_ratio(cells, reference):
+    adjusted = cells["s3hc"].p99_biased or cells[reference].p99_biased
+    return format_ratio(compare(cells, reference).p99_ratio) + ("*" if adjusted else " ")
+
+
+def ratio_table(results):
+    lines = [f"{'row':<24} {'metric':<6} {'s3hc/nginx':>10} {'rounds won':>10} "
+             f"{'p99 s3hc/nginx':>15} {'s3hc/direct':>11} {'p99 s3hc/direct':>16}  "
+             f"target (>=1.0x nginx, p99 <= nginx)"]
+    for row, cells in results:
+        vs_nginx, vs_direct = compare(cells, "nginx"), compare(cells, "direct")
+        reasons = misses(cells)
+        verdict = f"MISS ({', '.join(reasons)})" if reasons else "ok"
+        lines.append(f"{row.label:<24} {row.metric:<6} {format_ratio(vs_nginx.value_ratio):>10} "
+                     f"{rounds_won(cells, 'nginx'):>10} {format_p99_ratio(cells, 'nginx'):>15} "
+                     f"{format_ratio(vs_direct.value_ratio):>11} "
+                     f"{format_p99_ratio(cells, 'direct'):>16}  {verdict}")
+    return "\n".join(lines)
+
+
+RATIO_LEGEND = """\
+rounds won: rounds in which s3hc's run was >= nginx's run of the same round.
+p99 ratio: s3hc / reference, lower is better; * = a biased p99 was replaced by the mean (see above)."""
+
+
+def tool_version(argv):
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except OSError:
+        return "?"
+    text = (done.stdout + done.stderr).strip().splitlines()
+    return text[0] if text else "?"
+
+
+def git_commit():
+    version = tool_version(["git", "-C", REPO_ROOT, "rev-parse", "--short", "HEAD"])
+    dirty = tool_version(["git", "-C", REPO_ROOT, "status", "--porcelain", "--untracked-files=no"])
+    return version + ("+dirty" if dirty not in ("?", "") else "")
+
+
+def header_lines(title, settings, proxy_bin):
+    """The first two lines of a report's header: what ran (versions) and how (run
+    lengths, rounds, wrk settings). Each benchmark adds lines describing its targets."""
+    nginx_version = tool_version([NGINX_BIN, "-v"]).replace("nginx version: ", "")
+    wrk_version = " ".join(tool_version([WRK_BIN, "--version"]).split()[:2])
+    s3hc_version = tool_version([proxy_bin, "--version"])
+    return [
+        f"{title}: {settings.cores} cores shared by origin, proxy and wrk; "
+        f"s3hc {s3hc_version} (commit {git_commit()}), {nginx_version}, {wrk_version}",
+        f"per row and target: {settings.warmup} s warm-up, then median of {settings.repeats} "
+        f"runs of {settings.duration} s (target order rotated each round; up to "
+        f"{settings.retries} disturbed rounds measured again); wrk threads = "
+        f"min(connections, {settings.cores}), --timeout {WRK_TIMEOUT}",
+    ]
+
+
+# ---- command line and the run around the rows ---------------------------------------
+
+def argument_parser(description):
+    """The options every benchmark here has; a benchmark adds its own, then calls
+    finish_args()."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--duration", type=int, default=None,
+                        help="seconds per measured wrk run (default 4; 1 with --quick)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="seconds of the warm-up run per row and target (default 1)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="measured runs per row and target; the median is reported (default 3)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run of about a minute (1 s runs)")
+    parser.add_argument("--origin-workers", type=int, default=1,
+                        help="worker_processes of the nginx file origin (default 1, see README)")
+    parser.add_argument("--proxy-workers", type=int, default=None,
+                        help="worker_processes of the nginx proxy and --threads of s3hc, the same "
+                             "for both (default: the number of cores)")
+    parser.add_argument("--proxy-bin", default=None,
+                        help="s3hc-proxy binary (default $S3HC_PROXY_BIN or build/dataplane/s3hc-proxy)")
+    parser.add_argument("--retries", type=int, default=None,
+                        help="how many rounds in all may be measured again because other "
+                             "processes disturbed them (default 3; 0 with --quick)")
+    parser.add_argument("--wait-idle", type=int, default=0, metavar="SECONDS",
+                        help="first wait up to SECONDS until other processes use less than "
+                             f"{OTHER_CPU_WARNING * 100:.0f}%% of the CPU for 5 s (default 0: don't wait)")
+    parser.add_argument("--json", metavar="FILE", help="also write every run's raw numbers here")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 if a row misses the target or any run had errors")
+    return parser
+
+
+def finish_args(parser, args):
+    """Defaults that depend on --quick, and range checks. Returns args."""
+    if args.duration is None:
+        args.duration = 1 if args.quick else 4
+    if args.retries is None:
+        args.retries = 0 if args.quick else 3
+    if min(args.duration, args.warmup, args.repeats) < 1:
+        parser.error("--duration, --warmup and --repeats must be at least 1")
+    return args
+
+
+def require_tools():
+    """Exit with a message if wrk or nginx is missing."""
+    for tool in (WRK_BIN, NGINX_BIN):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} not found (Debian packages wrk and nginx)")
+
+
+def settings_from_args(args):
+    cores = len(os.sched_getaffinity(0))
+    return Settings(args.duration, args.warmup, args.repeats, args.retries, cores=cores,
+                    origin_workers=args.origin_workers,
+                    proxy_workers=args.proxy_workers or cores)
+
+
+def progress(message):
+    """Progress lines go to stderr, the report to stdout."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def s3hc_state_since(proxy, counters_before):
+    """S3hcState at the end of the run: the counters of s3hc_problem_counters() that
+    changed since counters_before (taken before measuring), liveness, the log."""
+    return S3hcState(
+        counters={k: v - counters_before.get(k, 0)
+                  for k, v in s3hc_problem_counters(proxy).items()
+                  if v != counters_before.get(k, 0)},
+        alive=proxy.is_running(),
+        log_lines=proxy.log_text().splitlines())
+
+
+def wait_until_idle(meter, timeout, progress, window=5.0):
+    """Wait until other processes used less than OTHER_CPU_WARNING of the CPU over
+    `window` seconds, or until `timeout` seconds passed (then go ahead anyway)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        before = meter.snapshot()
+        time.sleep(window)
+        other = meter.other_share(before)
+        if other < OTHER_CPU_WARNING:
+            progress(f"machine idle (other processes: {other:.0%} of the CPU)")
+            return
+        if time.monotonic() >= deadline:
+            progress(f"machine still busy after {timeout} s (other processes: {other:.0%} "
+                     f"of the CPU); measuring anyway")
+            return
+        progress(f"waiting for an idle machine: other processes use {other:.0%} of the CPU")
+
+
+@dataclasses.dataclass
+class S3hcState:
+    """What s3hc itself said about the run."""
+    counters: dict        # non-200 responses and upstream errors during the run
+    alive: bool
+    log_lines: list
+
+
+def print_report(header_text, settings, results, s3hc_state, rounds_retried):
+    """Print the header, the tables and the findings; returns True if anything needs
+    attention (missed target, errors, s3hc died)."""
+    print(header_text)
+    print()
+    print(results_table(results))
+    print(RESULTS_LEGEND)
+    print()
+    print(ratio_table(results))
+    print(RATIO_LEGEND)
+    print()
+    missed = [row.label for row, cells in results if misses(cells)]
+    s3hc_errors = {row.label: cells["s3hc"].errors for row, cells in results if cells["s3hc"].errors}
+    other_errors = {f"{row.label} / {name}": cells[name].errors
+                    for row, cells in results for name in TARGET_NAMES[1:] if cells[name].errors}
+    disturbed = sum(1 for _, cells in results for cell in cells.values()
+                    for run in cell.runs if run.other_cpu > OTHER_CPU_WARNING)
+    total_runs = sum(len(cell.runs) for _, cells in results for cell in cells.values())
+    print(f"rows meeting the target: {len(ROWS) - len(missed)}/{len(ROWS)}"
+          + (f"; missed: {'; '.join(missed)}" if missed else ""))
+    print(f"wrk errors through s3hc: {s3hc_errors or 'none'}; "
+          f"through nginx/direct: {other_errors or 'none'}")
+    print(f"s3hc metrics, non-200 responses and upstream errors during the run: "
+          f"{s3hc_state.counters or 'none'}; s3hc still running at the end: {s3hc_state.alive}")
+    print(f"runs with other processes above {OTHER_CPU_WARNING:.0%} of the CPU: "
+          f"{disturbed}/{total_runs}" + ("  <- the machine was not idle; numbers are suspect"
+                                         if disturbed else "")
+          + f"; disturbed rounds measured again: {rounds_retried} (budget {settings.retries})")
+    print_log_tail(s3hc_state.log_lines)
+    return bool(missed or s3hc_errors or other_errors or s3hc_state.counters
+                or not s3hc_state.alive)
+
+
+def print_log_tail(lines, count=30):
+    if not lines:
+        print("s3hc log (warn and above): empty")
+        return
+    print(f"s3hc log (warn and above), last {min(len(lines), count)} of {len(lines)} lines:")
+    print("\n".join(lines[-count:]))
+
+
+def write_json(path, settings, results, extra=None):
+    """Every run's raw numbers; extra: more top-level keys (a benchmark's own findings)."""
+    data = {"settings": dataclasses.asdict(settings), "rows": [
+        {"row": dataclasses.asdict(row),
+         "targets": {name: [dataclasses.asdict(run) for run in cell.runs]
+                     for name, cell in cells.items()}}
+        for row, cells in results]}
+    data.update(extra or {})
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2)
+
