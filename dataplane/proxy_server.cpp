@@ -11,9 +11,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <thread>
 
 #include "http/listener.h"
@@ -108,6 +111,13 @@ struct ProxyServer::State {
 
   void open_cache() {
     const auto& options = config.cache;
+    // An unusable directory is a start-up error, not a stream of failed fills.
+    std::error_code ec;
+    std::filesystem::create_directories(options.dir, ec);
+    if (ec || ::access(options.dir.c_str(), W_OK | X_OK) != 0) {
+      throw std::runtime_error("cache.dir " + options.dir + " is not a writable directory" +
+                               (ec ? ": " + ec.message() : std::string()));
+    }
     cache_io.emplace(static_cast<std::size_t>(options.io_threads));
     cache_metrics.emplace(registry);
     object_store.emplace(
