@@ -84,7 +84,11 @@ bool decode_block(const BlockHeader& header, std::string_view payload, std::stri
                                             static_cast<int>(header.raw_size));
     if (decoded < 0 || static_cast<std::uint32_t>(decoded) != header.raw_size) return false;
   }
-  return checksum_of(out) == header.checksum;
+  return block_checksum_matches(header, out);
+}
+
+bool block_checksum_matches(const BlockHeader& header, std::string_view raw) {
+  return checksum_of(raw) == header.checksum;
 }
 
 }  // namespace s3hc::cache

@@ -52,4 +52,8 @@ std::optional<BlockHeader> parse_block_header(std::string_view bytes);
 // corrupt: payload of the wrong size, undecodable LZ4, wrong decoded size or checksum.
 bool decode_block(const BlockHeader& header, std::string_view payload, std::string& out);
 
+// Whether `raw` is what a block with `header` holds (its checksum matches): for readers that
+// placed a stored block's payload themselves.
+bool block_checksum_matches(const BlockHeader& header, std::string_view raw);
+
 }  // namespace s3hc::cache

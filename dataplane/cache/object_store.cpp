@@ -115,10 +115,11 @@ std::optional<std::string> ObjectStore::read(const v1::CacheRecord& record,
     }
     const auto file_first = reader->range().first;
     const s3::ByteRange piece{next, std::min(best->last(), wanted.last)};
-    const auto bytes = reader->read({piece.first - best->first() + file_first,
-                                     piece.last - best->first() + file_first});
-    if (!bytes) return std::nullopt;
-    out += *bytes;
+    if (!reader->read_into({piece.first - best->first() + file_first,
+                            piece.last - best->first() + file_first},
+                           out)) {
+      return std::nullopt;
+    }
     next = piece.last + 1;
   }
   return out;

@@ -1,10 +1,12 @@
 #include "cache/range_file.h"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include <cerrno>
+#include <span>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -30,6 +32,27 @@ std::string encode_header(std::uint32_t block_size, std::uint64_t first, std::ui
   util::append_le(header, first, 8);
   util::append_le(header, length, 8);
   return header;
+}
+
+// Reads `first` then `second` from `offset` on, exactly; false on error or end of file.
+bool read_exact_vectored(int fd, std::uint64_t offset, std::span<char> first,
+                         std::span<char> second) {
+  iovec pieces[2] = {{first.data(), first.size()}, {second.data(), second.size()}};
+  std::size_t done = 0;
+  const std::size_t total = first.size() + second.size();
+  while (done < total) {
+    // Skip what the previous (short) read already filled.
+    int index = done < first.size() ? 0 : 1;
+    const auto skip = index == 0 ? done : done - first.size();
+    iovec rest[2] = {{static_cast<char*>(pieces[index].iov_base) + skip,
+                      pieces[index].iov_len - skip},
+                     pieces[1]};
+    const auto got = ::preadv(fd, rest, index == 0 ? 2 : 1, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    done += static_cast<std::size_t>(got);
+  }
+  return true;
 }
 
 // Reads exactly size bytes at offset; false on error or end of file.
@@ -196,33 +219,70 @@ std::optional<RangeFileReader> RangeFileReader::open(const std::string& path) {
 }
 
 std::optional<std::string> RangeFileReader::read(const s3::ByteRange& wanted) const {
+  std::string out;
+  out.reserve(wanted.length());
+  if (!read_into(wanted, out)) return std::nullopt;
+  return out;
+}
+
+bool RangeFileReader::read_into(const s3::ByteRange& wanted, std::string& out) const {
   const auto held = range();
   if (wanted.first < held.first || wanted.last > held.last || wanted.first > wanted.last) {
     throw std::out_of_range("range file read outside the file's range");
   }
+  const auto start_size = out.size();
+  const auto fail = [&out, start_size] {
+    out.resize(start_size);
+    return false;
+  };
+  thread_local std::string scratch, decoded;
   const auto first_block = (wanted.first - first_) / block_size_;
   const auto last_block = (wanted.last - first_) / block_size_;
-  std::string out, header_bytes, payload, decoded;
-  out.reserve(wanted.length());
   for (auto block = first_block; block <= last_block; ++block) {
+    // Blocks lie back to back: the footer's offsets give each one's extent, so header and
+    // payload come in one read.
     const auto offset = block_offsets_[block];
-    if (!read_exact(fd_, offset, kBlockHeaderBytes, header_bytes)) return std::nullopt;
-    const auto header = parse_block_header(header_bytes);
-    if (!header || offset + kBlockHeaderBytes + header->stored_size > blocks_end_) {
-      return std::nullopt;
+    const auto end = block + 1 < block_offsets_.size() ? block_offsets_[block + 1] : blocks_end_;
+    if (end < offset + kBlockHeaderBytes || end - offset - kBlockHeaderBytes > kMaxBlockBytes) {
+      return fail();
     }
-    if (!read_exact(fd_, offset + kBlockHeaderBytes, header->stored_size, payload) ||
-        !decode_block(*header, payload, decoded)) {
-      return std::nullopt;
-    }
+    const auto payload_size = static_cast<std::size_t>(end - offset - kBlockHeaderBytes);
     const auto block_first = first_ + block * block_size_;
     const auto expected_size = std::min<std::uint64_t>(block_size_, first_ + length_ - block_first);
-    if (decoded.size() != expected_size) return std::nullopt;
     const auto from = std::max(wanted.first, block_first) - block_first;
     const auto to = std::min(wanted.last, block_first + expected_size - 1) - block_first;
+    // A whole block stored raw (the size says so: LZ4 is only kept when smaller) lands
+    // straight in `out`.
+    const bool direct = from == 0 && to + 1 == expected_size && payload_size == expected_size;
+    const auto at = out.size();
+    char* payload = nullptr;
+    if (direct) {
+      out.resize(at + payload_size);
+      payload = out.data() + at;
+    } else {
+      scratch.resize(payload_size);
+      payload = scratch.data();
+    }
+    char header_bytes[kBlockHeaderBytes];
+    if (!read_exact_vectored(fd_, offset, {header_bytes, kBlockHeaderBytes},
+                             {payload, payload_size})) {
+      return fail();
+    }
+    const auto header = parse_block_header({header_bytes, kBlockHeaderBytes});
+    if (!header || header->stored_size != payload_size || header->raw_size != expected_size) {
+      return fail();
+    }
+    const std::string_view stored(payload, payload_size);
+    if (direct) {
+      if (header->codec != BlockCodec::kStored || !block_checksum_matches(*header, stored)) {
+        return fail();
+      }
+      continue;
+    }
+    if (!decode_block(*header, stored, decoded)) return fail();
     out.append(decoded, from, to - from + 1);
   }
-  return out;
+  return true;
 }
 
 }  // namespace s3hc::cache
