@@ -58,7 +58,7 @@ std::string cached_response_header(const v1::CacheRecord& record, const CachedAn
       }
     }
     for (const auto& header : record.headers()) append_field(out, header.name(), header.value());
-    if (answer.with_parts_count && record.parts_count() > 1) {
+    if (answer.with_parts_count && record.parts_count() > 0) {
       append_field(out, "x-amz-mp-parts-count", std::to_string(record.parts_count()));
     }
     append_field(out, "Accept-Ranges", "bytes");

@@ -19,7 +19,7 @@ struct CachedAnswer {
   std::uint64_t content_length = 0;
   // The whole object with x-amz-checksum-mode: ENABLED: its checksums go along, as from S3.
   bool with_checksums = false;
-  bool with_parts_count = false;  // an answer to ?partNumber=N
+  bool with_parts_count = false;  // an answer to ?partNumber=N of a multipart object
   std::string_view x_cache;       // HIT or REVALIDATED
   bool keep_alive = true;
 };

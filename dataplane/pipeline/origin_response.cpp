@@ -90,9 +90,10 @@ std::optional<CacheableBody> cacheable_body(const ResponseHeader& response,
   body.meta.size = range->complete_length;
   body.bytes = range->range;
   if (part_number) {
-    // S3 names the object's part count with every part; a single-part object has none.
+    // S3 names a multipart object's part count with every part; an object uploaded whole
+    // has none (and 0 keeps it unknown).
     const auto count = util::parse_decimal_u64(response["x-amz-mp-parts-count"]);
-    body.meta.parts_count = count ? static_cast<std::uint32_t>(*count) : 1;
+    body.meta.parts_count = count ? static_cast<std::uint32_t>(*count) : 0;
     body.meta.parts.push_back({*part_number, range->range});
   }
   return body;
