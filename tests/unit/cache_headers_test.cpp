@@ -1,0 +1,186 @@
+// What origin answers tell the cache, what cached answers carry, and what a written object's
+// headers are rebuilt as.
+#include <gtest/gtest.h>
+
+#include <boost/beast/http/field.hpp>
+#include <string>
+
+#include "pipeline/cached_response.h"
+#include "pipeline/origin_response.h"
+#include "pipeline/written_object.h"
+
+namespace s3hc::pipeline {
+namespace {
+
+namespace bhttp = boost::beast::http;
+
+ResponseHeader answer(bhttp::status status) {
+  ResponseHeader response;
+  response.result(status);
+  response.set(bhttp::field::etag, "\"e1\"");
+  response.set(bhttp::field::last_modified, "Tue, 24 Nov 2026 10:00:00 GMT");
+  response.set(bhttp::field::content_type, "text/plain");
+  response.set("x-amz-meta-color", "blue");
+  response.set("x-amz-request-id", "PER-REQUEST");
+  response.set("x-amz-checksum-crc32", "AAAAAA==");
+  return response;
+}
+
+bool has_header(const cache::HeaderList& headers, std::string_view name) {
+  for (const auto& [field, value] : headers) {
+    if (field == name) return true;
+  }
+  return false;
+}
+
+TEST(OriginResponseTest, WholeObjectAnswer) {
+  auto response = answer(bhttp::status::ok);
+  response.set(bhttp::field::content_length, "10");
+  const auto body = cacheable_body(response, std::nullopt);
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->bytes, (s3::ByteRange{0, 9}));
+  EXPECT_EQ(body->meta.size, 10u);
+  EXPECT_EQ(body->meta.etag, "\"e1\"");
+  EXPECT_TRUE(has_header(body->meta.headers, "x-amz-meta-color"));
+  EXPECT_TRUE(has_header(body->meta.headers, "Content-Type"));
+  EXPECT_FALSE(has_header(body->meta.headers, "x-amz-request-id"));
+  EXPECT_TRUE(has_header(body->meta.whole_object_headers, "x-amz-checksum-crc32"));
+}
+
+TEST(OriginResponseTest, RangeAndPartAnswers) {
+  auto response = answer(bhttp::status::partial_content);
+  response.set(bhttp::field::content_length, "5");
+  response.set(bhttp::field::content_range, "bytes 5-9/20");
+  auto body = cacheable_body(response, std::nullopt);
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->bytes, (s3::ByteRange{5, 9}));
+  EXPECT_EQ(body->meta.size, 20u);
+  EXPECT_TRUE(body->meta.whole_object_headers.empty());  // a range's checksum is no object's
+
+  response.set("x-amz-mp-parts-count", "4");
+  body = cacheable_body(response, 2);
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->meta.parts_count, 4u);
+  ASSERT_EQ(body->meta.parts.size(), 1u);
+  EXPECT_EQ(body->meta.parts[0].number, 2u);
+  EXPECT_EQ(body->meta.parts[0].bytes, (s3::ByteRange{5, 9}));
+}
+
+TEST(OriginResponseTest, UnidentifiableAnswersAreNotCached) {
+  auto response = answer(bhttp::status::ok);
+  response.set(bhttp::field::transfer_encoding, "chunked");
+  EXPECT_FALSE(cacheable_body(response, std::nullopt));  // length unknown
+  response = answer(bhttp::status::ok);
+  response.set(bhttp::field::content_length, "10");
+  response.erase(bhttp::field::etag);
+  EXPECT_FALSE(cacheable_body(response, std::nullopt));
+  response = answer(bhttp::status::partial_content);
+  response.set(bhttp::field::content_length, "4");
+  response.set(bhttp::field::content_range, "bytes 5-9/20");  // length disagrees
+  EXPECT_FALSE(cacheable_body(response, std::nullopt));
+  EXPECT_FALSE(cacheable_body(answer(bhttp::status::not_modified), std::nullopt));
+}
+
+v1::CacheRecord cached_record() {
+  v1::CacheRecord record;
+  record.set_etag("\"e1\"");
+  record.set_size(20);
+  record.set_last_modified("Tue, 24 Nov 2026 10:00:00 GMT");
+  record.set_parts_count(3);
+  auto* header = record.add_headers();
+  header->set_name("Content-Type");
+  header->set_value("text/plain");
+  header = record.add_whole_object_headers();
+  header->set_name("x-amz-checksum-crc32");
+  header->set_value("AAAAAA==");
+  return record;
+}
+
+TEST(CachedResponseTest, RangeAnswer) {
+  const auto text = cached_response_header(
+      cached_record(), {.status = 206,
+                        .content_range = s3::ContentRange{{5, 9}, 20},
+                        .content_length = 5,
+                        .with_checksums = false,
+                        .with_parts_count = false,
+                        .x_cache = "HIT",
+                        .keep_alive = true});
+  EXPECT_TRUE(text.starts_with("HTTP/1.1 206 Partial Content\r\n"));
+  EXPECT_NE(text.find("\r\nContent-Range: bytes 5-9/20\r\n"), std::string::npos);
+  EXPECT_NE(text.find("\r\nContent-Length: 5\r\n"), std::string::npos);
+  EXPECT_NE(text.find("\r\nETag: \"e1\"\r\n"), std::string::npos);
+  EXPECT_NE(text.find("\r\nContent-Type: text/plain\r\n"), std::string::npos);
+  EXPECT_NE(text.find("\r\nX-Cache: HIT\r\n"), std::string::npos);
+  EXPECT_EQ(text.find("x-amz-checksum"), std::string::npos);
+  EXPECT_EQ(text.find("x-amz-mp-parts-count"), std::string::npos);
+  EXPECT_EQ(text.find("Connection"), std::string::npos);
+  EXPECT_TRUE(text.ends_with("\r\n\r\n"));
+}
+
+TEST(CachedResponseTest, WholeObjectPartAndNotModifiedAnswers) {
+  auto text = cached_response_header(cached_record(), {.status = 200,
+                                                       .content_range = std::nullopt,
+                                                       .content_length = 20,
+                                                       .with_checksums = true,
+                                                       .with_parts_count = false,
+                                                       .x_cache = "REVALIDATED",
+                                                       .keep_alive = false});
+  EXPECT_NE(text.find("\r\nx-amz-checksum-crc32: AAAAAA==\r\n"), std::string::npos);
+  EXPECT_NE(text.find("\r\nConnection: close\r\n"), std::string::npos);
+  text = cached_response_header(cached_record(), {.status = 206,
+                                                  .content_range = s3::ContentRange{{0, 9}, 20},
+                                                  .content_length = 10,
+                                                  .with_checksums = false,
+                                                  .with_parts_count = true,
+                                                  .x_cache = "HIT",
+                                                  .keep_alive = true});
+  EXPECT_NE(text.find("\r\nx-amz-mp-parts-count: 3\r\n"), std::string::npos);
+  text = cached_response_header(cached_record(), {.status = 304,
+                                                  .content_range = std::nullopt,
+                                                  .content_length = 0,
+                                                  .with_checksums = false,
+                                                  .with_parts_count = false,
+                                                  .x_cache = "HIT",
+                                                  .keep_alive = true});
+  EXPECT_TRUE(text.starts_with("HTTP/1.1 304 Not Modified\r\n"));
+  EXPECT_EQ(text.find("Content-Length"), std::string::npos);
+  EXPECT_NE(text.find("\r\nETag: \"e1\"\r\n"), std::string::npos);
+}
+
+TEST(WrittenObjectTest, HeadersRebuiltFromRequestAndAnswer) {
+  RequestHeader request;
+  request.method(bhttp::verb::put);
+  request.target("/b/k");
+  request.set(bhttp::field::content_encoding, "aws-chunked, gzip");
+  request.set("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER");
+  request.set("x-amz-decoded-content-length", "11");
+  request.set("x-amz-meta-owner", "ml-team");
+  request.set("x-amz-storage-class", "STANDARD");
+  request.set("x-amz-tagging", "a=1&b=2");
+  ResponseHeader response;
+  response.result(bhttp::status::ok);
+  response.set(bhttp::field::etag, "\"w1\"");
+  response.set(bhttp::field::date, "Wed, 25 Nov 2026 10:00:00 GMT");
+  response.set("x-amz-server-side-encryption", "AES256");
+
+  EXPECT_TRUE(is_aws_chunked(request));
+  EXPECT_EQ(declared_object_size(request), 11u);
+  const auto meta = written_object_meta(request, response, 11);
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(meta->etag, "\"w1\"");
+  EXPECT_EQ(meta->size, 11u);
+  EXPECT_TRUE(meta->from_write);
+  EXPECT_EQ(meta->last_modified, "Wed, 25 Nov 2026 10:00:00 GMT");
+  const cache::HeaderList expected = {{"x-amz-meta-owner", "ml-team"},
+                                      {"Content-Type", "binary/octet-stream"},
+                                      {"Content-Encoding", "gzip"},
+                                      {"x-amz-tagging-count", "2"},
+                                      {"x-amz-server-side-encryption", "AES256"}};
+  EXPECT_EQ(meta->headers, expected);
+
+  response.result(bhttp::status::forbidden);
+  EXPECT_FALSE(written_object_meta(request, response, 11));
+}
+
+}  // namespace
+}  // namespace s3hc::pipeline
