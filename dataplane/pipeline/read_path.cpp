@@ -8,6 +8,7 @@
 
 #include "pipeline/blocking_io.h"
 #include "pipeline/cache_fill.h"
+#include "pipeline/cache_update.h"
 #include "http/error_writer.h"
 #include "pipeline/origin_response.h"
 #include "s3/preconditions.h"
@@ -67,8 +68,7 @@ asio::awaitable<bool> ReadPath::run() {
     cache_.metrics.bypassed.inc();
     co_return co_await forward_and_fill();
   }
-  const auto record =
-      co_await offload(cache_.io, [this] { return cache_.store.lookup(read_.object); });
+  const auto record = co_await find_record(false);
   const auto shape = record ? plan(*record) : std::nullopt;
   if (shape) {
     const bool conditional = has_client_conditions(header);
@@ -140,7 +140,7 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
   std::optional<CacheFill> fill;
   if (is_head()) {
     if (auto meta = head_meta(response)) {
-      co_await offload(cache_.io, [this, &meta] {
+      co_await update_cache(cache_, [this, &meta] {
         cache_.store.remember(read_.object, *meta, fetched_at_ms_);
       });
     }
@@ -161,7 +161,7 @@ asio::awaitable<bool> ReadPath::revalidate(const v1::CacheRecord& record, Plan p
     co_return co_await relay_and_fill(exchange);
   }
   exchange.finish();
-  co_await offload(cache_.io, [this, &record] {
+  co_await update_cache(cache_, [this, &record] {
     cache_.store.confirm(read_.object, record.etag(), fetched_at_ms_);
   });
   cache_.metrics.revalidated.inc();
@@ -184,8 +184,7 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
   if (!first_piece) {
     // A mirrored record may be stale (another proxy replaced the object): only bytes the
     // shared record still names are corrupt.
-    const auto shared =
-        co_await offload(cache_.io, [this] { return cache_.store.lookup_shared(read_.object); });
+    const auto shared = co_await find_record(true);
     if (shared && shared->generation() == record.generation()) co_await drop_corrupt();
     restore_request();
     co_return co_await forward_and_fill();
@@ -337,10 +336,30 @@ asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
   co_return true;
 }
 
+asio::awaitable<std::optional<v1::CacheRecord>> ReadPath::find_record(bool shared) {
+  // A cache that cannot be read (a failing disk or NFS server) only costs misses.
+  co_return co_await offload(cache_.io, [this, shared]() -> std::optional<v1::CacheRecord> {
+    try {
+      return shared ? cache_.store.lookup_shared(read_.object) : cache_.store.lookup(read_.object);
+    } catch (const std::exception& error) {
+      spdlog::warn("cache lookup of {}/{} failed: {}", read_.object.bucket, read_.object.key,
+                   error.what());
+      return std::nullopt;
+    }
+  });
+}
+
 asio::awaitable<std::optional<std::string>> ReadPath::read_cached(const v1::CacheRecord& record,
                                                                   s3::ByteRange bytes) {
-  auto piece =
-      co_await offload(cache_.io, [this, &record, bytes] { return cache_.store.read(record, bytes); });
+  auto piece = co_await offload(cache_.io, [this, &record, bytes]() -> std::optional<std::string> {
+    try {
+      return cache_.store.read(record, bytes);
+    } catch (const std::exception& error) {
+      spdlog::warn("cache read of {}/{} failed: {}", read_.object.bucket, read_.object.key,
+                   error.what());
+      return std::nullopt;
+    }
+  });
   if (piece) cache_.metrics.served_bytes.inc(piece->size());
   co_return piece;
 }
@@ -356,8 +375,7 @@ asio::awaitable<bool> ReadPath::write_client(std::string_view header, std::strin
 }
 
 asio::awaitable<void> ReadPath::invalidate() {
-  co_await offload(cache_.io,
-                   [this] { cache_.store.invalidate(read_.object, unix_now_ms()); });
+  co_await update_cache(cache_, [this] { cache_.store.invalidate(read_.object, unix_now_ms()); });
   cache_.metrics.invalidations.inc();
 }
 

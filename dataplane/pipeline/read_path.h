@@ -62,6 +62,8 @@ class ReadPath {
   // of another version can never be mixed into the answer.
   void ask_for_bytes(const v1::CacheRecord& record, s3::ByteRange bytes);
 
+  // The object's record (`shared`: as the shared directory has it, bypassing the mirror).
+  boost::asio::awaitable<std::optional<v1::CacheRecord>> find_record(bool shared);
   boost::asio::awaitable<std::optional<std::string>> read_cached(const v1::CacheRecord& record,
                                                                  s3::ByteRange bytes);
   boost::asio::awaitable<bool> write_client(std::string_view header, std::string_view body);

@@ -8,6 +8,7 @@
 
 #include "cache/compression_policy.h"
 #include "pipeline/blocking_io.h"
+#include "pipeline/cache_update.h"
 #include "pipeline/origin_exchange.h"
 #include "pipeline/written_object.h"
 #include "s3/aws_chunked.h"
@@ -148,14 +149,7 @@ class Settlement final : public BodyTap {
   asio::awaitable<void> run(bool answered) {
     if (done_) co_return;
     done_ = true;
-    co_await offload(cache_.io, [this, answered] {
-      try {
-        settle_(answered);
-      } catch (const std::exception& error) {
-        spdlog::warn("cache not updated after a write: {}", error.what());
-        cache_.metrics.fills_failed.inc();
-      }
-    });
+    co_await update_cache(cache_, [this, answered] { settle_(answered); });
   }
 
  private:
