@@ -42,6 +42,8 @@ from support.s3compare import (  # noqa: E402
 
 KIB = 1024
 MIB = 1024 * KIB
+# Of a 3 x 5 MiB multipart object: the end of part 1 and the start of part 2.
+ACROSS_PARTS_1_2 = (4 * MIB, 6 * MIB)
 
 # Short names for the cache series the tests look at.
 CACHE_SERIES = {
@@ -552,6 +554,20 @@ class PartialFetchTest(CacheTestCase):
             MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e}
                                        for n, e in enumerate(etags, start=1)]})["ETag"]
 
+    def assert_range_across_parts_hits(self, bucket, data, etag):
+        """A signed range across the end of part 1 into part 2 of 3 x 5 MiB object "mp" is
+        a hit with the right bytes and no origin request. Returns the answer."""
+        overlapping = ACROSS_PARTS_1_2
+        what = "range across parts 1-2 after partNumber"
+        before = self.state(bucket, "mp")
+        answer = self.get(bucket, "mp", Range="bytes=%d-%d" % overlapping)
+        delta = self.changes(before, bucket, "mp")
+        self.assert_x_cache(answer, "HIT", what)
+        self.check_range(answer, data, *overlapping, what)
+        self.assertEqual(answer.etag, etag, what)
+        self.assertEqual((delta["origin_get"], delta["origin"]), (0, 0), f"{what}: origin")
+        return answer
+
     def test_multipart_object_part_number_then_range(self):
         """3 parts x 5 MiB uploaded through the proxy, then ?partNumber=2 and a range, all
         from the cache. The proxy knows the part layout, so it answers ?partNumber=N as S3
@@ -580,16 +596,8 @@ class PartialFetchTest(CacheTestCase):
         self.assert_x_cache(proxied, "HIT", what)
         self.assertEqual((delta["origin_get"], delta["origin"]), (0, 0), f"{what}: origin")
 
-        overlapping = (4 * MIB, 6 * MIB)  # crosses the end of part 1 into part 2
-        what = "range across parts 1-2 after partNumber"
-        before = self.state(bucket, "mp")
-        answer = self.get(bucket, "mp", Range="bytes=%d-%d" % overlapping)
-        delta = self.changes(before, bucket, "mp")
-        self.assert_x_cache(answer, "HIT", what)
-        self.check_range(answer, data, *overlapping, what)
-        self.assertEqual(answer.etag, etag, what)
-        self.assertNotIn("x-amz-mp-parts-count", answer.headers, what)
-        self.assertEqual((delta["origin_get"], delta["origin"]), (0, 0), f"{what}: origin")
+        answer = self.assert_range_across_parts_hits(bucket, data, etag)
+        self.assertNotIn("x-amz-mp-parts-count", answer.headers)
 
         # The first and the last part, from the cache too.
         for number, first in ((1, 0), (3, 10 * MIB)):
@@ -643,18 +651,10 @@ class PartialFetchTest(CacheTestCase):
         self.assert_x_cache(proxied, "MISS", what)
         self.assertEqual(delta["origin_get"], 1, f"{what}: forwarded")
 
-        overlapping = (4 * MIB, 6 * MIB)  # crosses the end of part 1 into part 2
-        what = "range across parts 1-2 after partNumber"
-        before = self.state(bucket, "mp")
-        answer = self.get(bucket, "mp", Range="bytes=%d-%d" % overlapping)
-        delta = self.changes(before, bucket, "mp")
-        self.assert_x_cache(answer, "HIT", what)
-        self.check_range(answer, data, *overlapping, what)
-        self.assertEqual(answer.etag, etag, what)
-        self.assertEqual((delta["origin_get"], delta["origin"]), (0, 0), f"{what}: origin")
+        answer = self.assert_range_across_parts_hits(bucket, data, etag)
         self.assert_same_object_headers(
-            self.get(bucket, "mp", client=self.direct, Range="bytes=%d-%d" % overlapping),
-            answer, f"{what} vs direct")
+            self.get(bucket, "mp", client=self.direct, Range="bytes=%d-%d" % ACROSS_PARTS_1_2),
+            answer, "range across parts 1-2 vs direct")
 
         # The layout is still unknown: ?partNumber=2 goes to the origin again.
         before = self.state(bucket, "mp")
