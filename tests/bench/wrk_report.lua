@@ -1,6 +1,7 @@
--- wrk script for forward_bench.py: after the run, print the result as one JSON line
--- ("WRK_RESULT {...}") so the benchmark does not have to parse wrk's human output
--- (whose units change with magnitude). Durations and latencies are in microseconds.
+-- wrk script for the benchmarks here (bench_common.run_wrk): after the run, print the
+-- result as one JSON line ("WRK_RESULT {...}") so the benchmark does not have to parse
+-- wrk's human output (whose units change with magnitude). Durations and latencies are in
+-- microseconds.
 -- errors.status counts responses with status >= 400 (wrk's "Non-2xx or 3xx responses").
 
 function done(summary, latency, requests)
