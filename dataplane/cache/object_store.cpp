@@ -93,9 +93,14 @@ RangeSet ObjectStore::held(const v1::CacheRecord& record) {
 
 std::optional<std::string> ObjectStore::read(const v1::CacheRecord& record,
                                              const s3::ByteRange& wanted) const {
+  std::string out(wanted.length(), '\0');
+  if (!read_into(record, wanted, out.data())) return std::nullopt;
+  return out;
+}
+
+bool ObjectStore::read_into(const v1::CacheRecord& record, const s3::ByteRange& wanted,
+                            char* out) const {
   const auto dir = layout_.object_dir(record.bucket(), record.key());
-  std::string out;
-  out.reserve(wanted.length());
   std::uint64_t next = wanted.first;
   while (next <= wanted.last) {
     // The file holding `next` that reaches furthest: fewest files per read.
@@ -106,23 +111,21 @@ std::optional<std::string> ObjectStore::read(const v1::CacheRecord& record,
         best = &range;
       }
     }
-    if (!best) return std::nullopt;
+    if (!best) return false;
     const auto reader = RangeFileReader::open(dir + "/" + best->file());
     // A file may hold its bytes at other offsets than the object's (an uploaded part starts
     // at 0): only its length must match.
-    if (!reader || reader->range().length() != best->last() - best->first() + 1) {
-      return std::nullopt;
-    }
+    if (!reader || reader->range().length() != best->last() - best->first() + 1) return false;
     const auto file_first = reader->range().first;
     const s3::ByteRange piece{next, std::min(best->last(), wanted.last)};
     if (!reader->read_into({piece.first - best->first() + file_first,
                             piece.last - best->first() + file_first},
-                           out)) {
-      return std::nullopt;
+                           out + (piece.first - wanted.first))) {
+      return false;
     }
     next = piece.last + 1;
   }
-  return out;
+  return true;
 }
 
 std::unique_ptr<RangeFill> ObjectStore::begin_fill(const s3::ObjectAddress& object,

@@ -113,6 +113,9 @@ class ObjectStore {
   // Bytes `wanted` of the object from the range files `record` names; nullopt when they are
   // not all held or a file is missing or corrupt.
   std::optional<std::string> read(const v1::CacheRecord& record, const s3::ByteRange& wanted) const;
+  // The same into `out` (wanted.length() bytes, e.g. a recycled buffer); false when they are
+  // not all held or a file is missing or corrupt.
+  bool read_into(const v1::CacheRecord& record, const s3::ByteRange& wanted, char* out) const;
 
   // Starts a range of the object at byte `first`. `now_ms`: wall-clock time of the fetch.
   std::unique_ptr<RangeFill> begin_fill(const s3::ObjectAddress& object, ObjectMeta meta,

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <cerrno>
+#include <cstring>
 #include <span>
 #include <stdexcept>
 #include <system_error>
@@ -219,22 +220,16 @@ std::optional<RangeFileReader> RangeFileReader::open(const std::string& path) {
 }
 
 std::optional<std::string> RangeFileReader::read(const s3::ByteRange& wanted) const {
-  std::string out;
-  out.reserve(wanted.length());
-  if (!read_into(wanted, out)) return std::nullopt;
+  std::string out(wanted.length(), '\0');
+  if (!read_into(wanted, out.data())) return std::nullopt;
   return out;
 }
 
-bool RangeFileReader::read_into(const s3::ByteRange& wanted, std::string& out) const {
+bool RangeFileReader::read_into(const s3::ByteRange& wanted, char* out) const {
   const auto held = range();
   if (wanted.first < held.first || wanted.last > held.last || wanted.first > wanted.last) {
     throw std::out_of_range("range file read outside the file's range");
   }
-  const auto start_size = out.size();
-  const auto fail = [&out, start_size] {
-    out.resize(start_size);
-    return false;
-  };
   thread_local std::string scratch, decoded;
   const auto first_block = (wanted.first - first_) / block_size_;
   const auto last_block = (wanted.last - first_) / block_size_;
@@ -244,43 +239,40 @@ bool RangeFileReader::read_into(const s3::ByteRange& wanted, std::string& out) c
     const auto offset = block_offsets_[block];
     const auto end = block + 1 < block_offsets_.size() ? block_offsets_[block + 1] : blocks_end_;
     if (end < offset + kBlockHeaderBytes || end - offset - kBlockHeaderBytes > kMaxBlockBytes) {
-      return fail();
+      return false;
     }
     const auto payload_size = static_cast<std::size_t>(end - offset - kBlockHeaderBytes);
     const auto block_first = first_ + block * block_size_;
     const auto expected_size = std::min<std::uint64_t>(block_size_, first_ + length_ - block_first);
     const auto from = std::max(wanted.first, block_first) - block_first;
     const auto to = std::min(wanted.last, block_first + expected_size - 1) - block_first;
+    char* destination = out + (block_first + from - wanted.first);
     // A whole block stored raw (the size says so: LZ4 is only kept when smaller) lands
     // straight in `out`.
     const bool direct = from == 0 && to + 1 == expected_size && payload_size == expected_size;
-    const auto at = out.size();
-    char* payload = nullptr;
-    if (direct) {
-      out.resize(at + payload_size);
-      payload = out.data() + at;
-    } else {
+    char* payload = destination;
+    if (!direct) {
       scratch.resize(payload_size);
       payload = scratch.data();
     }
     char header_bytes[kBlockHeaderBytes];
     if (!read_exact_vectored(fd_, offset, {header_bytes, kBlockHeaderBytes},
                              {payload, payload_size})) {
-      return fail();
+      return false;
     }
     const auto header = parse_block_header({header_bytes, kBlockHeaderBytes});
     if (!header || header->stored_size != payload_size || header->raw_size != expected_size) {
-      return fail();
+      return false;
     }
     const std::string_view stored(payload, payload_size);
     if (direct) {
       if (header->codec != BlockCodec::kStored || !block_checksum_matches(*header, stored)) {
-        return fail();
+        return false;
       }
       continue;
     }
-    if (!decode_block(*header, stored, decoded)) return fail();
-    out.append(decoded, from, to - from + 1);
+    if (!decode_block(*header, stored, decoded)) return false;
+    std::memcpy(destination, decoded.data() + from, to - from + 1);
   }
   return true;
 }

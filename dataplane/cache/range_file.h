@@ -74,9 +74,9 @@ class RangeFileReader {
   // The bytes of `wanted` (which must lie within range()), decoding only the blocks it
   // overlaps; nullopt when a block is corrupt or unreadable.
   std::optional<std::string> read(const s3::ByteRange& wanted) const;
-  // The same, appended to `out`; false (with `out` as it was) when a block is corrupt or
-  // unreadable. Whole blocks stored raw are read straight into `out`: one copy.
-  bool read_into(const s3::ByteRange& wanted, std::string& out) const;
+  // The same, into `out` (wanted.length() bytes); false when a block is corrupt or unreadable
+  // (`out` then holds garbage). Whole blocks stored raw are read straight into `out`: one copy.
+  bool read_into(const s3::ByteRange& wanted, char* out) const;
 
  private:
   RangeFileReader(int fd, std::uint64_t first, std::uint64_t length, std::uint32_t block_size,

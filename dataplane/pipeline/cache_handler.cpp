@@ -50,7 +50,7 @@ asio::awaitable<bool> CacheHandler::handle(http::ClientConnection& client,
   if (request.is_done()) {  // reads carry no body
     auto classification = classify(header, cache_.addressing);
     if (classification.read) {
-      ReadPath read(client, request, origin_, cache_, std::move(*classification.read));
+      ReadPath read(client, request, origin_, cache_, pieces_, std::move(*classification.read));
       co_return co_await read.run();
     }
   }

@@ -1,5 +1,6 @@
 #include "pipeline/read_path.h"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
@@ -19,12 +20,9 @@ namespace s3hc::pipeline {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
-
-// Cached bytes are read and sent in pieces of this size: bounded memory per transfer, and
-// few enough hops to the I/O pool.
-constexpr std::uint64_t kServePieceBytes = 1024 * 1024;
 
 bool has_token(std::string_view list, std::string_view token) {
   bool found = false;
@@ -51,11 +49,13 @@ bool bypasses_cache(const bhttp::request_header<>& request) {
 }  // namespace
 
 ReadPath::ReadPath(http::ClientConnection& client, http::RequestParser& request,
-                   OriginContext& origin, CacheContext& cache, s3::ReadRequest read)
+                   OriginContext& origin, CacheContext& cache, http::RelayBuffers& pieces,
+                   s3::ReadRequest read)
     : client_(client),
       request_(request),
       origin_(origin),
       cache_(cache),
+      pieces_(pieces),
       read_(std::move(read)),
       signed_(s3::SignedHeaders::from_request(request.get()[bhttp::field::authorization],
                                               request.get().target())),
@@ -179,9 +179,8 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
   }
   // The first piece is read before anything is sent: a corrupt or vanished file then costs
   // only a trip to the origin, not a broken response.
-  const auto first_piece_end = std::min(plan.bytes->last, plan.bytes->first + kServePieceBytes - 1);
-  const auto first_piece = co_await read_cached(record, {plan.bytes->first, first_piece_end});
-  if (!first_piece) {
+  const auto streamed = co_await stream_cached(record, *plan.bytes, header);
+  if (streamed == Streamed::kFirstPieceMissing) {
     // A mirrored record may be stale (another proxy replaced the object): only bytes the
     // shared record still names are corrupt.
     const auto shared = co_await find_record(true);
@@ -190,12 +189,7 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
     co_return co_await forward_and_fill();
   }
   origin_.metrics.count_response(request_.get().method_string(), answer.status);
-  if (!co_await write_client(header, *first_piece)) co_return false;
-  if (first_piece_end < plan.bytes->last &&
-      !co_await stream_cached(record, {first_piece_end + 1, plan.bytes->last})) {
-    co_return false;
-  }
-  co_return client_keep_alive_;
+  co_return streamed == Streamed::kAll && client_keep_alive_;
 }
 
 asio::awaitable<bool> ReadPath::serve_conditionally(const v1::CacheRecord& record, Plan plan) {
@@ -264,7 +258,7 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
   std::uint64_t next = wanted.first;
   for (std::size_t i = 0; i < missing.size(); ++i) {
     const auto& gap = missing[i];
-    if (next < gap.first && !co_await stream_cached(record, {next, gap.first - 1})) {
+    if (next < gap.first && !co_await stream_cached_part(record, {next, gap.first - 1})) {
       co_return false;
     }
     if (i == 0) {
@@ -279,7 +273,9 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
     }
     next = gap.last + 1;
   }
-  if (next <= wanted.last && !co_await stream_cached(record, {next, wanted.last})) co_return false;
+  if (next <= wanted.last && !co_await stream_cached_part(record, {next, wanted.last})) {
+    co_return false;
+  }
   co_return client_keep_alive_;
 }
 
@@ -304,19 +300,45 @@ bool ReadPath::matches_cached_version(OriginExchange& exchange, const v1::CacheR
          body->meta.etag == record.etag();
 }
 
-asio::awaitable<bool> ReadPath::stream_cached(const v1::CacheRecord& record,
-                                              s3::ByteRange bytes) {
-  for (auto first = bytes.first; first <= bytes.last;) {
-    const auto last = std::min(bytes.last, first + kServePieceBytes - 1);
-    const auto piece = co_await read_cached(record, {first, last});
-    if (!piece) {
-      co_await drop_corrupt();
-      co_return false;  // mid-response: the short body tells the client to retry
-    }
-    if (!co_await write_client({}, *piece)) co_return false;
-    first = last + 1;
+asio::awaitable<ReadPath::Streamed> ReadPath::stream_cached(const v1::CacheRecord& record,
+                                                            s3::ByteRange bytes,
+                                                            std::string_view header) {
+  auto current = pieces_.take();
+  http::RelayBuffers::Lease following_buffer;
+  const auto piece_size = current.span().size();
+  const auto piece_from = [&](std::uint64_t first) {
+    return s3::ByteRange{first, std::min(bytes.last, first + piece_size - 1)};
+  };
+  auto piece = piece_from(bytes.first);
+  if (!co_await read_piece(record, piece, current.span().data())) {
+    co_return Streamed::kFirstPieceMissing;
   }
-  co_return true;
+  for (;;) {
+    const std::string_view body(current.span().data(), piece.length());
+    if (piece.last == bytes.last) {
+      co_return co_await write_client(header, body) ? Streamed::kAll : Streamed::kBroken;
+    }
+    // The next piece is read on the I/O pool while this one is written.
+    if (!following_buffer) following_buffer = pieces_.take();
+    const auto following = piece_from(piece.last + 1);
+    const auto [written, read] = co_await (
+        write_client(header, body) && read_piece(record, following, following_buffer.span().data()));
+    if (!written) co_return Streamed::kBroken;
+    if (!read) {
+      co_await drop_corrupt();
+      co_return Streamed::kBroken;  // mid-response: the short body tells the client to retry
+    }
+    header = {};
+    std::swap(current, following_buffer);
+    piece = following;
+  }
+}
+
+asio::awaitable<bool> ReadPath::stream_cached_part(const v1::CacheRecord& record,
+                                                   s3::ByteRange bytes) {
+  const auto streamed = co_await stream_cached(record, bytes, {});
+  if (streamed == Streamed::kFirstPieceMissing) co_await drop_corrupt();
+  co_return streamed == Streamed::kAll;
 }
 
 asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
@@ -349,19 +371,19 @@ asio::awaitable<std::optional<v1::CacheRecord>> ReadPath::find_record(bool share
   });
 }
 
-asio::awaitable<std::optional<std::string>> ReadPath::read_cached(const v1::CacheRecord& record,
-                                                                  s3::ByteRange bytes) {
-  auto piece = co_await offload(cache_.io, [this, &record, bytes]() -> std::optional<std::string> {
+asio::awaitable<bool> ReadPath::read_piece(const v1::CacheRecord& record, s3::ByteRange bytes,
+                                           char* into) {
+  const bool read = co_await offload(cache_.io, [this, &record, bytes, into] {
     try {
-      return cache_.store.read(record, bytes);
+      return cache_.store.read_into(record, bytes, into);
     } catch (const std::exception& error) {
       spdlog::warn("cache read of {}/{} failed: {}", read_.object.bucket, read_.object.key,
                    error.what());
-      return std::nullopt;
+      return false;
     }
   });
-  if (piece) cache_.metrics.served_bytes.inc(piece->size());
-  co_return piece;
+  if (read) cache_.metrics.served_bytes.inc(bytes.length());
+  co_return read;
 }
 
 asio::awaitable<bool> ReadPath::write_client(std::string_view header, std::string_view body) {

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http/relay_buffers.h"
 #include "http/request_handler.h"
 #include "pipeline/cache_context.h"
 #include "pipeline/cached_response.h"
@@ -22,10 +23,15 @@
 
 namespace s3hc::pipeline {
 
+// Cached bytes are read and sent in pieces of this size (a block: whole raw blocks are read
+// with one copy): bounded memory per transfer, few hops to the I/O pool.
+inline constexpr std::size_t kCachePieceBytes = 1024 * 1024;
+
 class ReadPath {
  public:
+  // `pieces`: the worker's recycled buffers of kCachePieceBytes.
   ReadPath(http::ClientConnection& client, http::RequestParser& request, OriginContext& origin,
-           CacheContext& cache, s3::ReadRequest read);
+           CacheContext& cache, http::RelayBuffers& pieces, s3::ReadRequest read);
 
   // Answers the request; returns whether the client connection may carry the next one.
   boost::asio::awaitable<bool> run();
@@ -53,7 +59,14 @@ class ReadPath {
   // version's ETag and Last-Modified (304, 412, or the bytes).
   boost::asio::awaitable<bool> serve_conditionally(const v1::CacheRecord& record, Plan plan);
   boost::asio::awaitable<bool> serve_partial(const v1::CacheRecord& record, Plan plan);
-  boost::asio::awaitable<bool> stream_cached(const v1::CacheRecord& record, s3::ByteRange bytes);
+  enum class Streamed { kAll, kFirstPieceMissing, kBroken };
+  // Sends `header` (may be empty) and `bytes` from the cache, each piece read while the one
+  // before is written. Nothing is sent when the first piece cannot be read.
+  boost::asio::awaitable<Streamed> stream_cached(const v1::CacheRecord& record,
+                                                 s3::ByteRange bytes, std::string_view header);
+  // A stretch of cached bytes inside a response already started; true when all went out.
+  boost::asio::awaitable<bool> stream_cached_part(const v1::CacheRecord& record,
+                                                  s3::ByteRange bytes);
   boost::asio::awaitable<bool> stream_origin(OriginExchange& exchange);
   // Whether the origin answered with exactly `bytes` of the cached version.
   bool matches_cached_version(OriginExchange& exchange, const v1::CacheRecord& record,
@@ -64,8 +77,8 @@ class ReadPath {
 
   // The object's record (`shared`: as the shared directory has it, bypassing the mirror).
   boost::asio::awaitable<std::optional<v1::CacheRecord>> find_record(bool shared);
-  boost::asio::awaitable<std::optional<std::string>> read_cached(const v1::CacheRecord& record,
-                                                                 s3::ByteRange bytes);
+  boost::asio::awaitable<bool> read_piece(const v1::CacheRecord& record, s3::ByteRange bytes,
+                                          char* into);
   boost::asio::awaitable<bool> write_client(std::string_view header, std::string_view body);
   boost::asio::awaitable<void> invalidate();
   // A cached read failed its checksum or found a file gone: counted, and the object dropped.
@@ -78,6 +91,7 @@ class ReadPath {
   http::RequestParser& request_;
   OriginContext& origin_;
   CacheContext& cache_;
+  http::RelayBuffers& pieces_;
   const s3::ReadRequest read_;
   const s3::SignedHeaders signed_;
   // When the latest origin request was sent: the time its answer's information is true at.
