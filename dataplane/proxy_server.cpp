@@ -118,7 +118,7 @@ struct ProxyServer::State {
       throw std::runtime_error("cache.dir " + options.dir + " is not a writable directory" +
                                (ec ? ": " + ec.message() : std::string()));
     }
-    cache_io.emplace(static_cast<std::size_t>(options.io_threads));
+    if (options.io_threads > 0) cache_io.emplace(static_cast<std::size_t>(options.io_threads));
     cache_metrics.emplace(registry);
     object_store.emplace(
         cache::CacheLayout(options.dir),
@@ -128,7 +128,7 @@ struct ProxyServer::State {
         options.mirror_dir.empty() ? nullptr : cache::MetadataMirror::open(options.mirror_dir));
     cache_context.emplace(pipeline::CacheContext{
         .store = *object_store,
-        .io = *cache_io,
+        .io = cache_io ? &*cache_io : nullptr,
         .policy = {.get_ttl_ms = options.get_ttl_ms,
                    .head_ttl_ms = options.head_ttl_ms,
                    .put_ttl_ms = options.put_ttl_ms,

@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <random>
 
 #include "cache/synced_file.h"
@@ -285,8 +284,8 @@ std::optional<v1::CacheRecord> ObjectStore::complete_upload(
   const auto forget_upload = [&] { std::filesystem::remove_all(upload_dir, ignored); };
 
   v1::CacheRecord upload;
-  std::ifstream upload_file(upload_dir + "/" + std::string(kUploadFileName), std::ios::binary);
-  if (!upload_file || !upload.ParseFromIstream(&upload_file) || upload.bucket() != object.bucket ||
+  const auto upload_file = read_whole_file(upload_dir + "/" + std::string(kUploadFileName));
+  if (!upload_file || !upload.ParseFromString(*upload_file) || upload.bucket() != object.bucket ||
       upload.key() != object.key) {
     forget_upload();
     return std::nullopt;

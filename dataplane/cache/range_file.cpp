@@ -24,6 +24,8 @@ constexpr std::string_view kHeaderMagic = "S3HCRNG1";
 constexpr std::string_view kFooterMagic = "S3HCEND1";
 constexpr std::size_t kHeaderBytes = 32;
 constexpr std::size_t kFooterTailBytes = 24;  // count, reserved, checksum, magic
+// Files up to this size are read whole when opened.
+constexpr std::size_t kWholeFileBytes = 64 * 1024;
 
 
 std::string encode_header(std::uint32_t block_size, std::uint64_t first, std::uint64_t length) {
@@ -151,11 +153,12 @@ void RangeFileWriter::commit() {
   committed_ = true;
 }
 
-RangeFileReader::RangeFileReader(int fd, std::uint64_t first, std::uint64_t length,
-                                 std::uint32_t block_size,
+RangeFileReader::RangeFileReader(int fd, std::string whole, std::uint64_t first,
+                                 std::uint64_t length, std::uint32_t block_size,
                                  std::vector<std::uint64_t> block_offsets,
                                  std::uint64_t blocks_end)
     : fd_(fd),
+      whole_(std::move(whole)),
       first_(first),
       length_(length),
       block_size_(block_size),
@@ -164,6 +167,7 @@ RangeFileReader::RangeFileReader(int fd, std::uint64_t first, std::uint64_t leng
 
 RangeFileReader::RangeFileReader(RangeFileReader&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
+      whole_(std::move(other.whole_)),
       first_(other.first_),
       length_(other.length_),
       block_size_(other.block_size_),
@@ -182,11 +186,21 @@ std::optional<RangeFileReader> RangeFileReader::open(const std::string& path) {
     return std::nullopt;
   };
   const auto file_size = ::lseek(fd, 0, SEEK_END);
+  if (file_size < static_cast<off_t>(kHeaderBytes + kFooterTailBytes)) return fail();
+  // A small file (a small object) is read whole at once: one read instead of four.
+  std::string whole;
+  if (file_size <= static_cast<off_t>(kWholeFileBytes) &&
+      !read_exact(fd, 0, static_cast<std::size_t>(file_size), whole)) {
+    return fail();
+  }
+  const auto fetch = [&](std::uint64_t offset, std::size_t size, std::string& out) {
+    if (whole.empty()) return read_exact(fd, offset, size, out);
+    out.assign(whole, offset, size);
+    return true;
+  };
   std::string header, tail;
-  if (file_size < static_cast<off_t>(kHeaderBytes + kFooterTailBytes) ||
-      !read_exact(fd, 0, kHeaderBytes, header) ||
-      !read_exact(fd, static_cast<std::uint64_t>(file_size) - kFooterTailBytes, kFooterTailBytes,
-                  tail) ||
+  if (!fetch(0, kHeaderBytes, header) ||
+      !fetch(static_cast<std::uint64_t>(file_size) - kFooterTailBytes, kFooterTailBytes, tail) ||
       !header.starts_with(kHeaderMagic) || !tail.ends_with(kFooterMagic)) {
     return fail();
   }
@@ -205,7 +219,7 @@ std::optional<RangeFileReader> RangeFileReader::open(const std::string& path) {
   }
   const auto footer_start = static_cast<std::uint64_t>(file_size) - kFooterTailBytes - offsets_bytes;
   std::string offsets_text;
-  if (!read_exact(fd, footer_start, offsets_bytes, offsets_text)) return fail();
+  if (!fetch(footer_start, offsets_bytes, offsets_text)) return fail();
   XXH3_state_t* state = XXH3_createState();
   XXH3_64bits_reset(state);
   XXH3_64bits_update(state, header.data(), header.size());
@@ -216,7 +230,21 @@ std::optional<RangeFileReader> RangeFileReader::open(const std::string& path) {
   if (checksum != expected_checksum) return fail();
   std::vector<std::uint64_t> offsets(count);
   for (std::size_t i = 0; i < count; ++i) offsets[i] = util::read_le(offsets_text, i * 8, 8);
-  return RangeFileReader(fd, first, length, block_size, std::move(offsets), footer_start);
+  if (!whole.empty()) {
+    ::close(fd);
+    return RangeFileReader(-1, std::move(whole), first, length, block_size, std::move(offsets),
+                           footer_start);
+  }
+  return RangeFileReader(fd, {}, first, length, block_size, std::move(offsets), footer_start);
+}
+
+bool RangeFileReader::read_at(std::uint64_t offset, std::span<char> first,
+                              std::span<char> second) const {
+  if (fd_ >= 0) return read_exact_vectored(fd_, offset, first, second);
+  if (offset + first.size() + second.size() > whole_.size()) return false;
+  std::memcpy(first.data(), whole_.data() + offset, first.size());
+  std::memcpy(second.data(), whole_.data() + offset + first.size(), second.size());
+  return true;
 }
 
 std::optional<std::string> RangeFileReader::read(const s3::ByteRange& wanted) const {
@@ -256,8 +284,7 @@ bool RangeFileReader::read_into(const s3::ByteRange& wanted, char* out) const {
       payload = scratch.data();
     }
     char header_bytes[kBlockHeaderBytes];
-    if (!read_exact_vectored(fd_, offset, {header_bytes, kBlockHeaderBytes},
-                             {payload, payload_size})) {
+    if (!read_at(offset, {header_bytes, kBlockHeaderBytes}, {payload, payload_size})) {
       return false;
     }
     const auto header = parse_block_header({header_bytes, kBlockHeaderBytes});

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,10 +80,14 @@ class RangeFileReader {
   bool read_into(const s3::ByteRange& wanted, char* out) const;
 
  private:
-  RangeFileReader(int fd, std::uint64_t first, std::uint64_t length, std::uint32_t block_size,
-                  std::vector<std::uint64_t> block_offsets, std::uint64_t blocks_end);
+  RangeFileReader(int fd, std::string whole, std::uint64_t first, std::uint64_t length,
+                  std::uint32_t block_size, std::vector<std::uint64_t> block_offsets,
+                  std::uint64_t blocks_end);
+  // Reads `first` then `second` from file offset `offset` on.
+  bool read_at(std::uint64_t offset, std::span<char> first, std::span<char> second) const;
 
-  int fd_;
+  int fd_;             // -1 when the file was small enough to read whole
+  std::string whole_;  // the whole file, when small
   std::uint64_t first_;
   std::uint64_t length_;
   std::uint32_t block_size_;

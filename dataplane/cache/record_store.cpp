@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 
 #include "cache/synced_file.h"
@@ -12,10 +11,10 @@ namespace s3hc::cache {
 
 std::optional<v1::CacheRecord> RecordStore::load(std::string_view bucket,
                                                  std::string_view key) const {
-  std::ifstream file(layout_.record_path(bucket, key), std::ios::binary);
-  if (!file) return std::nullopt;
+  const auto bytes = read_whole_file(layout_.record_path(bucket, key));
+  if (!bytes) return std::nullopt;
   v1::CacheRecord record;
-  if (!record.ParseFromIstream(&file) || record.bucket() != bucket || record.key() != key) {
+  if (!record.ParseFromString(*bytes) || record.bucket() != bucket || record.key() != key) {
     return std::nullopt;
   }
   return record;

@@ -1,9 +1,10 @@
-// Whole small files (records, upload manifests) written so that readers, on this host or
+// Whole small files (records, upload manifests), written so that readers, on this host or
 // another one sharing the directory over NFS, see the old file or the new one, never a part:
 // the bytes go to a temp file beside the target, are synced, and the temp file is renamed over
-// the target. Any thread.
+// the target. And read back whole with plain system calls (no stream buffers). Any thread.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,5 +12,8 @@ namespace s3hc::cache {
 
 // Throws std::system_error when the file cannot be written; the temp file is removed then.
 void write_file_atomically(const std::string& path, std::string_view bytes);
+
+// The file's bytes; nullopt when it is missing or unreadable.
+std::optional<std::string> read_whole_file(const std::string& path);
 
 }  // namespace s3hc::cache

@@ -136,7 +136,7 @@ ProxyConfig parse_config_yaml(const std::string& yaml_text) {
                          {"put_ttl_ms", ttl_ms(cache.put_ttl_ms)},
                          {"block_size", bounded(cache.block_size, 4096, 64 * 1024 * 1024)},
                          {"merge_gap_bytes", bounded(cache.merge_gap_bytes, 0, 1ll << 30)},
-                         {"io_threads", bounded(cache.io_threads, 1, 256)},
+                         {"io_threads", bounded(cache.io_threads, 0, 256)},
                          {"mirror_dir", string_field(cache.mirror_dir)},
                          {"mirror_recheck_ms", duration_ms(cache.mirror_recheck_ms)},
                          {"write_through", bool_field(cache.write_through)},

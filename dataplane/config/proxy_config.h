@@ -62,7 +62,8 @@ struct CacheOptions {
   // again with them: one origin request instead of two. Default: 262144.
   std::size_t merge_gap_bytes = 256 * 1024;
   // Threads doing cache file I/O, so a slow disk or NFS server never stalls an event loop.
-  // Default: 4.
+  // 0: the event loops do it themselves (faster for a local disk whose files the page cache
+  // holds; never for NFS). Default: 4.
   int io_threads = 4;
   // Local RocksDB mirror of the records this proxy has seen, on a local disk (never the shared
   // directory); empty = every lookup reads the shared record. Default: "".

@@ -1,5 +1,5 @@
 // What the caching pipelines share: the object store on the cache directory, the thread pool
-// its file I/O runs on, the freshness rules, and the cache metrics. One per process; the
+// its file I/O runs on (if any), the freshness rules, and the cache metrics. One per process; the
 // pipelines of every worker thread use it concurrently (all members are thread-safe).
 #pragma once
 
@@ -24,7 +24,7 @@ struct CachePolicy {
 
 struct CacheContext {
   const cache::ObjectStore& store;
-  boost::asio::thread_pool& io;
+  boost::asio::thread_pool* io;  // null: cache file I/O runs on the event loops
   CachePolicy policy;
   s3::AddressingOptions addressing;
   obs::CacheMetrics& metrics;

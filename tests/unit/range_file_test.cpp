@@ -45,17 +45,21 @@ class RangeFileTest : public ::testing::Test {
 };
 
 TEST_F(RangeFileTest, AnySubRangeReadsBackExactly) {
-  const auto object = object_bytes(100'000);
-  write("r", object, 10'000, 50'000, 4096);
-  const auto reader = RangeFileReader::open(path("r"));
-  ASSERT_TRUE(reader);
-  EXPECT_EQ(reader->range(), (s3::ByteRange{10'000, 59'999}));
-  for (const auto& [first, last] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
-           {10'000, 59'999}, {10'000, 10'000}, {59'999, 59'999}, {14'095, 14'096},
-           {12'345, 54'321}, {50'000, 59'999}}) {
-    const auto bytes = reader->read({first, last});
-    ASSERT_TRUE(bytes) << first << "-" << last;
-    EXPECT_EQ(*bytes, object.substr(first, last - first + 1)) << first << "-" << last;
+  const auto object = object_bytes(300'000);
+  // A small file (read whole when opened) and a large one (read block by block).
+  for (const std::uint64_t length : {50'000, 250'000}) {
+    write("r", object, 10'000, length, 4096);
+    const auto reader = RangeFileReader::open(path("r"));
+    ASSERT_TRUE(reader);
+    const auto last_byte = 10'000 + length - 1;
+    EXPECT_EQ(reader->range(), (s3::ByteRange{10'000, last_byte}));
+    for (const auto& [first, last] : std::vector<std::pair<std::uint64_t, std::uint64_t>>{
+             {10'000, last_byte}, {10'000, 10'000}, {last_byte, last_byte}, {14'095, 14'096},
+             {14'096, 18'191}, {12'345, 54'321}, {50'000, 59'999}}) {
+      const auto bytes = reader->read({first, last});
+      ASSERT_TRUE(bytes) << length << ": " << first << "-" << last;
+      EXPECT_EQ(*bytes, object.substr(first, last - first + 1)) << first << "-" << last;
+    }
   }
 }
 
@@ -83,17 +87,20 @@ TEST_F(RangeFileTest, MissingTruncatedOrForeignFilesAreNotCached) {
 }
 
 TEST_F(RangeFileTest, CorruptBlockIsAMissNotBytes) {
-  const auto object = object_bytes(20'000);
-  write("r", object, 0, object.size(), 4096);
-  {
-    std::fstream file(path("r"), std::ios::in | std::ios::out | std::ios::binary);
-    file.seekp(32 + 24 + 5);  // inside the first block's payload
-    file.put('\x7f');
+  for (const std::size_t size : {20'000, 200'000}) {  // read whole when opened, or by block
+    const auto object = object_bytes(size);
+    write("r", object, 0, object.size(), 4096);
+    {
+      std::fstream file(path("r"), std::ios::in | std::ios::out | std::ios::binary);
+      file.seekp(32 + 24 + 5);  // inside the first block's payload
+      file.put('\x7f');
+    }
+    const auto reader = RangeFileReader::open(path("r"));
+    ASSERT_TRUE(reader);  // header and footer are intact
+    EXPECT_FALSE(reader->read({0, 10})) << size;
+    EXPECT_FALSE(reader->read({0, 4095})) << size;  // a whole block, read straight into place
+    EXPECT_EQ(reader->read({8192, 8200}), object.substr(8192, 9));  // other blocks still serve
   }
-  const auto reader = RangeFileReader::open(path("r"));
-  ASSERT_TRUE(reader);  // header and footer are intact
-  EXPECT_FALSE(reader->read({0, 10}));
-  EXPECT_EQ(reader->read({8192, 8200}), object.substr(8192, 9));  // other blocks still serve
 }
 
 TEST_F(RangeFileTest, CorruptFooterIsAMiss) {
