@@ -97,12 +97,11 @@ std::optional<std::string> ObjectStore::read(const v1::CacheRecord& record,
   return out;
 }
 
-bool ObjectStore::read_into(const v1::CacheRecord& record, const s3::ByteRange& wanted,
-                            char* out) const {
+bool ObjectStore::visit_files(const v1::CacheRecord& record, const s3::ByteRange& wanted,
+                              const FileVisitor& visit) const {
   const auto dir = layout_.object_dir(record.bucket(), record.key());
   std::uint64_t next = wanted.first;
   while (next <= wanted.last) {
-    // The file holding `next` that reaches furthest: fewest files per read.
     const v1::CachedRange* best = nullptr;
     for (const auto& range : record.ranges()) {
       if (range.first() <= next && next <= range.last() &&
@@ -111,20 +110,46 @@ bool ObjectStore::read_into(const v1::CacheRecord& record, const s3::ByteRange& 
       }
     }
     if (!best) return false;
-    const auto reader = RangeFileReader::open(dir + "/" + best->file());
+    auto reader = RangeFileReader::open(dir + "/" + best->file());
     // A file may hold its bytes at other offsets than the object's (an uploaded part starts
     // at 0): only its length must match.
     if (!reader || reader->range().length() != best->last() - best->first() + 1) return false;
     const auto file_first = reader->range().first;
-    const s3::ByteRange piece{next, std::min(best->last(), wanted.last)};
-    if (!reader->read_into({piece.first - best->first() + file_first,
-                            piece.last - best->first() + file_first},
-                           out + (piece.first - wanted.first))) {
+    const s3::ByteRange part{next, std::min(best->last(), wanted.last)};
+    if (!visit(*reader, part,
+               {part.first - best->first() + file_first, part.last - best->first() + file_first})) {
       return false;
     }
-    next = piece.last + 1;
+    next = part.last + 1;
   }
   return true;
+}
+
+bool ObjectStore::read_into(const v1::CacheRecord& record, const s3::ByteRange& wanted,
+                            char* out) const {
+  return visit_files(record, wanted,
+                     [&](RangeFileReader& file, const s3::ByteRange& part,
+                         const s3::ByteRange& in_file) {
+                       return file.read_into(in_file, out + (part.first - wanted.first));
+                     });
+}
+
+std::optional<ObjectStore::FileSend> ObjectStore::file_send(const v1::CacheRecord& record,
+                                                            const s3::ByteRange& wanted) const {
+  FileSend send;
+  const bool sendable = visit_files(
+      record, wanted,
+      [&](RangeFileReader& file, const s3::ByteRange&, const s3::ByteRange& in_file) {
+        const auto spans = file.raw_spans(in_file, verified_);
+        if (!spans) return false;
+        for (const auto& span : *spans) {
+          send.pieces.push_back({send.files.size(), span.offset, span.length});
+        }
+        send.files.push_back(std::move(file));
+        return true;
+      });
+  if (!sendable) return std::nullopt;
+  return send;
 }
 
 std::unique_ptr<RangeFill> ObjectStore::begin_fill(const s3::ObjectAddress& object,

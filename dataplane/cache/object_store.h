@@ -26,6 +26,7 @@
 #include <vector>
 
 #include <chrono>
+#include <functional>
 
 #include "cache/metadata_mirror.h"
 #include "cache/mirrored_record_store.h"
@@ -117,6 +118,22 @@ class ObjectStore {
   // not all held or a file is missing or corrupt.
   bool read_into(const v1::CacheRecord& record, const s3::ByteRange& wanted, char* out) const;
 
+  // Bytes of the object that can be sent straight from their files (sendfile): the open
+  // files and, in order, where the bytes lie in them.
+  struct FileSend {
+    std::vector<RangeFileReader> files;
+    struct Piece {
+      std::size_t file;  // index into files
+      std::uint64_t offset;
+      std::uint64_t length;
+    };
+    std::vector<Piece> pieces;
+  };
+  // nullopt when any of `wanted` is not held in verified, raw blocks of files large enough to
+  // be kept open (see RangeFileReader::raw_spans): read those bytes instead.
+  std::optional<FileSend> file_send(const v1::CacheRecord& record,
+                                    const s3::ByteRange& wanted) const;
+
   // Starts a range of the object at byte `first`. `now_ms`: wall-clock time of the fetch.
   std::unique_ptr<RangeFill> begin_fill(const s3::ObjectAddress& object, ObjectMeta meta,
                                         std::uint64_t first, bool compress,
@@ -171,8 +188,18 @@ class ObjectStore {
                                                 std::vector<std::string>& dropped) const;
   void delete_files(const s3::ObjectAddress& object, const std::vector<std::string>& files) const;
 
+  // Opens, in order, the range files holding `wanted` (fewest files: at each point the one
+  // reaching furthest) and calls `visit` with each, the part of `wanted` it gives and where
+  // that part lies in the file's own offsets. false when a byte is not held, a file is
+  // missing or invalid, or `visit` returns false.
+  using FileVisitor = std::function<bool(RangeFileReader& file, const s3::ByteRange& part,
+                                         const s3::ByteRange& in_file)>;
+  bool visit_files(const v1::CacheRecord& record, const s3::ByteRange& wanted,
+                   const FileVisitor& visit) const;
+
   CacheLayout layout_;
   MirroredRecordStore records_;
+  mutable VerifiedBlocks verified_;
   ObjectStoreOptions options_;
 };
 

@@ -253,45 +253,59 @@ std::optional<std::string> RangeFileReader::read(const s3::ByteRange& wanted) co
   return out;
 }
 
-bool RangeFileReader::read_into(const s3::ByteRange& wanted, char* out) const {
+void RangeFileReader::check_within(const s3::ByteRange& wanted) const {
   const auto held = range();
   if (wanted.first < held.first || wanted.last > held.last || wanted.first > wanted.last) {
     throw std::out_of_range("range file read outside the file's range");
   }
+}
+
+std::optional<RangeFileReader::BlockSlice> RangeFileReader::slice(
+    std::uint64_t block, const s3::ByteRange& wanted) const {
+  // Blocks lie back to back: the footer's offsets give each one's extent, so header and
+  // payload come in one read.
+  const auto offset = block_offsets_[block];
+  const auto end = block + 1 < block_offsets_.size() ? block_offsets_[block + 1] : blocks_end_;
+  if (end < offset + kBlockHeaderBytes || end - offset - kBlockHeaderBytes > kMaxBlockBytes) {
+    return std::nullopt;
+  }
+  const auto block_first = first_ + block * block_size_;
+  const auto decoded_size = std::min<std::uint64_t>(block_size_, first_ + length_ - block_first);
+  return BlockSlice{.offset = offset,
+                    .payload_size = static_cast<std::size_t>(end - offset - kBlockHeaderBytes),
+                    .decoded_size = decoded_size,
+                    .from = std::max(wanted.first, block_first) - block_first,
+                    .to = std::min(wanted.last, block_first + decoded_size - 1) - block_first};
+}
+
+bool RangeFileReader::read_into(const s3::ByteRange& wanted, char* out) const {
+  check_within(wanted);
   thread_local std::string scratch, decoded;
   const auto first_block = (wanted.first - first_) / block_size_;
   const auto last_block = (wanted.last - first_) / block_size_;
   for (auto block = first_block; block <= last_block; ++block) {
-    // Blocks lie back to back: the footer's offsets give each one's extent, so header and
-    // payload come in one read.
-    const auto offset = block_offsets_[block];
-    const auto end = block + 1 < block_offsets_.size() ? block_offsets_[block + 1] : blocks_end_;
-    if (end < offset + kBlockHeaderBytes || end - offset - kBlockHeaderBytes > kMaxBlockBytes) {
-      return false;
-    }
-    const auto payload_size = static_cast<std::size_t>(end - offset - kBlockHeaderBytes);
-    const auto block_first = first_ + block * block_size_;
-    const auto expected_size = std::min<std::uint64_t>(block_size_, first_ + length_ - block_first);
-    const auto from = std::max(wanted.first, block_first) - block_first;
-    const auto to = std::min(wanted.last, block_first + expected_size - 1) - block_first;
-    char* destination = out + (block_first + from - wanted.first);
+    const auto part = slice(block, wanted);
+    if (!part) return false;
+    char* destination = out + (first_ + block * block_size_ + part->from - wanted.first);
     // A whole block stored raw (the size says so: LZ4 is only kept when smaller) lands
     // straight in `out`.
-    const bool direct = from == 0 && to + 1 == expected_size && payload_size == expected_size;
+    const bool direct = part->from == 0 && part->to + 1 == part->decoded_size &&
+                        part->payload_size == part->decoded_size;
     char* payload = destination;
     if (!direct) {
-      scratch.resize(payload_size);
+      scratch.resize(part->payload_size);
       payload = scratch.data();
     }
     char header_bytes[kBlockHeaderBytes];
-    if (!read_at(offset, {header_bytes, kBlockHeaderBytes}, {payload, payload_size})) {
+    if (!read_at(part->offset, {header_bytes, kBlockHeaderBytes}, {payload, part->payload_size})) {
       return false;
     }
     const auto header = parse_block_header({header_bytes, kBlockHeaderBytes});
-    if (!header || header->stored_size != payload_size || header->raw_size != expected_size) {
+    if (!header || header->stored_size != part->payload_size ||
+        header->raw_size != part->decoded_size) {
       return false;
     }
-    const std::string_view stored(payload, payload_size);
+    const std::string_view stored(payload, part->payload_size);
     if (direct) {
       if (header->codec != BlockCodec::kStored || !block_checksum_matches(*header, stored)) {
         return false;
@@ -299,9 +313,42 @@ bool RangeFileReader::read_into(const s3::ByteRange& wanted, char* out) const {
       continue;
     }
     if (!decode_block(*header, stored, decoded)) return false;
-    std::memcpy(destination, decoded.data() + from, to - from + 1);
+    std::memcpy(destination, decoded.data() + part->from, part->to - part->from + 1);
   }
   return true;
+}
+
+std::optional<std::vector<RangeFileReader::FileSpan>> RangeFileReader::raw_spans(
+    const s3::ByteRange& wanted, VerifiedBlocks& verified) const {
+  check_within(wanted);
+  if (fd_ < 0) return std::nullopt;
+  const auto identity = identify(fd_);
+  if (!identity) return std::nullopt;
+  thread_local std::string scratch;
+  std::vector<FileSpan> spans;
+  const auto first_block = (wanted.first - first_) / block_size_;
+  const auto last_block = (wanted.last - first_) / block_size_;
+  for (auto block = first_block; block <= last_block; ++block) {
+    const auto part = slice(block, wanted);
+    if (!part || part->payload_size != part->decoded_size) return std::nullopt;  // compressed
+    if (!verified.contains(*identity, block)) {
+      scratch.resize(part->payload_size);
+      char header_bytes[kBlockHeaderBytes];
+      if (!read_at(part->offset, {header_bytes, kBlockHeaderBytes},
+                   {scratch.data(), part->payload_size})) {
+        return std::nullopt;
+      }
+      const auto header = parse_block_header({header_bytes, kBlockHeaderBytes});
+      if (!header || header->codec != BlockCodec::kStored ||
+          header->stored_size != part->payload_size || header->raw_size != part->decoded_size ||
+          !block_checksum_matches(*header, scratch)) {
+        return std::nullopt;
+      }
+      verified.add(*identity, block);
+    }
+    spans.push_back({part->offset + kBlockHeaderBytes + part->from, part->to - part->from + 1});
+  }
+  return spans;
 }
 
 }  // namespace s3hc::cache

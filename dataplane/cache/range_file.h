@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cache/verified_blocks.h"
 #include "s3/byte_range.h"
 
 namespace s3hc::cache {
@@ -79,7 +80,30 @@ class RangeFileReader {
   // (`out` then holds garbage). Whole blocks stored raw are read straight into `out`: one copy.
   bool read_into(const s3::ByteRange& wanted, char* out) const;
 
+  // Where the bytes of `wanted` lie in the file, when every block they overlap is stored raw
+  // and its checksum verified (now, or before: `verified` remembers), so they can be sent
+  // straight from the file. nullopt otherwise (a compressed or corrupt block, or a small file
+  // read whole at open): read them instead.
+  struct FileSpan {
+    std::uint64_t offset;
+    std::uint64_t length;
+  };
+  std::optional<std::vector<FileSpan>> raw_spans(const s3::ByteRange& wanted,
+                                                 VerifiedBlocks& verified) const;
+  int fd() const { return fd_; }
+
  private:
+  // Where one block's share of a read lies: the block's extent in the file and the part of
+  // its decoded bytes the read wants. nullopt when the index gives an impossible extent.
+  struct BlockSlice {
+    std::uint64_t offset;        // of the block header in the file
+    std::size_t payload_size;    // stored bytes after the header
+    std::uint64_t decoded_size;  // bytes the block holds
+    std::uint64_t from, to;      // wanted part of the decoded bytes, inclusive
+  };
+  std::optional<BlockSlice> slice(std::uint64_t block, const s3::ByteRange& wanted) const;
+  void check_within(const s3::ByteRange& wanted) const;
+
   RangeFileReader(int fd, std::string whole, std::uint64_t first, std::uint64_t length,
                   std::uint32_t block_size, std::vector<std::uint64_t> block_offsets,
                   std::uint64_t blocks_end);

@@ -11,6 +11,7 @@
 #include "pipeline/cache_fill.h"
 #include "pipeline/cache_update.h"
 #include "http/error_writer.h"
+#include "http/file_sender.h"
 #include "pipeline/origin_response.h"
 #include "s3/preconditions.h"
 #include "util/ascii.h"
@@ -177,6 +178,10 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
     origin_.metrics.count_response(request_.get().method_string(), answer.status);
     co_return co_await write_client(header, {}) && client_keep_alive_;
   }
+  if (const auto sent = co_await send_from_files(record, *plan.bytes, header)) {
+    origin_.metrics.count_response(request_.get().method_string(), answer.status);
+    co_return *sent && client_keep_alive_;
+  }
   // The first piece is read before anything is sent: a corrupt or vanished file then costs
   // only a trip to the origin, not a broken response.
   const auto streamed = co_await stream_cached(record, *plan.bytes, header);
@@ -332,6 +337,36 @@ asio::awaitable<ReadPath::Streamed> ReadPath::stream_cached(const v1::CacheRecor
     std::swap(current, following_buffer);
     piece = following;
   }
+}
+
+asio::awaitable<std::optional<bool>> ReadPath::send_from_files(const v1::CacheRecord& record,
+                                                               s3::ByteRange bytes,
+                                                               std::string_view header) {
+  // Only where cache I/O runs on the event loops (a local disk), and for answers large enough
+  // that their files are kept open rather than read whole.
+  if (cache_.io || bytes.length() < kMinFileSendBytes) co_return std::nullopt;
+  std::optional<cache::ObjectStore::FileSend> send;
+  try {
+    send = cache_.store.file_send(record, bytes);
+  } catch (const std::exception& error) {
+    spdlog::warn("cache read of {}/{} failed: {}", read_.object.bucket, read_.object.key,
+                 error.what());
+  }
+  if (!send) co_return std::nullopt;
+  const auto arm = [this] { client_.expires_after(origin_.options.client_io_timeout); };
+  auto& socket = client_.socket();
+  bool sent = co_await http::send_more(socket, header, arm);
+  for (const auto& piece : send->pieces) {
+    if (!sent) break;
+    sent = co_await http::send_file(socket, send->files[piece.file].fd(), piece.offset,
+                                    piece.length, arm);
+  }
+  client_.expires_never();
+  if (sent) {
+    cache_.metrics.served_bytes.inc(bytes.length());
+    origin_.metrics.client_sent_bytes.inc(header.size() + bytes.length());
+  }
+  co_return sent;
 }
 
 asio::awaitable<bool> ReadPath::stream_cached_part(const v1::CacheRecord& record,

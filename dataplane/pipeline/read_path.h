@@ -26,6 +26,9 @@ namespace s3hc::pipeline {
 // Cached bytes are read and sent in pieces of this size (a block: whole raw blocks are read
 // with one copy): bounded memory per transfer, few hops to the I/O pool.
 inline constexpr std::size_t kCachePieceBytes = 1024 * 1024;
+// Answers at least this large are sent with sendfile where possible (smaller range files are
+// read whole when opened, and sent from memory).
+inline constexpr std::uint64_t kMinFileSendBytes = 64 * 1024;
 
 class ReadPath {
  public:
@@ -64,6 +67,11 @@ class ReadPath {
   // before is written. Nothing is sent when the first piece cannot be read.
   boost::asio::awaitable<Streamed> stream_cached(const v1::CacheRecord& record,
                                                  s3::ByteRange bytes, std::string_view header);
+  // Sends `header` and `bytes` straight from verified raw blocks of their files (sendfile);
+  // nullopt, with nothing sent, when they cannot be sent that way. Else whether all went out.
+  boost::asio::awaitable<std::optional<bool>> send_from_files(const v1::CacheRecord& record,
+                                                              s3::ByteRange bytes,
+                                                              std::string_view header);
   // A stretch of cached bytes inside a response already started; true when all went out.
   boost::asio::awaitable<bool> stream_cached_part(const v1::CacheRecord& record,
                                                   s3::ByteRange bytes);

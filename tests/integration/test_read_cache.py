@@ -1002,6 +1002,20 @@ class CorruptionTest(CacheTestCase):
         self.check_served_from_origin(bucket, "t", data, "GET of a truncated range file")
 
 
+class InlineCorruptionTest(CorruptionTest):
+    """The same with cache I/O on the event loops (cache.io_threads: 0), where large answers
+    are sent with sendfile from blocks checked once: a file damaged after it was served (so
+    after its blocks were checked) is checked again, never sent."""
+    CACHE = {"io_threads": 0}
+
+    def cache_object(self, bucket, key, data):
+        path = super().cache_object(bucket, key, data)
+        served = self.get(bucket, key)
+        self.assert_x_cache(served, "HIT", "GET that checks the blocks")
+        self.assert_body(served, data, "GET that checks the blocks")
+        return path
+
+
 class OddKeyTest(CacheTestCase):
     """Keys with unicode, dot segments, spaces and 1 KiB names: cached and read back
     identical, stored only under hash names inside the cache directory."""

@@ -1,0 +1,69 @@
+#include "http/file_sender.h"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+
+namespace s3hc::http {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Waits until the socket can take more bytes; false when the wait failed (deadline, close).
+asio::awaitable<bool> wait_writable(asio::ip::tcp::socket& socket,
+                                    const std::function<void()>& arm) {
+  arm();
+  auto [ec] = co_await socket.async_wait(asio::ip::tcp::socket::wait_write,
+                                         asio::as_tuple(asio::use_awaitable));
+  co_return !ec;
+}
+
+}  // namespace
+
+asio::awaitable<bool> send_more(asio::ip::tcp::socket& socket, std::string_view bytes,
+                                const std::function<void()>& arm) {
+  socket.native_non_blocking(true);
+  while (!bytes.empty()) {
+    const auto sent = ::send(socket.native_handle(), bytes.data(), bytes.size(),
+                             MSG_MORE | MSG_NOSIGNAL);
+    if (sent > 0) {
+      bytes.remove_prefix(static_cast<std::size_t>(sent));
+    } else if (sent < 0 && errno == EINTR) {
+      continue;
+    } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!co_await wait_writable(socket, arm)) co_return false;
+    } else {
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> send_file(asio::ip::tcp::socket& socket, int file, std::uint64_t offset,
+                                std::uint64_t length, const std::function<void()>& arm) {
+  // sendfile moves at most this much per call (Linux caps it a little below 2 GiB).
+  constexpr std::uint64_t kMaxPerCall = 1u << 30;
+  socket.native_non_blocking(true);
+  auto position = static_cast<off_t>(offset);
+  while (length > 0) {
+    const auto sent = ::sendfile(socket.native_handle(), file, &position,
+                                 static_cast<std::size_t>(std::min(length, kMaxPerCall)));
+    if (sent > 0) {
+      length -= static_cast<std::uint64_t>(sent);
+    } else if (sent < 0 && errno == EINTR) {
+      continue;
+    } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!co_await wait_writable(socket, arm)) co_return false;
+    } else {
+      co_return false;  // an error, or the file is shorter than its index said
+    }
+  }
+  co_return true;
+}
+
+}  // namespace s3hc::http
