@@ -24,6 +24,7 @@ REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "integration"))
 
 from support.nginx_origin import NGINX_BIN  # noqa: E402
+from support.proxy import proxy_binary  # noqa: E402
 
 WRK_BIN = os.environ.get("S3HC_WRK_BIN", "wrk")
 WRK_SCRIPT = os.path.join(HERE, "wrk_report.lua")
@@ -611,6 +612,18 @@ def require_tools():
     for tool in (WRK_BIN, NGINX_BIN):
         if not shutil.which(tool):
             sys.exit(f"{tool} not found (Debian packages wrk and nginx)")
+
+
+def prepare_run(args):
+    """What every benchmark does before measuring: check the tools, read the settings, find
+    the proxy binary and wait for a quiet machine (--wait-idle). Returns (settings,
+    proxy_bin, start time)."""
+    require_tools()
+    settings = settings_from_args(args)
+    proxy_bin = args.proxy_bin or proxy_binary()
+    if args.wait_idle:
+        wait_until_idle(CpuMeter(settings.cores), args.wait_idle, progress)
+    return settings, proxy_bin, time.monotonic()
 
 
 def settings_from_args(args):

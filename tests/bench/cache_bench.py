@@ -35,13 +35,12 @@ import tempfile
 import time
 
 from bench_common import (  # noqa: E402  (bench_common puts tests/integration on sys.path)
-    OBJECT_SIZES, ROWS, TARGET_NAMES, CpuMeter, MiB, RetryBudget, RunObserver,
+    OBJECT_SIZES, ROWS, TARGET_NAMES, MiB, RetryBudget, RunObserver,
     argument_parser, check_bodies, descendants, finish_args, format_ratio, header_lines,
-    http_get_with_headers, measure_row, print_report, process_cpu_ticks, progress,
-    require_tools, s3hc_problem_counters, s3hc_state_since, settings_from_args,
-    wait_until_idle, write_json)
+    http_get_with_headers, measure_row, prepare_run, print_report, process_cpu_ticks, progress,
+    s3hc_problem_counters, s3hc_state_since, write_json)
 from support.nginx_origin import NginxCachingProxy, NginxFileOrigin  # noqa: E402
-from support.proxy import ProxyProcess, proxy_binary  # noqa: E402
+from support.proxy import ProxyProcess  # noqa: E402
 
 CACHE_TTL_MS = 3_600_000
 # The header each cache marks a hit with, and the value that means "served from the cache".
@@ -367,13 +366,7 @@ def typed(text):
 
 def main(argv=None):
     args = parse_args(argv)
-    require_tools()
-    settings = settings_from_args(args)
-    proxy_bin = args.proxy_bin or proxy_binary()
-
-    if args.wait_idle:
-        wait_until_idle(CpuMeter(settings.cores), args.wait_idle, progress)
-    started = time.monotonic()
+    settings, proxy_bin, started = prepare_run(args)
     base, retry_time = settings.estimated_seconds()
     settle = len(ROWS) * len(TARGET_NAMES) * (1 + settings.repeats) * LOG_SETTLE_SECONDS
     progress(f"estimated time: {(base + settle) / 60:.1f} min of wrk runs and origin-log "

@@ -25,11 +25,11 @@ import sys
 import time
 
 from bench_common import (  # noqa: E402  (bench_common puts tests/integration on sys.path)
-    OBJECT_SIZES, ROWS, CpuMeter, RetryBudget, argument_parser, check_bodies, finish_args,
-    header_lines, measure_row, print_report, progress, require_tools, s3hc_problem_counters,
-    s3hc_state_since, settings_from_args, wait_until_idle, write_json)
+    OBJECT_SIZES, ROWS, RetryBudget, argument_parser, check_bodies, finish_args, header_lines,
+    measure_row, prepare_run, print_report, progress, s3hc_problem_counters, s3hc_state_since,
+    write_json)
 from support.nginx_origin import NginxFileOrigin, NginxReverseProxy  # noqa: E402
-from support.proxy import ProxyProcess, proxy_binary  # noqa: E402
+from support.proxy import ProxyProcess  # noqa: E402
 
 
 def header(settings, proxy_bin):
@@ -66,13 +66,7 @@ def start_targets(stack, settings, proxy_bin):
 
 def main(argv=None):
     args = parse_args(argv)
-    require_tools()
-    settings = settings_from_args(args)
-    proxy_bin = args.proxy_bin or proxy_binary()
-
-    if args.wait_idle:
-        wait_until_idle(CpuMeter(settings.cores), args.wait_idle, progress)
-    started = time.monotonic()
+    settings, proxy_bin, started = prepare_run(args)
     base, retry_time = settings.estimated_seconds()
     progress(f"estimated time: {base / 60:.1f} min of wrk runs, up to {retry_time} s more "
              f"if rounds are disturbed")

@@ -106,23 +106,29 @@ TLS_LINES = """\
         ssl_certificate_key %(key)s;
 """
 
-# A plain reverse proxy: keep-alive pool to the upstream, nginx's default buffering.
-# Host is passed through unchanged ($http_host) because S3 signs it.
-REVERSE_PROXY_SERVER = """\
+# What both proxies do with a request: a keep-alive pool to the upstream, HTTP/1.1, Host
+# passed through unchanged ($http_host) because S3 signs it.
+ORIGIN_UPSTREAM = """\
     upstream origin {
         server %(upstream_host)s:%(upstream_port)d;
         keepalive 64;
     }
-
-    server {
-        listen 127.0.0.1:%(port)d;
-
-        location / {
+"""
+PASS_TO_ORIGIN = """\
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host $http_host;
             client_max_body_size 0;
+"""
+
+# A plain reverse proxy, nginx's default buffering.
+REVERSE_PROXY_SERVER = ORIGIN_UPSTREAM + """
+    server {
+        listen 127.0.0.1:%(port)d;
+
+        location / {
+""" + PASS_TO_ORIGIN + """\
         }
     }
 """
@@ -141,11 +147,7 @@ CACHING_PROXY_SERVER = """\
     proxy_cache_path %(cache_dir)s levels=1:2 keys_zone=s3hc_peer:64m max_size=%(max_size)s
                      inactive=1d use_temp_path=off;
 
-    upstream origin {
-        server %(upstream_host)s:%(upstream_port)d;
-        keepalive 64;
-    }
-
+""" + ORIGIN_UPSTREAM + """
     server {
         listen 127.0.0.1:%(port)d;
 
@@ -157,11 +159,7 @@ CACHING_PROXY_SERVER = """\
             proxy_cache_valid 200 206 1h;
             add_header X-Cache-Status $upstream_cache_status always;
 
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            client_max_body_size 0;
+""" + PASS_TO_ORIGIN + """\
         }
     }
 """
