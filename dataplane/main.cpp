@@ -3,6 +3,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -55,6 +56,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_default_logger(spdlog::stderr_color_mt("s3hc"));
+  // A client that goes away mid-answer must cost its connection, not the process: sendfile(2)
+  // has no MSG_NOSIGNAL, so a write to a closed socket would raise SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   try {
     auto config = resolve_config(args);
     spdlog::set_level(spdlog::level::from_str(config.log_level));

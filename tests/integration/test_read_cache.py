@@ -25,6 +25,7 @@ Tests for features not there yet are marked expectedFailure with a "lead:" note.
 
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -1014,6 +1015,29 @@ class InlineCorruptionTest(CorruptionTest):
         self.assert_x_cache(served, "HIT", "GET that checks the blocks")
         self.assert_body(served, data, "GET that checks the blocks")
         return path
+
+
+class InlineSendfileTest(CacheTestCase):
+    """With cache I/O on the event loops, large hits go out with sendfile: clients that hang up
+    in the middle of such answers cost their connections, never the proxy."""
+    CACHE = {"io_threads": 0}
+
+    def test_clients_hanging_up_mid_answer(self):
+        bucket = self.new_bucket("hangup", public=True)
+        data = deterministic_bytes(8 * MIB, seed=70)
+        self.put_direct(bucket, "big", data)
+        self.assert_x_cache(self.get(bucket, "big"), "MISS", "first GET")
+        self.assert_x_cache(self.get(bucket, "big"), "HIT", "second GET")
+        for _ in range(5):
+            with socket.create_connection(("127.0.0.1", self.proxy.port), timeout=10) as sock:
+                sock.sendall(f"GET /{bucket}/big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+                self.assertTrue(sock.recv(65536).startswith(b"HTTP/1.1 200"))
+            # Closed with most of the 8 MiB unsent: the proxy's next sendfile hits a dead socket.
+        time.sleep(0.2)
+        self.assertTrue(self.proxy.is_running(), self.proxy.log_tail())
+        answer = self.get(bucket, "big")
+        self.assert_x_cache(answer, "HIT", "GET after the hang-ups")
+        self.assert_body(answer, data, "GET after the hang-ups")
 
 
 class OddKeyTest(CacheTestCase):
