@@ -1040,6 +1040,37 @@ class InlineSendfileTest(CacheTestCase):
         self.assert_body(answer, data, "GET after the hang-ups")
 
 
+class MirrorTest(CacheTestCase):
+    """With the local metadata mirror (cache.mirror_dir), a hit reads no record from the shared
+    directory, and the mirror trusts what it holds for at most mirror_recheck_ms."""
+    RECHECK_MS = 1500
+
+    @classmethod
+    def proxy_config(cls):
+        config = super().proxy_config()
+        # Outside the cache directory's parent, so the odd-file checks elsewhere stay exact.
+        cls.mirror_path = tempfile.mkdtemp(prefix="s3hc-mirror-test-")
+        cls.addClassCleanup(shutil.rmtree, cls.mirror_path, True)
+        config["cache"].update({"mirror_dir": os.path.join(cls.mirror_path, "mirror"),
+                                "mirror_recheck_ms": cls.RECHECK_MS})
+        return config
+
+    def test_hits_need_no_shared_record_within_the_recheck_interval(self):
+        bucket = self.new_bucket("mirror")
+        data = deterministic_bytes(100 * KIB, seed=80)
+        self.put_direct(bucket, "m", data)
+        self.assert_x_cache(self.get(bucket, "m"), "MISS", "first GET")
+        record = os.path.join(self.cache_dir.find(bucket, "m").directory, "record")
+        os.unlink(record)  # the shared record is gone; the range file is still there
+        answer = self.get(bucket, "m")
+        self.assert_x_cache(answer, "HIT", "GET served through the mirror")
+        self.assert_body(answer, data, "GET served through the mirror")
+        time.sleep(self.RECHECK_MS / 1000 + 0.3)
+        # Past the interval the shared directory is asked again: no record, so a miss.
+        self.assert_x_cache(self.get(bucket, "m"), "MISS", "GET after the recheck interval")
+        self.assertTrue(os.path.exists(record), "the miss filled the cache again")
+
+
 class OddKeyTest(CacheTestCase):
     """Keys with unicode, dot segments, spaces and 1 KiB names: cached and read back
     identical, stored only under hash names inside the cache directory."""
