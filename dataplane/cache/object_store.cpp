@@ -215,40 +215,69 @@ void ObjectStore::delete_files(const s3::ObjectAddress& object,
   for (const auto& file : files) ::unlink((dir + "/" + file).c_str());
 }
 
+std::mutex& ObjectStore::record_lock(const s3::ObjectAddress& object) const {
+  const auto hash = std::hash<std::string>{}(object.bucket) * 31 + std::hash<std::string>{}(object.key);
+  return record_locks_[hash % kRecordLockStripes];
+}
+
 std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
-  std::vector<std::string> dropped;
-  auto updated = updated_record(fill.object_, fill.meta_, fill.now_ms_, dropped);
-  if (!updated) return std::nullopt;  // the unfinished writer removes its temp file
-  auto& record = *updated;
+  // The file is made whole (fsync, rename) before the record is looked at: the slow part
+  // stays outside the record's critical section.
   fill.writer_.commit();
   const s3::ByteRange added{fill.first_, fill.first_ + fill.writer_.length() - 1};
-
-  auto* ranges = record.mutable_ranges();
-  for (int i = ranges->size() - 1; i >= 0; --i) {
-    const auto& range = ranges->Get(i);
-    if (added.first <= range.first() && range.last() <= added.last) {
-      dropped.push_back(range.file());
-      ranges->DeleteSubrange(i, 1);
+  const auto drop_fill = [&] { ::unlink(fill.path().c_str()); };
+  std::vector<std::string> dropped;
+  std::optional<v1::CacheRecord> updated;
+  {
+    std::lock_guard lock(record_lock(fill.object_));
+    updated = updated_record(fill.object_, fill.meta_, fill.now_ms_, dropped);
+    if (!updated) {
+      drop_fill();
+      return std::nullopt;
     }
+    auto* ranges = updated->mutable_ranges();
+    // Bytes already held in one file (a concurrent miss of the same range): the existing
+    // file stays, so readers streaming from it are not cut off.
+    const bool already_held = std::any_of(ranges->begin(), ranges->end(), [&](const auto& range) {
+      return range.first() <= added.first && added.last <= range.last();
+    });
+    if (already_held) {
+      records_.store(*updated, wall_clock_ms());
+    } else {
+      for (int i = ranges->size() - 1; i >= 0; --i) {
+        const auto& range = ranges->Get(i);
+        if (added.first <= range.first() && range.last() <= added.last) {
+          dropped.push_back(range.file());
+          ranges->DeleteSubrange(i, 1);
+        }
+      }
+      auto* entry = updated->add_ranges();
+      entry->set_first(added.first);
+      entry->set_last(added.last);
+      entry->set_file(fill.file_);
+      std::sort(ranges->begin(), ranges->end(),
+                [](const v1::CachedRange& a, const v1::CachedRange& b) {
+                  return a.first() < b.first();
+                });
+      records_.store(*updated, wall_clock_ms());
+    }
+    if (already_held) drop_fill();
   }
-  auto* entry = record.add_ranges();
-  entry->set_first(added.first);
-  entry->set_last(added.last);
-  entry->set_file(fill.file_);
-  std::sort(ranges->begin(), ranges->end(),
-            [](const v1::CachedRange& a, const v1::CachedRange& b) { return a.first() < b.first(); });
-  records_.store(record, wall_clock_ms());
   delete_files(fill.object_, dropped);
-  return record;
+  return updated;
 }
 
 std::optional<v1::CacheRecord> ObjectStore::remember(const s3::ObjectAddress& object,
                                                      const ObjectMeta& meta,
                                                      std::int64_t now_ms) const {
   std::vector<std::string> dropped;
-  auto record = updated_record(object, meta, now_ms, dropped);
-  if (!record) return std::nullopt;
-  records_.store(*record, wall_clock_ms());
+  std::optional<v1::CacheRecord> record;
+  {
+    std::lock_guard lock(record_lock(object));
+    record = updated_record(object, meta, now_ms, dropped);
+    if (!record) return std::nullopt;
+    records_.store(*record, wall_clock_ms());
+  }
   delete_files(object, dropped);
   return record;
 }
@@ -256,6 +285,7 @@ std::optional<v1::CacheRecord> ObjectStore::remember(const s3::ObjectAddress& ob
 std::optional<v1::CacheRecord> ObjectStore::confirm(const s3::ObjectAddress& object,
                                                     std::string_view etag,
                                                     std::int64_t now_ms) const {
+  std::lock_guard lock(record_lock(object));
   auto record = lookup_shared(object);
   if (!record || record->etag() != etag) return std::nullopt;
   record->set_validated_at_unix_ms(std::max(record->validated_at_unix_ms(), now_ms));
@@ -338,11 +368,14 @@ std::optional<v1::CacheRecord> ObjectStore::complete_upload(
   for (const auto& header : upload.headers()) meta.headers.emplace_back(header.name(), header.value());
 
   std::vector<std::string> dropped;
+  std::unique_lock lock(record_lock(object));
   auto record = updated_record(object, meta, now_ms, dropped);
   if (!record) {
+    lock.unlock();
     forget_upload();
     return std::nullopt;
   }
+  for (const auto& range : record->ranges()) dropped.push_back(range.file());
   record->clear_ranges();
   const auto object_dir = layout_.object_dir(object.bucket, object.key);
   std::filesystem::create_directories(object_dir);
@@ -357,6 +390,7 @@ std::optional<v1::CacheRecord> ObjectStore::complete_upload(
     range->set_file(std::move(name));
   }
   records_.store(*record, wall_clock_ms());
+  lock.unlock();
   delete_files(object, dropped);
   forget_upload();
   return record;
@@ -368,6 +402,7 @@ void ObjectStore::abort_upload(const s3::ObjectAddress& object, std::string_view
 }
 
 void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_ms) const {
+  std::lock_guard lock(record_lock(object));
   const auto current = records_.load_shared(object.bucket, object.key, wall_clock_ms());
   if (current && current->fetched_at_unix_ms() > news_ms) return;  // newer than this news
   // The tombstone goes first, so no reader is sent to a range file that is about to vanish.

@@ -25,8 +25,10 @@
 #include <utility>
 #include <vector>
 
+#include <array>
 #include <chrono>
 #include <functional>
+#include <mutex>
 
 #include "cache/metadata_mirror.h"
 #include "cache/mirrored_record_store.h"
@@ -197,9 +199,16 @@ class ObjectStore {
   bool visit_files(const v1::CacheRecord& record, const s3::ByteRange& wanted,
                    const FileVisitor& visit) const;
 
+  // Serialises this process's read-modify-write of one object's record (striped by object):
+  // two fills or a fill and a write of the same object must not interleave between loading
+  // the record and storing it. (Proxies sharing the directory are ordered by leases, issue 4.)
+  std::mutex& record_lock(const s3::ObjectAddress& object) const;
+
   CacheLayout layout_;
   MirroredRecordStore records_;
   mutable VerifiedBlocks verified_;
+  static constexpr std::size_t kRecordLockStripes = 64;
+  mutable std::array<std::mutex, kRecordLockStripes> record_locks_;
   ObjectStoreOptions options_;
 };
 

@@ -85,8 +85,15 @@ RangeFileWriter::RangeFileWriter(std::string final_path, std::uint64_t first,
   }
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) util::throw_errno("create " + temp_path_);
-  // The real header goes in at commit, when the length is known.
-  write_all(std::string(kHeaderBytes, '\0'));
+  try {
+    // The real header goes in at commit, when the length is known.
+    write_all(std::string(kHeaderBytes, '\0'));
+  } catch (...) {
+    // No destructor runs for an object whose constructor threw: clean up here.
+    ::close(fd_);
+    ::unlink(temp_path_.c_str());
+    throw;
+  }
 }
 
 RangeFileWriter::~RangeFileWriter() {

@@ -83,7 +83,9 @@ asio::awaitable<bool> ReadPath::run() {
       if (!conditional && !signed_.covers("if-none-match")) {
         co_return co_await revalidate(*record, *shape);
       }
-    } else if (!conditional && !signed_.covers("range") && !signed_.covers("if-match")) {
+    } else if (!conditional && !read_.part_number && !signed_.covers("range") &&
+               !signed_.covers("if-match")) {
+      // (S3 refuses a Range beside ?partNumber, so a part is fetched whole or not at all.)
       co_return co_await serve_partial(*record, *shape);
     }
   }
@@ -186,10 +188,7 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
   // only a trip to the origin, not a broken response.
   const auto streamed = co_await stream_cached(record, *plan.bytes, header);
   if (streamed == Streamed::kFirstPieceMissing) {
-    // A mirrored record may be stale (another proxy replaced the object): only bytes the
-    // shared record still names are corrupt.
-    const auto shared = co_await find_record(true);
-    if (shared && shared->generation() == record.generation()) co_await drop_corrupt();
+    co_await drop_if_corrupt(record);
     restore_request();
     co_return co_await forward_and_fill();
   }
@@ -330,7 +329,7 @@ asio::awaitable<ReadPath::Streamed> ReadPath::stream_cached(const v1::CacheRecor
         write_client(header, body) && read_piece(record, following, following_buffer.span().data()));
     if (!written) co_return Streamed::kBroken;
     if (!read) {
-      co_await drop_corrupt();
+      co_await drop_if_corrupt(record);
       co_return Streamed::kBroken;  // mid-response: the short body tells the client to retry
     }
     header = {};
@@ -372,7 +371,7 @@ asio::awaitable<std::optional<bool>> ReadPath::send_from_files(const v1::CacheRe
 asio::awaitable<bool> ReadPath::stream_cached_part(const v1::CacheRecord& record,
                                                    s3::ByteRange bytes) {
   const auto streamed = co_await stream_cached(record, bytes, {});
-  if (streamed == Streamed::kFirstPieceMissing) co_await drop_corrupt();
+  if (streamed == Streamed::kFirstPieceMissing) co_await drop_if_corrupt(record);
   co_return streamed == Streamed::kAll;
 }
 
@@ -436,7 +435,12 @@ asio::awaitable<void> ReadPath::invalidate() {
   cache_.metrics.invalidations.inc();
 }
 
-asio::awaitable<void> ReadPath::drop_corrupt() {
+asio::awaitable<void> ReadPath::drop_if_corrupt(const v1::CacheRecord& record) {
+  // The record read may be outdated (another fill or proxy replaced the object and deleted
+  // the files it named, or the mirror lags): only bytes the shared record still names are
+  // corrupt.
+  const auto shared = co_await find_record(true);
+  if (!shared || shared->generation() != record.generation()) co_return;
   spdlog::warn("cached bytes of {}/{} are corrupt or gone; dropping the object",
                read_.object.bucket, read_.object.key);
   cache_.metrics.corrupt_reads.inc();

@@ -89,8 +89,9 @@ class ReadPath {
                                           char* into);
   boost::asio::awaitable<bool> write_client(std::string_view header, std::string_view body);
   boost::asio::awaitable<void> invalidate();
-  // A cached read failed its checksum or found a file gone: counted, and the object dropped.
-  boost::asio::awaitable<void> drop_corrupt();
+  // A cached read of `record`'s bytes failed its checksum or found a file gone: counted, and
+  // the object dropped, unless the shared record moved on since `record` was read.
+  boost::asio::awaitable<void> drop_if_corrupt(const v1::CacheRecord& record);
   void add_request_header(std::string_view name, std::string value);
   // Undoes add_request_header, so the client's request goes to the origin as it came.
   void restore_request();

@@ -90,6 +90,15 @@ TEST_F(ObjectStoreTest, ContainedRangesAreReplacedAndTheirFilesDeleted) {
   EXPECT_EQ(store_.read(record, {0, 4999}), object_.substr(0, 5000));
 }
 
+TEST_F(ObjectStoreTest, BytesAlreadyHeldKeepTheirFile) {
+  fill(0, 9999);
+  const auto record = fill(100, 199);  // a concurrent miss of bytes already held
+  ASSERT_EQ(record.ranges_size(), 1);
+  EXPECT_EQ(record.ranges(0).last(), 9999u);
+  EXPECT_EQ(range_files(), 1u);  // readers streaming from the first file are not cut off
+  EXPECT_EQ(store_.read(record, {0, 9999}), object_);
+}
+
 TEST_F(ObjectStoreTest, ANewVersionDropsTheOldBytes) {
   fill(0, 9999, "\"v1\"");
   const auto record = fill(0, 99, "\"v2\"");
