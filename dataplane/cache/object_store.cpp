@@ -130,7 +130,8 @@ bool ObjectStore::read_into(const v1::CacheRecord& record, const s3::ByteRange& 
   return visit_files(record, wanted,
                      [&](RangeFileReader& file, const s3::ByteRange& part,
                          const s3::ByteRange& in_file) {
-                       return file.read_into(in_file, out + (part.first - wanted.first));
+                       return file.read_into(in_file, out + (part.first - wanted.first),
+                                             &verified_);
                      });
 }
 

@@ -131,8 +131,9 @@ class ObjectStore {
     };
     std::vector<Piece> pieces;
   };
-  // nullopt when any of `wanted` is not held in verified, raw blocks of files large enough to
-  // be kept open (see RangeFileReader::raw_spans): read those bytes instead.
+  // nullopt when any of `wanted` is not held in raw blocks that an earlier read verified, in
+  // files large enough to be kept open (see RangeFileReader::raw_spans): read those bytes
+  // instead (which verifies them for next time).
   std::optional<FileSend> file_send(const v1::CacheRecord& record,
                                     const s3::ByteRange& wanted) const;
 

@@ -174,6 +174,7 @@ RangeFileReader::RangeFileReader(int fd, std::string whole, std::uint64_t first,
 
 RangeFileReader::RangeFileReader(RangeFileReader&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
+      identity_(std::move(other.identity_)),
       whole_(std::move(other.whole_)),
       first_(other.first_),
       length_(other.length_),
@@ -285,7 +286,13 @@ std::optional<RangeFileReader::BlockSlice> RangeFileReader::slice(
                     .to = std::min(wanted.last, block_first + decoded_size - 1) - block_first};
 }
 
-bool RangeFileReader::read_into(const s3::ByteRange& wanted, char* out) const {
+const std::optional<FileIdentity>& RangeFileReader::identity() const {
+  if (!identity_) identity_ = fd_ >= 0 ? identify(fd_) : std::nullopt;
+  return *identity_;
+}
+
+bool RangeFileReader::read_into(const s3::ByteRange& wanted, char* out,
+                                VerifiedBlocks* verified) const {
   check_within(wanted);
   thread_local std::string scratch, decoded;
   const auto first_block = (wanted.first - first_) / block_size_;
@@ -317,41 +324,29 @@ bool RangeFileReader::read_into(const s3::ByteRange& wanted, char* out) const {
       if (header->codec != BlockCodec::kStored || !block_checksum_matches(*header, stored)) {
         return false;
       }
-      continue;
+    } else {
+      if (!decode_block(*header, stored, decoded)) return false;
+      std::memcpy(destination, decoded.data() + part->from, part->to - part->from + 1);
     }
-    if (!decode_block(*header, stored, decoded)) return false;
-    std::memcpy(destination, decoded.data() + part->from, part->to - part->from + 1);
+    if (verified && header->codec == BlockCodec::kStored && identity()) {
+      verified->add(*identity(), block);
+    }
   }
   return true;
 }
 
 std::optional<std::vector<RangeFileReader::FileSpan>> RangeFileReader::raw_spans(
-    const s3::ByteRange& wanted, VerifiedBlocks& verified) const {
+    const s3::ByteRange& wanted, const VerifiedBlocks& verified) const {
   check_within(wanted);
-  if (fd_ < 0) return std::nullopt;
-  const auto identity = identify(fd_);
-  if (!identity) return std::nullopt;
-  thread_local std::string scratch;
+  if (fd_ < 0 || !identity()) return std::nullopt;
   std::vector<FileSpan> spans;
   const auto first_block = (wanted.first - first_) / block_size_;
   const auto last_block = (wanted.last - first_) / block_size_;
   for (auto block = first_block; block <= last_block; ++block) {
     const auto part = slice(block, wanted);
-    if (!part || part->payload_size != part->decoded_size) return std::nullopt;  // compressed
-    if (!verified.contains(*identity, block)) {
-      scratch.resize(part->payload_size);
-      char header_bytes[kBlockHeaderBytes];
-      if (!read_at(part->offset, {header_bytes, kBlockHeaderBytes},
-                   {scratch.data(), part->payload_size})) {
-        return std::nullopt;
-      }
-      const auto header = parse_block_header({header_bytes, kBlockHeaderBytes});
-      if (!header || header->codec != BlockCodec::kStored ||
-          header->stored_size != part->payload_size || header->raw_size != part->decoded_size ||
-          !block_checksum_matches(*header, scratch)) {
-        return std::nullopt;
-      }
-      verified.add(*identity, block);
+    if (!part || part->payload_size != part->decoded_size ||
+        !verified.contains(*identity(), block)) {
+      return std::nullopt;
     }
     spans.push_back({part->offset + kBlockHeaderBytes + part->from, part->to - part->from + 1});
   }

@@ -78,18 +78,20 @@ class RangeFileReader {
   std::optional<std::string> read(const s3::ByteRange& wanted) const;
   // The same, into `out` (wanted.length() bytes); false when a block is corrupt or unreadable
   // (`out` then holds garbage). Whole blocks stored raw are read straight into `out`: one copy.
-  bool read_into(const s3::ByteRange& wanted, char* out) const;
+  // Raw blocks whose checksum matched are added to `verified`, when given.
+  bool read_into(const s3::ByteRange& wanted, char* out, VerifiedBlocks* verified = nullptr) const;
 
   // Where the bytes of `wanted` lie in the file, when every block they overlap is stored raw
-  // and its checksum verified (now, or before: `verified` remembers), so they can be sent
-  // straight from the file. nullopt otherwise (a compressed or corrupt block, or a small file
-  // read whole at open): read them instead.
+  // and was verified by an earlier read (read_into with `verified`), so they can be sent
+  // straight from the file. nullopt otherwise (a compressed or not yet verified block, or a
+  // small file read whole at open): read them instead. Verifying on reads, not here, keeps a
+  // first answer from waiting for every block of a large object to be checked.
   struct FileSpan {
     std::uint64_t offset;
     std::uint64_t length;
   };
   std::optional<std::vector<FileSpan>> raw_spans(const s3::ByteRange& wanted,
-                                                 VerifiedBlocks& verified) const;
+                                                 const VerifiedBlocks& verified) const;
   int fd() const { return fd_; }
 
  private:
@@ -110,7 +112,11 @@ class RangeFileReader {
   // Reads `first` then `second` from file offset `offset` on.
   bool read_at(std::uint64_t offset, std::span<char> first, std::span<char> second) const;
 
+  // The file's identity for VerifiedBlocks, read once (fstat) when first needed.
+  const std::optional<FileIdentity>& identity() const;
+
   int fd_;             // -1 when the file was small enough to read whole
+  mutable std::optional<std::optional<FileIdentity>> identity_;
   std::string whole_;  // the whole file, when small
   std::uint64_t first_;
   std::uint64_t length_;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
 
@@ -46,8 +47,9 @@ asio::awaitable<bool> send_more(asio::ip::tcp::socket& socket, std::string_view 
 
 asio::awaitable<bool> send_file(asio::ip::tcp::socket& socket, int file, std::uint64_t offset,
                                 std::uint64_t length, const std::function<void()>& arm) {
-  // sendfile moves at most this much per call (Linux caps it a little below 2 GiB).
-  constexpr std::uint64_t kMaxPerCall = 1u << 30;
+  // A fast client could keep the thread in one long sendfile: the loop yields to the other
+  // connections of the event loop after each call of at most this many bytes.
+  constexpr std::uint64_t kMaxPerCall = 4 * 1024 * 1024;
   socket.native_non_blocking(true);
   auto position = static_cast<off_t>(offset);
   while (length > 0) {
@@ -55,6 +57,7 @@ asio::awaitable<bool> send_file(asio::ip::tcp::socket& socket, int file, std::ui
                                  static_cast<std::size_t>(std::min(length, kMaxPerCall)));
     if (sent > 0) {
       length -= static_cast<std::uint64_t>(sent);
+      if (length > 0) co_await asio::post(socket.get_executor(), asio::use_awaitable);
     } else if (sent < 0 && errno == EINTR) {
       continue;
     } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {

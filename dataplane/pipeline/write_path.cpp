@@ -36,10 +36,13 @@ class SmallBody final : public BodyTap {
     } else {
       body_.append(piece);
     }
-    if (body_.size() > kMaxBytes) {
+    if (body_.size() > kMaxBytes && !overflowed_) {
+      spdlog::warn("a request or answer document over {} bytes is not read for the cache",
+                   kMaxBytes);
       body_.clear();
       overflowed_ = true;
     }
+    if (overflowed_) body_.clear();
     complete_ = last && !overflowed_;
     co_return;
   }
@@ -51,8 +54,9 @@ class SmallBody final : public BodyTap {
   }
 
  private:
-  // Larger than any document S3 takes or sends here (1000 keys of 1 KiB; 10000 parts).
-  static constexpr std::size_t kMaxBytes = 4 * 1024 * 1024;
+  // Larger than any document S3 takes or sends here (1000 keys of 1 KiB, even with every
+  // character escaped; 10000 parts).
+  static constexpr std::size_t kMaxBytes = 8 * 1024 * 1024;
 
   const bool chunked_;
   s3::AwsChunkedDecoder decoder_;
@@ -196,8 +200,10 @@ class ObjectWrite {
         if (cacheable) co_return co_await put_object();
         break;
       case s3::WriteRequest::Kind::kCreateUpload:
+        // Starting an upload changes no object: nothing to drop when it is not kept.
         if (cacheable) co_return co_await create_upload();
-        break;
+        if (!co_await exchange_.open()) co_return exchange_.client_keep_alive();
+        co_return co_await exchange_.relay();
       case s3::WriteRequest::Kind::kUploadPart:
         co_return co_await upload_part(write, cacheable);
       case s3::WriteRequest::Kind::kCompleteUpload:

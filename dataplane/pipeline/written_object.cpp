@@ -58,9 +58,12 @@ bool has_customer_key(const RequestHeader& request) {
 }
 
 bool is_aws_chunked(const RequestHeader& request) {
-  return util::starts_with_nocase(request["x-amz-content-sha256"], "STREAMING-") ||
-         stored_content_encoding(request[bhttp::field::content_encoding]) !=
-             request[bhttp::field::content_encoding];
+  if (util::starts_with_nocase(request["x-amz-content-sha256"], "STREAMING-")) return true;
+  bool listed = false;
+  util::for_each_list_item(request[bhttp::field::content_encoding], [&](std::string_view item) {
+    listed |= util::iequals(item, "aws-chunked");
+  });
+  return listed;
 }
 
 std::optional<std::uint64_t> declared_object_size(const RequestHeader& request) {

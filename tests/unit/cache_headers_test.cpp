@@ -180,6 +180,10 @@ TEST(WrittenObjectTest, HeadersRebuiltFromRequestAndAnswer) {
 
   response.result(bhttp::status::forbidden);
   EXPECT_FALSE(written_object_meta(request, response, 11));
+
+  RequestHeader plain;
+  plain.set(bhttp::field::content_encoding, "gzip, br");  // spaces are no aws-chunked
+  EXPECT_FALSE(is_aws_chunked(plain));
 }
 
 }  // namespace

@@ -207,6 +207,8 @@ TEST_F(ObjectStoreTest, VerifiedRawBlocksAreSentFromTheirFiles) {
   const auto record = *store_.commit(*range_fill);
 
   const s3::ByteRange wanted{1500, 250'000};
+  EXPECT_FALSE(store_.file_send(record, wanted));  // no read has verified the blocks yet
+  EXPECT_EQ(store_.read(record, wanted), large.substr(1500, wanted.length()));
   const auto send = store_.file_send(record, wanted);
   ASSERT_TRUE(send);
   std::string sent;
