@@ -2,9 +2,10 @@
 //   <root>/objects/<h0h1>/<h2h3>/<hash>/record      its CacheRecord
 //   <root>/objects/<h0h1>/<h2h3>/<hash>/<range>.rng its range files
 //   <root>/uploads/<h0h1>/<h2h3>/<hash'>/            a multipart upload in progress
-// where hash is the XXH3-128 of bucket and key, hash' that of bucket, key and upload id. Names never come from the key itself (no
-// traversal, no length limits) and two directory levels keep directories small. The stored
-// bucket and key are compared on every read, so a hash collision is a miss, never wrong bytes.
+// where hash is the XXH3-128 of bucket and key, hash' that of bucket, key and upload id.
+// Names never come from the key itself (no traversal, no length limits) and two directory
+// levels keep directories small. The stored bucket and key are compared on every read, so a
+// hash collision is a miss, never wrong bytes.
 // Pure functions; any thread.
 #pragma once
 

@@ -165,10 +165,9 @@ std::unique_ptr<RangeFill> ObjectStore::begin_fill(const s3::ObjectAddress& obje
                                                   now_ms));
 }
 
-std::optional<v1::CacheRecord> ObjectStore::updated_record(const s3::ObjectAddress& object,
-                                                           const ObjectMeta& meta,
-                                                           std::int64_t now_ms,
-                                                           std::vector<std::string>& dropped) const {
+std::optional<v1::CacheRecord> ObjectStore::updated_record(
+    const s3::ObjectAddress& object, const ObjectMeta& meta, std::int64_t now_ms,
+    std::vector<std::string>& dropped) const {
   auto current = records_.load_shared(object.bucket, object.key, wall_clock_ms());
   const bool same_version = current && current->etag() == meta.etag && current->size() == meta.size;
   if (current && !same_version) {
@@ -217,7 +216,8 @@ void ObjectStore::delete_files(const s3::ObjectAddress& object,
 }
 
 std::mutex& ObjectStore::record_lock(const s3::ObjectAddress& object) const {
-  const auto hash = std::hash<std::string>{}(object.bucket) * 31 + std::hash<std::string>{}(object.key);
+  const auto hash =
+      std::hash<std::string>{}(object.bucket) * 31 + std::hash<std::string>{}(object.key);
   return record_locks_[hash % kRecordLockStripes];
 }
 
@@ -366,7 +366,8 @@ std::optional<v1::CacheRecord> ObjectStore::complete_upload(
   }
   meta.size = offset;
   meta.parts_count = static_cast<std::uint32_t>(parts.size());
-  for (const auto& header : upload.headers()) meta.headers.emplace_back(header.name(), header.value());
+  for (const auto& header : upload.headers())
+    meta.headers.emplace_back(header.name(), header.value());
 
   std::vector<std::string> dropped;
   std::unique_lock lock(record_lock(object));
@@ -415,8 +416,8 @@ void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_
   tombstone.set_validated_at_unix_ms(news_ms);
   records_.store(tombstone, wall_clock_ms());
   std::error_code ignored;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(layout_.object_dir(object.bucket, object.key), ignored)) {
+  for (const auto& entry : std::filesystem::directory_iterator(
+           layout_.object_dir(object.bucket, object.key), ignored)) {
     if (entry.path().filename() != kRecordFileName) std::filesystem::remove(entry.path(), ignored);
   }
 }

@@ -103,7 +103,8 @@ RangeFileWriter::~RangeFileWriter() {
 
 void RangeFileWriter::write_all(std::string_view bytes) {
   while (!bytes.empty()) {
-    const auto written = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(file_offset_));
+    const auto written =
+        ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(file_offset_));
     if (written < 0 && errno == EINTR) continue;
     if (written < 0) util::throw_errno("write " + temp_path_);
     bytes.remove_prefix(static_cast<std::size_t>(written));
@@ -156,7 +157,8 @@ void RangeFileWriter::commit() {
   if (::fsync(fd_) != 0) util::throw_errno("fsync " + temp_path_);
   ::close(fd_);
   fd_ = -1;
-  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) util::throw_errno("rename " + final_path_);
+  if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0)
+    util::throw_errno("rename " + final_path_);
   committed_ = true;
 }
 
@@ -225,7 +227,8 @@ std::optional<RangeFileReader> RangeFileReader::open(const std::string& path) {
   if (static_cast<std::uint64_t>(file_size) < kHeaderBytes + offsets_bytes + kFooterTailBytes) {
     return fail();
   }
-  const auto footer_start = static_cast<std::uint64_t>(file_size) - kFooterTailBytes - offsets_bytes;
+  const auto footer_start =
+      static_cast<std::uint64_t>(file_size) - kFooterTailBytes - offsets_bytes;
   std::string offsets_text;
   if (!fetch(footer_start, offsets_bytes, offsets_text)) return fail();
   XXH3_state_t* state = XXH3_createState();

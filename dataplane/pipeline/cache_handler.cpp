@@ -33,8 +33,10 @@ s3::ReadClassification classify(const bhttp::request_header<>& request,
 // POST /bucket?delete
 bool is_delete_objects(std::string_view target) {
   const auto query = s3::parse_query(s3::split_target(target).query);
-  return query && std::any_of(query->begin(), query->end(),
-                              [](const s3::QueryParameter& parameter) { return parameter.name == "delete"; });
+  return query &&
+         std::any_of(query->begin(), query->end(), [](const s3::QueryParameter& parameter) {
+           return parameter.name == "delete";
+         });
 }
 
 bool is_write(bhttp::verb method) {

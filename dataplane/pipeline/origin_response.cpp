@@ -29,7 +29,9 @@ bool describes_object(std::string_view name) {
   return false;
 }
 
-bool is_checksum(std::string_view name) { return util::starts_with_nocase(name, "x-amz-checksum-"); }
+bool is_checksum(std::string_view name) {
+  return util::starts_with_nocase(name, "x-amz-checksum-");
+}
 
 // ETag, Last-Modified and the replayed headers; `whole_object`: the answer carries the whole
 // object, so its checksums describe the bytes a whole-object hit serves.

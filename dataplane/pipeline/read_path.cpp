@@ -19,7 +19,6 @@
 namespace s3hc::pipeline {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using namespace boost::asio::experimental::awaitable_operators;
 
@@ -27,7 +26,8 @@ namespace {
 
 bool has_token(std::string_view list, std::string_view token) {
   bool found = false;
-  util::for_each_list_item(list, [&](std::string_view item) { found |= util::iequals(item, token); });
+  util::for_each_list_item(list,
+                           [&](std::string_view item) { found |= util::iequals(item, token); });
   return found;
 }
 
@@ -116,7 +116,7 @@ std::optional<ReadPath::Plan> ReadPath::plan(const v1::CacheRecord& record,
   } else if (size > 0) {
     plan.bytes = s3::ByteRange{0, size - 1};
     plan.answer.with_checksums =
-        beast::iequals(request_.get()["x-amz-checksum-mode"], "ENABLED");
+        util::iequals(request_.get()["x-amz-checksum-mode"], "ENABLED");
   }
   if (read_.part_number || (read_.range && honour_range)) {
     plan.answer.status = 206;
@@ -325,8 +325,9 @@ asio::awaitable<ReadPath::Streamed> ReadPath::stream_cached(const v1::CacheRecor
     // The next piece is read on the I/O pool while this one is written.
     if (!following_buffer) following_buffer = pieces_.take();
     const auto following = piece_from(piece.last + 1);
-    const auto [written, read] = co_await (
-        write_client(header, body) && read_piece(record, following, following_buffer.span().data()));
+    const auto [written, read] =
+        co_await (write_client(header, body) &&
+                  read_piece(record, following, following_buffer.span().data()));
     if (!written) co_return Streamed::kBroken;
     if (!read) {
       co_await drop_if_corrupt(record);

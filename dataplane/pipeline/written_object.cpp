@@ -67,7 +67,8 @@ bool is_aws_chunked(const RequestHeader& request) {
 }
 
 std::optional<std::uint64_t> declared_object_size(const RequestHeader& request) {
-  if (is_aws_chunked(request)) return util::parse_decimal_u64(request["x-amz-decoded-content-length"]);
+  if (is_aws_chunked(request))
+    return util::parse_decimal_u64(request["x-amz-decoded-content-length"]);
   return util::parse_decimal_u64(request[bhttp::field::content_length]);
 }
 
