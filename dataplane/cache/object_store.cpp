@@ -92,8 +92,9 @@ RangeSet ObjectStore::held(const v1::CacheRecord& record) {
 
 std::optional<std::string> ObjectStore::read(const v1::CacheRecord& record,
                                              const s3::ByteRange& wanted) const {
+  const auto files = open_range(record, wanted);
   std::string out(wanted.length(), '\0');
-  if (!read_into(record, wanted, out.data())) return std::nullopt;
+  if (!files || !read_into(*files, wanted, out.data())) return std::nullopt;
   return out;
 }
 
@@ -125,14 +126,32 @@ bool ObjectStore::visit_files(const v1::CacheRecord& record, const s3::ByteRange
   return true;
 }
 
-bool ObjectStore::read_into(const v1::CacheRecord& record, const s3::ByteRange& wanted,
+std::optional<ObjectStore::OpenRange> ObjectStore::open_range(const v1::CacheRecord& record,
+                                                              const s3::ByteRange& wanted) const {
+  OpenRange range{.wanted = wanted, .files = {}};
+  const bool held = visit_files(
+      record, wanted,
+      [&](RangeFileReader& file, const s3::ByteRange& part, const s3::ByteRange& in_file) {
+        range.files.push_back({std::move(file), part, in_file});
+        return true;
+      });
+  if (!held) return std::nullopt;
+  return range;
+}
+
+bool ObjectStore::read_into(const OpenRange& range, const s3::ByteRange& piece,
                             char* out) const {
-  return visit_files(record, wanted,
-                     [&](RangeFileReader& file, const s3::ByteRange& part,
-                         const s3::ByteRange& in_file) {
-                       return file.read_into(in_file, out + (part.first - wanted.first),
-                                             &verified_);
-                     });
+  for (const auto& file : range.files) {
+    const auto first = std::max(piece.first, file.part.first);
+    const auto last = std::min(piece.last, file.part.last);
+    if (first > last) continue;
+    const auto shift = file.in_file.first - file.part.first;  // (wraps; sums stay right)
+    if (!file.reader.read_into({first + shift, last + shift}, out + (first - piece.first),
+                               &verified_)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::optional<ObjectStore::FileSend> ObjectStore::file_send(const v1::CacheRecord& record,

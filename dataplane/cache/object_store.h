@@ -116,9 +116,23 @@ class ObjectStore {
   // Bytes `wanted` of the object from the range files `record` names; nullopt when they are
   // not all held or a file is missing or corrupt.
   std::optional<std::string> read(const v1::CacheRecord& record, const s3::ByteRange& wanted) const;
-  // The same into `out` (wanted.length() bytes, e.g. a recycled buffer); false when they are
-  // not all held or a file is missing or corrupt.
-  bool read_into(const v1::CacheRecord& record, const s3::ByteRange& wanted, char* out) const;
+
+  // The range files holding some bytes of an object, opened once for a whole answer: a file
+  // that a later fill replaces (and deletes) stays readable until the answer is done.
+  struct OpenRange {
+    s3::ByteRange wanted;
+    struct File {
+      RangeFileReader reader;
+      s3::ByteRange part;  // of the object, within `wanted`
+      s3::ByteRange in_file;
+    };
+    std::vector<File> files;
+  };
+  // nullopt when a byte is not held or a file is missing or invalid.
+  std::optional<OpenRange> open_range(const v1::CacheRecord& record,
+                                      const s3::ByteRange& wanted) const;
+  // Bytes `piece` (within range.wanted) into `out`; false when a block is corrupt.
+  bool read_into(const OpenRange& range, const s3::ByteRange& piece, char* out) const;
 
   // Bytes of the object that can be sent straight from their files (sendfile): the open
   // files and, in order, where the bytes lie in them.

@@ -313,8 +313,19 @@ asio::awaitable<ReadPath::Streamed> ReadPath::stream_cached(const v1::CacheRecor
   const auto piece_from = [&](std::uint64_t first) {
     return s3::ByteRange{first, std::min(bytes.last, first + piece_size - 1)};
   };
+  // The files are opened once for the whole answer: one replaced meanwhile stays readable.
+  const auto files = co_await offload(
+      cache_.io, [this, &record, bytes]() -> std::optional<cache::ObjectStore::OpenRange> {
+        try {
+          return cache_.store.open_range(record, bytes);
+        } catch (const std::exception& error) {
+          spdlog::warn("cache read of {}/{} failed: {}", read_.object.bucket, read_.object.key,
+                       error.what());
+          return std::nullopt;
+        }
+      });
   auto piece = piece_from(bytes.first);
-  if (!co_await read_piece(record, piece, current.span().data())) {
+  if (!files || !co_await read_piece(*files, piece, current.span().data())) {
     co_return Streamed::kFirstPieceMissing;
   }
   for (;;) {
@@ -327,7 +338,7 @@ asio::awaitable<ReadPath::Streamed> ReadPath::stream_cached(const v1::CacheRecor
     const auto following = piece_from(piece.last + 1);
     const auto [written, read] =
         co_await (write_client(header, body) &&
-                  read_piece(record, following, following_buffer.span().data()));
+                  read_piece(*files, following, following_buffer.span().data()));
     if (!written) co_return Streamed::kBroken;
     if (!read) {
       co_await drop_if_corrupt(record);
@@ -406,11 +417,11 @@ asio::awaitable<std::optional<v1::CacheRecord>> ReadPath::find_record(bool share
   });
 }
 
-asio::awaitable<bool> ReadPath::read_piece(const v1::CacheRecord& record, s3::ByteRange bytes,
-                                           char* into) {
-  const bool read = co_await offload(cache_.io, [this, &record, bytes, into] {
+asio::awaitable<bool> ReadPath::read_piece(const cache::ObjectStore::OpenRange& files,
+                                           s3::ByteRange bytes, char* into) {
+  const bool read = co_await offload(cache_.io, [this, &files, bytes, into] {
     try {
-      return cache_.store.read_into(record, bytes, into);
+      return cache_.store.read_into(files, bytes, into);
     } catch (const std::exception& error) {
       spdlog::warn("cache read of {}/{} failed: {}", read_.object.bucket, read_.object.key,
                    error.what());

@@ -85,8 +85,8 @@ class ReadPath {
 
   // The object's record (`shared`: as the shared directory has it, bypassing the mirror).
   boost::asio::awaitable<std::optional<v1::CacheRecord>> find_record(bool shared);
-  boost::asio::awaitable<bool> read_piece(const v1::CacheRecord& record, s3::ByteRange bytes,
-                                          char* into);
+  boost::asio::awaitable<bool> read_piece(const cache::ObjectStore::OpenRange& files,
+                                          s3::ByteRange bytes, char* into);
   boost::asio::awaitable<bool> write_client(std::string_view header, std::string_view body);
   boost::asio::awaitable<void> invalidate();
   // A cached read of `record`'s bytes failed its checksum or found a file gone: counted, and

@@ -99,6 +99,17 @@ TEST_F(ObjectStoreTest, BytesAlreadyHeldKeepTheirFile) {
   EXPECT_EQ(store_.read(record, {0, 9999}), object_);
 }
 
+TEST_F(ObjectStoreTest, AnOpenRangeOutlivesTheReplacementOfItsFiles) {
+  const auto record = fill(1000, 1999);
+  const auto files = store_.open_range(record, {1000, 1999});
+  ASSERT_TRUE(files);
+  fill(0, 9999);  // contains the first range: its file is deleted
+  EXPECT_FALSE(store_.read(record, {1000, 1999}));  // by name: gone
+  std::string bytes(1000, '\0');
+  ASSERT_TRUE(store_.read_into(*files, {1000, 1999}, bytes.data()));  // opened: still there
+  EXPECT_EQ(bytes, object_.substr(1000, 1000));
+}
+
 TEST_F(ObjectStoreTest, ANewVersionDropsTheOldBytes) {
   fill(0, 9999, "\"v1\"");
   const auto record = fill(0, 99, "\"v2\"");
