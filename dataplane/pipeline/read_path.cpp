@@ -24,6 +24,10 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
+// On a partial hit, a cached stretch longer than this before the first missing piece makes
+// the first origin request a one-byte probe (see serve_partial).
+constexpr std::uint64_t kLongCachedPrefixBytes = 8 * 1024 * 1024;
+
 bool has_token(std::string_view list, std::string_view token) {
   bool found = false;
   util::for_each_list_item(list,
@@ -239,11 +243,16 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
   const auto missing =
       cache::ObjectStore::held(record).missing(wanted, cache_.policy.merge_gap_bytes);
   // The first missing piece is asked for before anything is sent: the origin's answer is
-  // also its verdict on the client's right to read the object.
-  ask_for_bytes(record, missing.front());
+  // also its verdict on the client's right to read the object. After a long cached stretch,
+  // only its first byte is (an unread answer must not wait while that stretch streams), and
+  // the piece is fetched when its turn comes.
+  const bool probe_only = missing.front().first - wanted.first > kLongCachedPrefixBytes;
+  const auto asked = probe_only ? s3::ByteRange{missing.front().first, missing.front().first}
+                                : missing.front();
+  ask_for_bytes(record, asked);
   OriginExchange first_fetch(client_, request_, origin_);
   if (!co_await first_fetch.open()) co_return first_fetch.client_keep_alive();
-  if (!matches_cached_version(first_fetch, record, missing.front())) {
+  if (!matches_cached_version(first_fetch, record, asked)) {
     restore_request();
     if (first_fetch.status() >= 300 && first_fetch.status() != 412) {
       cache_.metrics.misses.inc();
@@ -253,6 +262,13 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
     co_await invalidate();
     cache_.metrics.misses.inc();
     co_return co_await forward_and_fill();
+  }
+  if (probe_only) {
+    char byte[1];
+    while (!first_fetch.body_done()) {
+      if (!co_await first_fetch.read_body(byte)) break;
+    }
+    first_fetch.finish();
   }
   cache_.metrics.partial.inc();
   plan.answer.x_cache = "MISS";
@@ -265,7 +281,7 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
     if (next < gap.first && !co_await stream_cached_part(record, {next, gap.first - 1})) {
       co_return false;
     }
-    if (i == 0) {
+    if (i == 0 && !probe_only) {
       if (!co_await stream_origin(first_fetch)) co_return false;
     } else {
       ask_for_bytes(record, gap);

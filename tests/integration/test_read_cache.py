@@ -434,6 +434,24 @@ class PartialFetchTest(CacheTestCase):
             self.assertGreaterEqual(partial, 2, "two partial hits counted")
         self.assertEqual(self.cache_dir.find(bucket, "p").held(), [(0, size - 1)])
 
+    def test_long_cached_prefix_is_authorized_by_a_probe(self):
+        """A gap after more than 8 MiB of cached bytes: the origin is first asked for one byte
+        of it (its verdict before anything is sent), the gap itself when its turn comes."""
+        bucket = self.new_bucket("probe", public=True)
+        size = 12 * MIB
+        data = deterministic_bytes(size, seed=11)
+        self.put_direct(bucket, "big", data)
+        with self.origin.auth_disabled():
+            self.raw(bucket, "big", headers={"Range": "bytes=0-%d" % (9 * MIB - 1)})
+            before = self.state(bucket, "big")
+            answer = self.raw(bucket, "big")
+            delta = self.changes(before, bucket, "big")
+        self.assertEqual(answer.status, 200)
+        self.assert_body(answer, data, "whole object after a long cached prefix")
+        self.assertEqual(delta["origin_get"], 2, "a one-byte probe, then the gap")
+        self.assertEqual(delta["fill_bytes"], 3 * MIB, "only the gap is cached")
+        self.assertEqual(self.cache_dir.find(bucket, "big").held(), [(0, size - 1)])
+
     def test_presigned_range_fetches_only_missing_bytes(self):
         """A SigV4 presigned URL signs the host only: its Range can be narrowed."""
         bucket = self.new_bucket("presigned")
