@@ -61,10 +61,17 @@ asio::awaitable<bool> CacheHandler::handle(http::ClientConnection& client,
                                          cache_.addressing)) {
       co_return co_await write_through(client, request, origin_, cache_, std::move(*object));
     }
-    if (header.method() == bhttp::verb::post && is_delete_objects(header.target())) {
+    if (header.method() == bhttp::verb::post) {
       if (auto bucket = s3::bucket_address(header.target(), header[bhttp::field::host],
                                            cache_.addressing)) {
-        co_return co_await delete_objects(client, request, origin_, cache_, std::move(*bucket));
+        if (is_delete_objects(header.target())) {
+          co_return co_await delete_objects(client, request, origin_, cache_,
+                                            std::move(*bucket));
+        }
+        if (util::starts_with_nocase(header[bhttp::field::content_type],
+                                     "multipart/form-data")) {
+          co_return co_await post_object(client, request, origin_, cache_, std::move(*bucket));
+        }
       }
     }
   }

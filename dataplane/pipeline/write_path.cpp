@@ -14,6 +14,7 @@
 #include "s3/aws_chunked.h"
 #include "s3/complete_multipart.h"
 #include "s3/delete_objects.h"
+#include "s3/post_object.h"
 #include "s3/write_request.h"
 
 namespace s3hc::pipeline {
@@ -63,6 +64,21 @@ class SmallBody final : public BodyTap {
   std::string body_;
   bool complete_ = false;
   bool overflowed_ = false;
+};
+
+// The first bytes of a body (a form upload's fields, which precede its file).
+class BodyStart final : public BodyTap {
+ public:
+  asio::awaitable<void> on_body(std::span<const char> bytes, bool) override {
+    const auto room = kBytes - std::min(kBytes, start_.size());
+    start_.append(bytes.data(), std::min(room, bytes.size()));
+    co_return;
+  }
+  std::string_view text() const { return start_; }
+
+ private:
+  static constexpr std::size_t kBytes = 64 * 1024;
+  std::string start_;
 };
 
 // The object bytes of an upload body (PutObject, UploadPart), written into a range file as
@@ -340,6 +356,21 @@ asio::awaitable<bool> write_through(http::ClientConnection& client, http::Reques
                                     s3::ObjectAddress object) {
   ObjectWrite write(client, request, origin, cache, std::move(object));
   co_return co_await write.run();
+}
+
+asio::awaitable<bool> post_object(http::ClientConnection& client, http::RequestParser& request,
+                                  OriginContext& origin, CacheContext& cache,
+                                  std::string bucket) {
+  BodyStart body;
+  const std::string content_type(request.get()[bhttp::field::content_type]);
+  Settlement settlement(cache, [&cache, &body, &bucket, &content_type](bool) {
+    const auto key = s3::post_object_key(content_type, body.text());
+    if (!key) return;  // not a form upload S3 would take either
+    cache.store.invalidate({bucket, *key}, unix_now_ms());
+    cache.metrics.invalidations.inc();
+  });
+  OriginExchange exchange(client, request, origin);
+  co_return co_await relay_write(exchange, &body, settlement);
 }
 
 asio::awaitable<bool> delete_objects(http::ClientConnection& client, http::RequestParser& request,

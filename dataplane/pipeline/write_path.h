@@ -24,6 +24,12 @@ boost::asio::awaitable<bool> write_through(http::ClientConnection& client,
                                            http::RequestParser& request, OriginContext& origin,
                                            CacheContext& cache, s3::ObjectAddress object);
 
+// PostObject (POST /bucket with a multipart/form-data body, HTML form uploads): the object its
+// "key" field names is dropped from the cache once the origin answered.
+boost::asio::awaitable<bool> post_object(http::ClientConnection& client,
+                                         http::RequestParser& request, OriginContext& origin,
+                                         CacheContext& cache, std::string bucket);
+
 // DeleteObjects (POST /bucket?delete): every key its body names is dropped from the cache once
 // the origin answered.
 boost::asio::awaitable<bool> delete_objects(http::ClientConnection& client,

@@ -706,6 +706,25 @@ class InvalidationTest(CacheTestCase):
         self.assertEqual((head.status, head.etag, head.headers.get("content-length")),
                          (200, md5_etag(data), str(len(data))), "HEAD " + what)
 
+    def test_form_upload_drops_the_cached_object(self):
+        """PostObject (an HTML form upload; the key is a field of the multipart body)."""
+        bucket = self.new_bucket("formpost", public=True)
+        old, new = deterministic_bytes(30 * KIB, seed=90), deterministic_bytes(20 * KIB, seed=91)
+        self.put_direct(bucket, "uploads/f.bin", old)
+        self.cached(bucket, "uploads/f.bin", old)
+        boundary = "s3hcFormBoundary"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\n"
+                f"uploads/${{filename}}\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"f.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                ).encode() + new + f"\r\n--{boundary}--\r\n".encode()
+        with self.origin.auth_disabled():
+            posted = http_request(self.proxy.endpoint_url + f"/{bucket}", "POST", body,
+                                  {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        self.assertLess(posted.status, 300, posted.body[:300])
+        self.assert_body(self.get(bucket, "uploads/f.bin"), new,
+                         "GET through the proxy after the form upload")
+
     def test_overwrite_through_proxy(self):
         bucket = self.new_bucket("overwrite")
         old, new = deterministic_bytes(30 * KIB, seed=30), deterministic_bytes(20 * KIB, seed=31)
