@@ -176,6 +176,7 @@ RangeFileReader::RangeFileReader(int fd, std::string whole, std::uint64_t first,
 
 RangeFileReader::RangeFileReader(RangeFileReader&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)),
       identity_(std::move(other.identity_)),
       whole_(std::move(other.whole_)),
       first_(other.first_),
@@ -246,7 +247,9 @@ std::optional<RangeFileReader> RangeFileReader::open(const std::string& path) {
     return RangeFileReader(-1, std::move(whole), first, length, block_size, std::move(offsets),
                            footer_start);
   }
-  return RangeFileReader(fd, {}, first, length, block_size, std::move(offsets), footer_start);
+  RangeFileReader reader(fd, {}, first, length, block_size, std::move(offsets), footer_start);
+  reader.path_ = path;
+  return reader;
 }
 
 bool RangeFileReader::read_at(std::uint64_t offset, std::span<char> first,
@@ -290,7 +293,7 @@ std::optional<RangeFileReader::BlockSlice> RangeFileReader::slice(
 }
 
 const std::optional<FileIdentity>& RangeFileReader::identity() const {
-  if (!identity_) identity_ = fd_ >= 0 ? identify(fd_) : std::nullopt;
+  if (!identity_) identity_ = fd_ >= 0 ? identify(fd_, path_) : std::nullopt;
   return *identity_;
 }
 

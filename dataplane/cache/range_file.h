@@ -116,6 +116,7 @@ class RangeFileReader {
   const std::optional<FileIdentity>& identity() const;
 
   int fd_;             // -1 when the file was small enough to read whole
+  std::string path_;  // kept open: its name, for identity()
   mutable std::optional<std::optional<FileIdentity>> identity_;
   std::string whole_;  // the whole file, when small
   std::uint64_t first_;

@@ -4,10 +4,11 @@
 
 namespace s3hc::cache {
 
-std::optional<FileIdentity> identify(int fd) {
+std::optional<FileIdentity> identify(int fd, std::string_view path) {
   struct stat status {};
   if (::fstat(fd, &status) != 0) return std::nullopt;
   return FileIdentity{
+      .name_hash = std::hash<std::string_view>{}(path),
       .device = static_cast<std::uint64_t>(status.st_dev),
       .inode = static_cast<std::uint64_t>(status.st_ino),
       .size = static_cast<std::uint64_t>(status.st_size),
@@ -17,7 +18,8 @@ std::optional<FileIdentity> identify(int fd) {
 
 std::size_t VerifiedBlocks::Hash::operator()(const FileIdentity& file) const {
   std::size_t hash = std::hash<std::uint64_t>{}(file.inode);
-  for (const auto part : {file.device, file.size, static_cast<std::uint64_t>(file.changed_ns)}) {
+  for (const auto part :
+       {file.name_hash, file.device, file.size, static_cast<std::uint64_t>(file.changed_ns)}) {
     hash ^= std::hash<std::uint64_t>{}(part) + 0x9e3779b97f4a7c15ull + (hash << 6) + (hash >> 2);
   }
   return hash;

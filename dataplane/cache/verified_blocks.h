@@ -1,8 +1,10 @@
 // Which blocks of which range files this process has checked. A range file never changes once
 // written, so a block whose checksum matched once can afterwards be sent straight from the file
 // (sendfile) without being read into the process again, as long as the file is still the same
-// one: same device, inode, size and modification and change times. A file rewritten or damaged
-// through the file system gets new times and is checked again.
+// one: same name, device, inode, size and modification and change times. A file rewritten or
+// damaged through the file system gets new times and is checked again; the name (random for
+// every range file) tells apart a new file on a file system with coarse times that reuses an
+// inode.
 //
 // Thread-safety: all methods may be called concurrently.
 #pragma once
@@ -11,12 +13,14 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 namespace s3hc::cache {
 
 struct FileIdentity {
+  std::uint64_t name_hash = 0;
   std::uint64_t device = 0;
   std::uint64_t inode = 0;
   std::uint64_t size = 0;
@@ -26,8 +30,8 @@ struct FileIdentity {
   bool operator==(const FileIdentity&) const = default;
 };
 
-// The identity of an open file; nullopt when fstat fails.
-std::optional<FileIdentity> identify(int fd);
+// The identity of the open file `fd` named `path`; nullopt when fstat fails.
+std::optional<FileIdentity> identify(int fd, std::string_view path);
 
 class VerifiedBlocks {
  public:
