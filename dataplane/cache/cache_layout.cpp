@@ -43,7 +43,10 @@ std::string CacheLayout::upload_dir(std::string_view bucket, std::string_view ke
 
 std::string CacheLayout::temp_path_for(const std::string& final_path) {
   thread_local std::mt19937_64 generator{std::random_device{}()};
-  return final_path + ".tmp." + std::to_string(generator());
+  auto path = final_path;
+  path += kTempFileMarker;
+  path += std::to_string(generator());
+  return path;
 }
 
 }  // namespace s3hc::cache

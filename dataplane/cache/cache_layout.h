@@ -15,6 +15,8 @@
 namespace s3hc::cache {
 
 inline constexpr std::string_view kRecordFileName = "record";
+// In the name of every temp file (see temp_path_for).
+inline constexpr std::string_view kTempFileMarker = ".tmp.";
 
 class CacheLayout {
  public:

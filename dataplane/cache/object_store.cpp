@@ -437,7 +437,12 @@ void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_
   std::error_code ignored;
   for (const auto& entry : std::filesystem::directory_iterator(
            layout_.object_dir(object.bucket, object.key), ignored)) {
-    if (entry.path().filename() != kRecordFileName) std::filesystem::remove(entry.path(), ignored);
+    const auto name = entry.path().filename().string();
+    // Temp files belong to writers still at work: their commit is refused (older than this
+    // news) and removes them; a dead writer's are the sweeper's.
+    if (name != kRecordFileName && name.find(kTempFileMarker) == std::string::npos) {
+      std::filesystem::remove(entry.path(), ignored);
+    }
   }
 }
 

@@ -143,6 +143,16 @@ TEST_F(ObjectStoreTest, AFillOlderThanAnInvalidationIsRefused) {
   EXPECT_EQ(store_.lookup(address_)->etag(), "\"v2\"");
 }
 
+TEST_F(ObjectStoreTest, InvalidationSparesFillsStillBeingWritten) {
+  fill(0, 9999);
+  auto later = store_.begin_fill(address_, meta("\"v2\""), 0, true, 3000);  // fetched after
+  later->append(std::string_view(object_).substr(0, 100));
+  store_.invalidate(address_, 2000);  // news older than that fetch
+  ASSERT_TRUE(store_.commit(*later));
+  EXPECT_EQ(store_.lookup(address_)->etag(), "\"v2\"");
+  EXPECT_EQ(range_files(), 1u);
+}
+
 TEST_F(ObjectStoreTest, AnOlderVersionNeverReplacesANewerOne) {
   ASSERT_TRUE(try_fill(0, 99, "\"new\"", 3000));
   EXPECT_FALSE(try_fill(0, 9999, "\"old\"", 2000));
