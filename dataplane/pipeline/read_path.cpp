@@ -329,21 +329,18 @@ asio::awaitable<ReadPath::Streamed> ReadPath::stream_cached(const v1::CacheRecor
   const auto piece_from = [&](std::uint64_t first) {
     return s3::ByteRange{first, std::min(bytes.last, first + piece_size - 1)};
   };
-  // The files are opened once for the whole answer: one replaced meanwhile stays readable.
-  const auto files = co_await offload(
-      cache_.io, [this, &record, bytes]() -> std::optional<cache::ObjectStore::OpenRange> {
-        try {
-          return cache_.store.open_range(record, bytes);
-        } catch (const std::exception& error) {
-          spdlog::warn("cache read of {}/{} failed: {}", read_.object.bucket, read_.object.key,
-                       error.what());
-          return std::nullopt;
-        }
-      });
+  // The files are opened once for the whole answer (one replaced meanwhile stays readable),
+  // in the same trip to the I/O pool as the first piece.
+  std::optional<cache::ObjectStore::OpenRange> files;
   auto piece = piece_from(bytes.first);
-  if (!files || !co_await read_piece(*files, piece, current.span().data())) {
-    co_return Streamed::kFirstPieceMissing;
-  }
+  const bool first_read = co_await offload(cache_.io, [&] {
+    return read_guarded([&] {
+      files = cache_.store.open_range(record, bytes);
+      return files && cache_.store.read_into(*files, piece, current.span().data());
+    });
+  });
+  if (!first_read) co_return Streamed::kFirstPieceMissing;
+  cache_.metrics.served_bytes.inc(piece.length());
   for (;;) {
     const std::string_view body(current.span().data(), piece.length());
     if (piece.last == bytes.last) {
@@ -373,13 +370,9 @@ asio::awaitable<std::optional<bool>> ReadPath::send_from_files(const v1::CacheRe
   // that their files are kept open rather than read whole.
   if (cache_.io || bytes.length() < kMinFileSendBytes) co_return std::nullopt;
   std::optional<cache::ObjectStore::FileSend> send;
-  try {
-    send = cache_.store.file_send(record, bytes);
-  } catch (const std::exception& error) {
-    spdlog::warn("cache read of {}/{} failed: {}", read_.object.bucket, read_.object.key,
-                 error.what());
+  if (!read_guarded([&] { return (send = cache_.store.file_send(record, bytes)).has_value(); })) {
+    co_return std::nullopt;
   }
-  if (!send) co_return std::nullopt;
   const auto arm = [this] { client_.expires_after(origin_.options.client_io_timeout); };
   auto& socket = client_.socket();
   bool sent = co_await http::send_more(socket, header, arm);
@@ -422,30 +415,34 @@ asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
 
 asio::awaitable<std::optional<v1::CacheRecord>> ReadPath::find_record(bool shared) {
   // A cache that cannot be read (a failing disk or NFS server) only costs misses.
-  co_return co_await offload(cache_.io, [this, shared]() -> std::optional<v1::CacheRecord> {
-    try {
-      return shared ? cache_.store.lookup_shared(read_.object) : cache_.store.lookup(read_.object);
-    } catch (const std::exception& error) {
-      spdlog::warn("cache lookup of {}/{} failed: {}", read_.object.bucket, read_.object.key,
-                   error.what());
-      return std::nullopt;
-    }
+  std::optional<v1::CacheRecord> record;
+  co_await offload(cache_.io, [&] {
+    return read_guarded([&] {
+      record = shared ? cache_.store.lookup_shared(read_.object)
+                      : cache_.store.lookup(read_.object);
+      return true;
+    });
   });
+  co_return record;
 }
 
 asio::awaitable<bool> ReadPath::read_piece(const cache::ObjectStore::OpenRange& files,
                                            s3::ByteRange bytes, char* into) {
-  const bool read = co_await offload(cache_.io, [this, &files, bytes, into] {
-    try {
-      return cache_.store.read_into(files, bytes, into);
-    } catch (const std::exception& error) {
-      spdlog::warn("cache read of {}/{} failed: {}", read_.object.bucket, read_.object.key,
-                   error.what());
-      return false;
-    }
+  const bool read = co_await offload(cache_.io, [&] {
+    return read_guarded([&] { return cache_.store.read_into(files, bytes, into); });
   });
   if (read) cache_.metrics.served_bytes.inc(bytes.length());
   co_return read;
+}
+
+bool ReadPath::read_guarded(const std::function<bool()>& read) const {
+  try {
+    return read();
+  } catch (const std::exception& error) {
+    spdlog::warn("cache read of {}/{} failed: {}", read_.object.bucket, read_.object.key,
+                 error.what());
+    return false;
+  }
 }
 
 asio::awaitable<bool> ReadPath::write_client(std::string_view header, std::string_view body) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -87,6 +88,9 @@ class ReadPath {
   boost::asio::awaitable<std::optional<v1::CacheRecord>> find_record(bool shared);
   boost::asio::awaitable<bool> read_piece(const cache::ObjectStore::OpenRange& files,
                                           s3::ByteRange bytes, char* into);
+  // Runs a cache read (on the I/O pool); a read that throws (a failing disk or NFS server)
+  // is logged and reads as a miss.
+  bool read_guarded(const std::function<bool()>& read) const;
   boost::asio::awaitable<bool> write_client(std::string_view header, std::string_view body);
   boost::asio::awaitable<void> invalidate();
   // A cached read of `record`'s bytes failed its checksum or found a file gone: counted, and
