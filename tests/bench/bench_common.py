@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "integration"))
 
-from support.nginx_origin import NGINX_BIN  # noqa: E402
+from support.nginx_origin import NGINX_BIN, NginxFileOrigin  # noqa: E402
 from support.proxy import proxy_binary  # noqa: E402
 
 WRK_BIN = os.environ.get("S3HC_WRK_BIN", "wrk")
@@ -612,6 +612,16 @@ def require_tools():
     for tool in (WRK_BIN, NGINX_BIN):
         if not shutil.which(tool):
             sys.exit(f"{tool} not found (Debian packages wrk and nginx)")
+
+
+def start_origin(stack, settings, access_log):
+    """The nginx file origin serving one fresh random object per OBJECT_SIZES entry under
+    /bench/, stopped by `stack`."""
+    origin = stack.enter_context(NginxFileOrigin(workers=settings.origin_workers,
+                                                 access_log=access_log))
+    for object_name, size in OBJECT_SIZES.items():
+        origin.write_file(f"bench/{object_name}", os.urandom(size))
+    return origin
 
 
 def prepare_run(args):

@@ -38,8 +38,8 @@ from bench_common import (  # noqa: E402  (bench_common puts tests/integration o
     OBJECT_SIZES, ROWS, TARGET_NAMES, MiB, RetryBudget, RunObserver,
     argument_parser, check_bodies, descendants, finish_args, format_ratio, header_lines,
     http_get_with_headers, measure_row, prepare_run, print_report, process_cpu_ticks, progress,
-    s3hc_problem_counters, s3hc_state_since, write_json)
-from support.nginx_origin import NginxCachingProxy, NginxFileOrigin  # noqa: E402
+    s3hc_problem_counters, s3hc_state_since, start_origin, write_json)
+from support.nginx_origin import NginxCachingProxy  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
 
 CACHE_TTL_MS = 3_600_000
@@ -183,10 +183,7 @@ def start_targets(stack, settings, proxy_bin, cache_options):
     """Origin (with its access log) serving the three test objects, nginx's cache and
     s3hc in front of it, both caches in temp dirs on the same filesystem.
     Returns ({target: base URL}, origin, nginx cache, s3hc proxy, s3hc cache dir)."""
-    origin = stack.enter_context(NginxFileOrigin(workers=settings.origin_workers,
-                                                 access_log=True))
-    for object_name, size in OBJECT_SIZES.items():
-        origin.write_file(f"bench/{object_name}", os.urandom(size))
+    origin = start_origin(stack, settings, access_log=True)
     nginx_cache = stack.enter_context(NginxCachingProxy(
         upstream_port=origin.port, workers=settings.proxy_workers, access_log=False))
     cache_parent = tempfile.mkdtemp(prefix="s3hc-bench-cache-")

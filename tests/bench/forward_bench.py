@@ -20,15 +20,14 @@ The machinery (wrk runs, rounds, tables) is shared with cache_bench.py: bench_co
 """
 
 import contextlib
-import os
 import sys
 import time
 
 from bench_common import (  # noqa: E402  (bench_common puts tests/integration on sys.path)
-    OBJECT_SIZES, ROWS, RetryBudget, argument_parser, check_bodies, finish_args, header_lines,
-    measure_row, prepare_run, print_report, progress, s3hc_problem_counters, s3hc_state_since,
+    ROWS, RetryBudget, argument_parser, check_bodies, finish_args, header_lines, measure_row,
+    prepare_run, print_report, progress, s3hc_problem_counters, s3hc_state_since, start_origin,
     write_json)
-from support.nginx_origin import NginxFileOrigin, NginxReverseProxy  # noqa: E402
+from support.nginx_origin import NginxReverseProxy  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
 
 
@@ -48,10 +47,7 @@ def parse_args(argv):
 def start_targets(stack, settings, proxy_bin):
     """Origin with the three test objects, nginx proxy and s3hc in front of it.
     Returns ({target: base URL}, origin, proxy)."""
-    origin = stack.enter_context(NginxFileOrigin(workers=settings.origin_workers,
-                                                 access_log=False))
-    for object_name, size in OBJECT_SIZES.items():
-        origin.write_file(f"bench/{object_name}", os.urandom(size))
+    origin = start_origin(stack, settings, access_log=False)
     nginx_proxy = stack.enter_context(NginxReverseProxy(
         upstream_port=origin.port, workers=settings.proxy_workers, access_log=False))
     proxy = ProxyProcess(origin.url, log_level="warn", threads=settings.proxy_workers,

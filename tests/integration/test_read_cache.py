@@ -573,6 +573,18 @@ class PartialFetchTest(CacheTestCase):
             MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e}
                                        for n, e in enumerate(etags, start=1)]})["ETag"]
 
+    def part_as_the_origin_answers(self, bucket, number, what):
+        """GET ?partNumber=`number` of object "mp" through the proxy answers as the origin
+        does (headers and parts count). Returns (the proxy's answer, metric deltas)."""
+        direct = self.get(bucket, "mp", client=self.direct, PartNumber=number)
+        before = self.state(bucket, "mp")
+        proxied = self.get(bucket, "mp", PartNumber=number)
+        delta = self.changes(before, bucket, "mp")
+        self.assert_same_object_headers(direct, proxied, what)
+        self.assertEqual(proxied.headers.get("x-amz-mp-parts-count"),
+                         direct.headers.get("x-amz-mp-parts-count"), what)
+        return proxied, delta
+
     def assert_range_across_parts_hits(self, bucket, data, etag):
         """A signed range across the end of part 1 into part 2 of 3 x 5 MiB object "mp" is
         a hit with the right bytes and no origin request. Returns the answer."""
@@ -632,13 +644,7 @@ class PartialFetchTest(CacheTestCase):
         # A part beyond the layout is the origin's to answer (S3: 416 InvalidPartNumber;
         # moto: the whole object), and the layout is still known afterwards.
         what = "GET ?partNumber=4"
-        direct = self.get(bucket, "mp", client=self.direct, PartNumber=4)
-        before = self.state(bucket, "mp")
-        beyond = self.get(bucket, "mp", PartNumber=4)
-        delta = self.changes(before, bucket, "mp")
-        self.assert_same_object_headers(direct, beyond, what)
-        self.assertEqual(beyond.headers.get("x-amz-mp-parts-count"),
-                         direct.headers.get("x-amz-mp-parts-count"), what)
+        _, delta = self.part_as_the_origin_answers(bucket, 4, what)
         self.assertEqual(delta["origin_get"], 1, f"{what}: forwarded")
         before = self.state(bucket, "mp")
         again = self.get(bucket, "mp", PartNumber=2)
@@ -659,13 +665,7 @@ class PartialFetchTest(CacheTestCase):
         data = b"".join(parts)
         etag = self.upload_parts(self.direct, bucket, "mp", parts)
         what = "GET ?partNumber=2 of an upload the proxy did not see"
-        direct = self.get(bucket, "mp", client=self.direct, PartNumber=2)
-        before = self.state(bucket, "mp")
-        proxied = self.get(bucket, "mp", PartNumber=2)
-        delta = self.changes(before, bucket, "mp")
-        self.assert_same_object_headers(direct, proxied, what)
-        self.assertEqual(proxied.headers.get("x-amz-mp-parts-count"),
-                         direct.headers.get("x-amz-mp-parts-count"), what)
+        proxied, delta = self.part_as_the_origin_answers(bucket, 2, what)
         self.assertEqual(proxied.etag, etag, what)
         self.assert_x_cache(proxied, "MISS", what)
         self.assertEqual(delta["origin_get"], 1, f"{what}: forwarded")
@@ -676,10 +676,7 @@ class PartialFetchTest(CacheTestCase):
             answer, "range across parts 1-2 vs direct")
 
         # The layout is still unknown: ?partNumber=2 goes to the origin again.
-        before = self.state(bucket, "mp")
-        again = self.get(bucket, "mp", PartNumber=2)
-        delta = self.changes(before, bucket, "mp")
-        self.assert_same_object_headers(direct, again, "GET ?partNumber=2 again")
+        _, delta = self.part_as_the_origin_answers(bucket, 2, "GET ?partNumber=2 again")
         self.assertEqual(delta["origin_get"], 1, "GET ?partNumber=2 again: forwarded")
 
 
