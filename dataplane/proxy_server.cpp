@@ -21,6 +21,7 @@
 
 #include "http/listener.h"
 #include "http/upstream_pool.h"
+#include "cache/fleet_engine.h"
 #include "cache/object_store.h"
 #include "obs/admin_server.h"
 #include "obs/cache_metrics.h"
@@ -51,6 +52,43 @@ asio::ssl::context make_tls_context(const config::UpstreamOptions& options) {
 int worker_count(int configured) {
   if (configured > 0) return configured;
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+cache::FleetOptions fleet_options(const config::CacheOptions& options) {
+  using std::chrono::milliseconds;
+  return {
+      .max_size_bytes = options.max_size,
+      .high_watermark = options.high_watermark,
+      .low_watermark = options.low_watermark,
+      .max_written_share = options.max_written_share,
+      .policy = options.eviction == "lru" ? cache::EvictionPolicy::kLru
+                                          : cache::EvictionPolicy::kTinyLfu,
+      .active_expiry = options.expiry == "active",
+      .protect_recent = milliseconds(options.protect_ms),
+      .interval = milliseconds(options.maintenance_interval_ms),
+      .lease_duration = milliseconds(options.lease_ms),
+      .snapshot_interval = milliseconds(30 * options.maintenance_interval_ms),
+      .sweep_per_round = static_cast<std::size_t>(options.sweep_per_round),
+      .sweep = {.orphan_age = milliseconds(options.orphan_age_ms),
+                .tombstone_retention = milliseconds(options.tombstone_retention_ms),
+                .upload_retention = milliseconds(options.upload_retention_ms)},
+      .ttls = {.get_ttl = milliseconds(options.get_ttl_ms),
+               .put_ttl = milliseconds(options.put_ttl_ms)},
+  };
+}
+
+// Mirrors the fleet engine's view into the metrics after every round.
+cache::FleetEngine::RoundObserver fleet_metrics_updater(obs::CacheMetrics& metrics) {
+  return [&metrics, last = cache::FleetStats{}](const cache::FleetStats& stats) mutable {
+    metrics.size_bytes.set(static_cast<std::int64_t>(stats.total_bytes));
+    metrics.written_bytes.set(static_cast<std::int64_t>(stats.written_bytes));
+    metrics.objects.set(static_cast<std::int64_t>(stats.objects));
+    metrics.maintenance_holder.set(stats.holder ? 1 : 0);
+    metrics.evictions.inc(stats.evictions - last.evictions);
+    metrics.evicted_bytes.inc(stats.evicted_bytes - last.evicted_bytes);
+    metrics.expirations.inc(stats.expired - last.expired);
+    last = stats;
+  };
 }
 
 // How late an I/O timeout may fire: timeouts are seconds long, and coarser sweeps cost less.
@@ -120,15 +158,23 @@ struct ProxyServer::State {
     }
     if (options.io_threads > 0) cache_io.emplace(static_cast<std::size_t>(options.io_threads));
     cache_metrics.emplace(registry);
+    cache_metrics->max_size_bytes.set(static_cast<std::int64_t>(options.max_size));
+    fleet.emplace(cache::CacheLayout(options.dir), cache::FleetEngine::new_proxy_id(),
+                  fleet_options(options), fleet_metrics_updater(*cache_metrics));
     object_store.emplace(
         cache::CacheLayout(options.dir),
         cache::ObjectStoreOptions{
             .block_size = static_cast<std::uint32_t>(options.block_size),
-            .mirror_recheck_interval = std::chrono::milliseconds(options.mirror_recheck_ms)},
-        options.mirror_dir.empty() ? nullptr : cache::MetadataMirror::open(options.mirror_dir));
+            .mirror_recheck_interval = std::chrono::milliseconds(options.mirror_recheck_ms),
+            .max_fill_age = std::chrono::milliseconds(
+                std::min(options.orphan_age_ms, options.tombstone_retention_ms))},
+        options.mirror_dir.empty() ? nullptr : cache::MetadataMirror::open(options.mirror_dir),
+        &fleet->observer());
+    fleet->start();
     cache_context.emplace(pipeline::CacheContext{
         .store = *object_store,
         .io = cache_io ? &*cache_io : nullptr,
+        .admission = &*fleet,
         .policy = {.get_ttl_ms = options.get_ttl_ms,
                    .head_ttl_ms = options.head_ttl_ms,
                    .put_ttl_ms = options.put_ttl_ms,
@@ -183,6 +229,7 @@ struct ProxyServer::State {
   // The cache, when configured (cache.dir).
   std::optional<asio::thread_pool> cache_io;
   std::optional<obs::CacheMetrics> cache_metrics;
+  std::optional<cache::FleetEngine> fleet;  // outlives the store, which reports to it
   std::optional<cache::ObjectStore> object_store;
   std::optional<pipeline::CacheContext> cache_context;
   std::deque<Worker> workers;  // deque: workers are neither copyable nor movable

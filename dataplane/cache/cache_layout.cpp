@@ -9,36 +9,36 @@ namespace s3hc::cache {
 
 namespace {
 
-// <root>/<area>/<h0h1>/<h2h3>/<hash of identity>
-std::string hashed_dir(const std::string& root, std::string_view area, std::string_view identity) {
+// <area>/<h0h1>/<h2h3>/<hash of identity>
+std::string hashed_id(std::string_view area, std::string_view identity) {
   const auto hash = XXH3_128bits(identity.data(), identity.size());
   char hex[33];
   std::snprintf(hex, sizeof(hex), "%016llx%016llx", static_cast<unsigned long long>(hash.high64),
                 static_cast<unsigned long long>(hash.low64));
   const std::string_view name(hex, 32);
-  std::string dir = root;
-  dir.append("/").append(area).append("/");
+  std::string dir(area);
+  dir.append("/");
   dir.append(name.substr(0, 2)).append("/").append(name.substr(2, 2)).append("/").append(name);
   return dir;
 }
 
 }  // namespace
 
-std::string CacheLayout::object_dir(std::string_view bucket, std::string_view key) const {
+std::string CacheLayout::object_id(std::string_view bucket, std::string_view key) {
   std::string identity(bucket);
   identity += '\0';  // never part of a bucket name, so ("a", "b/c") and ("a\0b", "c") differ
   identity.append(key);
-  return hashed_dir(root_, "objects", identity);
+  return hashed_id("objects", identity);
 }
 
-std::string CacheLayout::upload_dir(std::string_view bucket, std::string_view key,
-                                    std::string_view upload_id) const {
+std::string CacheLayout::upload_id(std::string_view bucket, std::string_view key,
+                                   std::string_view upload) {
   std::string identity(bucket);
   identity += '\0';
   identity.append(key);
   identity += '\0';
-  identity.append(upload_id);
-  return hashed_dir(root_, "uploads", identity);
+  identity.append(upload);
+  return hashed_id("uploads", identity);
 }
 
 std::string CacheLayout::temp_path_for(const std::string& final_path) {

@@ -23,7 +23,20 @@ class CacheLayout {
   explicit CacheLayout(std::string root) : root_(std::move(root)) {}
 
   const std::string& root() const { return root_; }
-  std::string object_dir(std::string_view bucket, std::string_view key) const;
+  // A directory's id: its path below the root ("objects/ab/cd/<hash>", "uploads/..."), the
+  // name the fleet engine's journals and index know it by.
+  static std::string object_id(std::string_view bucket, std::string_view key);
+  static std::string upload_id(std::string_view bucket, std::string_view key,
+                               std::string_view upload);
+  std::string path_of(std::string_view id) const {
+    std::string path = root_;
+    path += '/';
+    path.append(id);
+    return path;
+  }
+  std::string object_dir(std::string_view bucket, std::string_view key) const {
+    return path_of(object_id(bucket, key));
+  }
   std::string record_path(std::string_view bucket, std::string_view key) const {
     auto path = object_dir(bucket, key);
     path += '/';
@@ -32,7 +45,9 @@ class CacheLayout {
   }
 
   std::string upload_dir(std::string_view bucket, std::string_view key,
-                         std::string_view upload_id) const;
+                         std::string_view upload) const {
+    return path_of(upload_id(bucket, key, upload));
+  }
 
   // A unique temp name beside `final_path`, to write a file and rename it into place; the
   // ".tmp." marker lets a sweeper find those a dead writer left behind.

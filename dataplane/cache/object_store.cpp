@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 
+#include "cache/disk_usage.h"
 #include "cache/synced_file.h"
 #include "util/errno_error.h"
 
@@ -52,11 +53,12 @@ v1::CacheRecord record_for(const s3::ObjectAddress& object, const ObjectMeta& me
 }  // namespace
 
 ObjectStore::ObjectStore(CacheLayout layout, ObjectStoreOptions options,
-                         std::unique_ptr<MetadataMirror> mirror)
+                         std::unique_ptr<MetadataMirror> mirror, StoreObserver* observer)
     : layout_(layout),
       records_(RecordStore(std::move(layout)), std::move(mirror),
                {.recheck_interval = options.mirror_recheck_interval}),
-      options_(options) {}
+      options_(options),
+      observer_(observer) {}
 
 namespace {
 
@@ -77,6 +79,7 @@ std::int64_t wall_clock_ms() {
 }  // namespace
 
 std::optional<v1::CacheRecord> ObjectStore::lookup(const s3::ObjectAddress& object) const {
+  if (observer_) observer_->accessed(CacheLayout::object_id(object.bucket, object.key));
   return unless_tombstone(records_.load(object.bucket, object.key, wall_clock_ms()));
 }
 
@@ -234,6 +237,22 @@ void ObjectStore::delete_files(const s3::ObjectAddress& object,
   for (const auto& file : files) ::unlink((dir + "/" + file).c_str());
 }
 
+void ObjectStore::report_dir(const std::string& dir, const v1::CacheRecord* record) const {
+  if (!observer_) return;
+  observer_->stored(std::string_view(dir).substr(layout_.root().size() + 1),
+                    directory_disk_usage(dir), record);
+}
+
+void ObjectStore::report_object(const s3::ObjectAddress& object,
+                                const v1::CacheRecord* record) const {
+  if (observer_) report_dir(layout_.object_dir(object.bucket, object.key), record);
+}
+
+void ObjectStore::report_upload(const s3::ObjectAddress& object,
+                                std::string_view upload_id) const {
+  if (observer_) report_dir(layout_.upload_dir(object.bucket, object.key, upload_id), nullptr);
+}
+
 std::mutex& ObjectStore::record_lock(const s3::ObjectAddress& object) const {
   const auto hash =
       std::hash<std::string>{}(object.bucket) * 31 + std::hash<std::string>{}(object.key);
@@ -246,6 +265,10 @@ std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
   fill.writer_.commit();
   const s3::ByteRange added{fill.first_, fill.first_ + fill.writer_.length() - 1};
   const auto drop_fill = [&] { ::unlink(fill.path().c_str()); };
+  if (wall_clock_ms() - fill.now_ms_ > options_.max_fill_age.count()) {
+    drop_fill();
+    return std::nullopt;
+  }
   std::vector<std::string> dropped;
   std::optional<v1::CacheRecord> updated;
   {
@@ -284,6 +307,7 @@ std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
     if (already_held) drop_fill();
   }
   delete_files(fill.object_, dropped);
+  report_object(fill.object_, &*updated);
   return updated;
 }
 
@@ -299,6 +323,7 @@ std::optional<v1::CacheRecord> ObjectStore::remember(const s3::ObjectAddress& ob
     records_.store(*record, wall_clock_ms());
   }
   delete_files(object, dropped);
+  report_object(object, &*record);
   return record;
 }
 
@@ -310,6 +335,7 @@ std::optional<v1::CacheRecord> ObjectStore::confirm(const s3::ObjectAddress& obj
   if (!record || record->etag() != etag) return std::nullopt;
   record->set_validated_at_unix_ms(std::max(record->validated_at_unix_ms(), now_ms));
   records_.store(*record, wall_clock_ms());
+  report_object(object, &*record);
   return record;
 }
 
@@ -327,6 +353,7 @@ void ObjectStore::begin_upload(const s3::ObjectAddress& object, std::string_view
     header->set_value(value);
   }
   write_file_atomically(dir + "/" + std::string(kUploadFileName), upload.SerializeAsString());
+  report_upload(object, upload_id);
 }
 
 std::unique_ptr<RangeFill> ObjectStore::begin_part(const s3::ObjectAddress& object,
@@ -348,6 +375,7 @@ void ObjectStore::commit_part(RangeFill& part, std::uint32_t part_number,
   const auto& path = part.path();
   const auto named = path.substr(0, path.rfind('/') + 1) + part_file_name(part_number, etag);
   if (::rename(path.c_str(), named.c_str()) != 0) util::throw_errno("rename " + named);
+  report_dir(path.substr(0, path.rfind('/')), nullptr);
 }
 
 std::optional<v1::CacheRecord> ObjectStore::complete_upload(
@@ -356,7 +384,10 @@ std::optional<v1::CacheRecord> ObjectStore::complete_upload(
     std::int64_t now_ms) const {
   const auto upload_dir = layout_.upload_dir(object.bucket, object.key, upload_id);
   std::error_code ignored;
-  const auto forget_upload = [&] { std::filesystem::remove_all(upload_dir, ignored); };
+  const auto forget_upload = [&] {
+    std::filesystem::remove_all(upload_dir, ignored);
+    report_upload(object, upload_id);
+  };
 
   v1::CacheRecord upload;
   const auto upload_file = read_whole_file(upload_dir + "/" + std::string(kUploadFileName));
@@ -414,12 +445,14 @@ std::optional<v1::CacheRecord> ObjectStore::complete_upload(
   lock.unlock();
   delete_files(object, dropped);
   forget_upload();
+  report_object(object, &*record);
   return record;
 }
 
 void ObjectStore::abort_upload(const s3::ObjectAddress& object, std::string_view upload_id) const {
   std::error_code ignored;
   std::filesystem::remove_all(layout_.upload_dir(object.bucket, object.key, upload_id), ignored);
+  report_upload(object, upload_id);
 }
 
 void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_ms) const {
@@ -444,6 +477,7 @@ void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_
       std::filesystem::remove(entry.path(), ignored);
     }
   }
+  report_object(object, &tombstone);
 }
 
 }  // namespace s3hc::cache

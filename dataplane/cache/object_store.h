@@ -34,6 +34,7 @@
 #include "cache/mirrored_record_store.h"
 #include "cache/range_file.h"
 #include "cache/range_set.h"
+#include "cache/store_observer.h"
 #include "s3/read_request.h"
 
 namespace s3hc::cache {
@@ -63,6 +64,10 @@ struct ObjectStoreOptions {
   std::uint32_t block_size = 1024 * 1024;
   // Longest a record from the local mirror is trusted without re-reading the shared one.
   std::chrono::milliseconds mirror_recheck_interval{1000};
+  // A fill whose origin request is older than this when it commits is dropped: the sweeper
+  // may have taken its files for a dead writer's, and tombstones are kept only that long.
+  // Default: 1 h.
+  std::chrono::milliseconds max_fill_age{3600 * 1000};
 };
 
 // A range being written; made part of the object by ObjectStore::commit.
@@ -99,12 +104,16 @@ class RangeFill {
 class ObjectStore {
  public:
   // `mirror`: this proxy's local mirror of the records (may be null: every lookup then reads
-  // the shared directory).
+  // the shared directory). `observer` (may be null) hears of every change of a directory's
+  // size and of every lookup; it must outlive the store.
   ObjectStore(CacheLayout layout, ObjectStoreOptions options,
-              std::unique_ptr<MetadataMirror> mirror = nullptr);
+              std::unique_ptr<MetadataMirror> mirror = nullptr,
+              StoreObserver* observer = nullptr);
+
+  const CacheLayout& layout() const { return layout_; }
 
   // The object's record, from the local mirror when it was checked recently; nullopt when
-  // there is none or it was invalidated.
+  // there is none or it was invalidated. Counts as an access of the object.
   std::optional<v1::CacheRecord> lookup(const s3::ObjectAddress& object) const;
   // The object's record as the shared directory has it now (after an inconsistency, such as a
   // range file the mirrored record names being gone).
@@ -159,7 +168,8 @@ class ObjectStore {
   // Makes a fill part of the object and returns the record written. A record of another
   // version (other ETag or size) is replaced, its ranges dropped; ranges the new one contains
   // are dropped too. Their files are deleted once the record no longer names them. nullopt
-  // (and nothing kept) when the record holds newer information (see Ordering above).
+  // (and nothing kept) when the record holds newer information (see Ordering above) or the
+  // fill is older than max_fill_age.
   std::optional<v1::CacheRecord> commit(RangeFill& fill) const;
 
   // Records what S3 said about the object without bytes (a HEAD, an empty object): the same
@@ -204,6 +214,10 @@ class ObjectStore {
                                                 const ObjectMeta& meta, std::int64_t now_ms,
                                                 std::vector<std::string>& dropped) const;
   void delete_files(const s3::ObjectAddress& object, const std::vector<std::string>& files) const;
+  // Tells the observer what a directory takes now (`record`: the object's record now).
+  void report_dir(const std::string& dir, const v1::CacheRecord* record) const;
+  void report_object(const s3::ObjectAddress& object, const v1::CacheRecord* record) const;
+  void report_upload(const s3::ObjectAddress& object, std::string_view upload_id) const;
 
   // Opens, in order, the range files holding `wanted` (fewest files: at each point the one
   // reaching furthest) and calls `visit` with each, the part of `wanted` it gives and where
@@ -225,6 +239,7 @@ class ObjectStore {
   static constexpr std::size_t kRecordLockStripes = 64;
   mutable std::array<std::mutex, kRecordLockStripes> record_locks_;
   ObjectStoreOptions options_;
+  StoreObserver* observer_;
 };
 
 }  // namespace s3hc::cache

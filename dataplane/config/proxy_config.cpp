@@ -3,12 +3,16 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <initializer_list>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
+#include <vector>
 
 #include <spdlog/common.h>
 
@@ -45,6 +49,45 @@ FieldSetter duration_ms(int& field) { return bounded(field, 1, 86'400'000); }
 
 // Cache lifetimes: 0 (always revalidate) up to a year.
 FieldSetter ttl_ms(std::int64_t& field) { return bounded(field, 0, 365ll * 86'400'000); }
+
+// Shares of a whole: 0 to 1.
+FieldSetter fraction(double& field) {
+  return [&field](const YAML::Node& node, const std::string& key) {
+    const auto value = scalar_as<double>(node, key);
+    if (!(value >= 0.0 && value <= 1.0)) throw std::invalid_argument(key + ": must be between 0 and 1");
+    field = value;
+  };
+}
+
+// One of a few words.
+FieldSetter choice(std::string& field, std::initializer_list<std::string_view> words) {
+  std::vector<std::string> allowed(words.begin(), words.end());
+  return [&field, allowed](const YAML::Node& node, const std::string& key) {
+    auto value = scalar_as<std::string>(node, key);
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+      std::string list;
+      for (const auto& word : allowed) list += (list.empty() ? "" : ", ") + word;
+      throw std::invalid_argument(key + ": must be one of " + list);
+    }
+    field = std::move(value);
+  };
+}
+
+// Byte counts: a number, or a number with a KiB, MiB, GiB or TiB suffix.
+std::uint64_t parse_byte_size(const std::string& text) {
+  static const std::pair<std::string_view, std::uint64_t> kSuffixes[] = {
+      {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"TiB", 1ull << 40}};
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 15) throw std::invalid_argument("expected bytes, e.g. 500GiB");
+  const auto number = std::stoull(text.substr(0, digits));
+  const std::string_view suffix = std::string_view(text).substr(digits);
+  if (suffix.empty()) return number;
+  for (const auto& [name, unit] : kSuffixes) {
+    if (suffix == name) return number * unit;
+  }
+  throw std::invalid_argument("unknown unit '" + std::string(suffix) + "' (KiB, MiB, GiB, TiB)");
+}
 
 FieldSetter string_field(std::string& field) {
   return [&field](const YAML::Node& node, const std::string& key) {
@@ -142,6 +185,19 @@ ProxyConfig parse_config_yaml(const std::string& yaml_text) {
                          {"write_through", bool_field(cache.write_through)},
                          {"max_write_object_bytes",
                           bounded(cache.max_write_object_bytes, 0, 5ll << 40)},
+                         {"max_size", parsed_field(cache.max_size, parse_byte_size)},
+                         {"high_watermark", fraction(cache.high_watermark)},
+                         {"low_watermark", fraction(cache.low_watermark)},
+                         {"max_written_share", fraction(cache.max_written_share)},
+                         {"eviction", choice(cache.eviction, {"tinylfu", "lru"})},
+                         {"expiry", choice(cache.expiry, {"lazy", "active"})},
+                         {"maintenance_interval_ms", duration_ms(cache.maintenance_interval_ms)},
+                         {"lease_ms", duration_ms(cache.lease_ms)},
+                         {"protect_ms", bounded(cache.protect_ms, 0, 86'400'000)},
+                         {"orphan_age_ms", duration_ms(cache.orphan_age_ms)},
+                         {"tombstone_retention_ms", duration_ms(cache.tombstone_retention_ms)},
+                         {"upload_retention_ms", ttl_ms(cache.upload_retention_ms)},
+                         {"sweep_per_round", bounded(cache.sweep_per_round, 1, 1'000'000)},
                      })},
                     {"timeouts",
                      section({
@@ -179,6 +235,13 @@ void validate(const ProxyConfig& config) {
     if (shared_end == shared.end()) {
       throw std::invalid_argument("cache.mirror_dir must lie outside cache.dir");
     }
+  }
+  if (config.cache.low_watermark > config.cache.high_watermark) {
+    throw std::invalid_argument("cache.low_watermark must not exceed cache.high_watermark");
+  }
+  if (config.cache.lease_ms < 2 * config.cache.maintenance_interval_ms) {
+    // The holder renews once per round: a lease shorter than two rounds lapses between them.
+    throw std::invalid_argument("cache.lease_ms must be at least twice cache.maintenance_interval_ms");
   }
   if (config.listen.port == config.admin_listen.port &&
       config.listen.host == config.admin_listen.host) {

@@ -75,6 +75,40 @@ struct CacheOptions {
   bool write_through = true;
   // Larger written objects are forwarded but not cached. Default: 1073741824 (1 GiB).
   std::uint64_t max_write_object_bytes = 1ull << 30;
+
+  // Capacity of the shared directory, as du counts it; bytes, or with a KiB/MiB/GiB/TiB
+  // suffix. 0 = unlimited (sizes are still accounted). Default: 0.
+  std::uint64_t max_size = 0;
+  // Eviction starts above high_watermark x max_size and stops at low_watermark x max_size.
+  // Defaults: 0.9 and 0.8.
+  double high_watermark = 0.9;
+  double low_watermark = 0.8;
+  // Share of max_size that objects written through the proxies may take; beyond it writes
+  // are forwarded without being cached. Default: 0.5.
+  double max_written_share = 0.5;
+  // Eviction policy: tinylfu (frequency and recency, scan-resistant) or lru. Default: tinylfu.
+  std::string eviction = "tinylfu";
+  // lazy: expired objects stay until evicted (preferred as victims) and are revalidated when
+  // read; active: the maintenance lease holder also drops them before the cache is full.
+  // Default: lazy.
+  std::string expiry = "lazy";
+  // Period of the fleet engine's rounds (journal flush, maintenance by the lease holder).
+  // Default: 1000.
+  int maintenance_interval_ms = 1000;
+  // How long the maintenance lease lasts without renewal: a killed holder's successor takes
+  // over after this (plus a fifth for clock skew). Default: 10000.
+  int lease_ms = 10000;
+  // Objects stored or read less than this long ago are never evicted. Default: 10000.
+  int protect_ms = 10000;
+  // Temp files and unnamed range files older than this are a dead writer's and are swept;
+  // also the longest a fill may take and still be committed. Default: 3600000 (1 h).
+  int orphan_age_ms = 3'600'000;
+  // Invalidation tombstones are kept this long. Default: 3600000 (1 h).
+  int tombstone_retention_ms = 3'600'000;
+  // Multipart uploads untouched this long are abandoned and swept. Default: 604800000 (7 d).
+  std::int64_t upload_retention_ms = 7ll * 86'400'000;
+  // Cache directories the sweeper visits per round. Default: 256.
+  int sweep_per_round = 256;
 };
 
 struct ProxyConfig {

@@ -19,11 +19,26 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
                                     "Ranges written into the cache, by result.", {"result"})),
       fills_committed(fills.with({"committed"})),
       fills_failed(fills.with({"failed"})),
+      fills_refused(fills.with({"refused"})),
       corrupt_reads(registry.counter(
           "s3hc_cache_corrupt_reads_total",
           "Cached ranges found corrupt or missing when read; served from the origin instead.")),
       invalidations(registry.counter(
           "s3hc_cache_invalidations_total",
-          "Cached objects dropped because a write, a delete or a 404 made them stale.")) {}
+          "Cached objects dropped because a write, a delete or a 404 made them stale.")),
+      size_bytes(registry.gauge("s3hc_cache_size_bytes",
+                                "Bytes the shared cache directory takes, as accounted by the fleet.")),
+      written_bytes(registry.gauge("s3hc_cache_written_bytes",
+                                   "Of the cache's bytes, those of objects written through proxies.")),
+      objects(registry.gauge("s3hc_cache_objects", "Cache directories (objects, uploads) accounted.")),
+      max_size_bytes(registry.gauge("s3hc_cache_max_size_bytes", "cache.max_size; 0 = unlimited.")),
+      maintenance_holder(registry.gauge(
+          "s3hc_cache_maintenance_holder", "1 while this proxy holds the fleet's maintenance lease.")),
+      evictions(registry.counter("s3hc_cache_evictions_total",
+                                 "Objects evicted by this proxy as maintenance lease holder.")),
+      evicted_bytes(registry.counter("s3hc_cache_evicted_bytes_total",
+                                     "Bytes freed by this proxy's evictions.")),
+      expirations(registry.counter("s3hc_cache_expirations_total",
+                                   "Expired objects dropped by active expiry (cache.expiry: active).")) {}
 
 }  // namespace s3hc::obs

@@ -20,11 +20,21 @@ struct CacheMetrics {
   Counter& bypassed;
   Counter& served_bytes;        // body bytes sent to clients from cache files
   Counter& fill_bytes;          // body bytes written to the cache from origin responses
-  Family<Counter>& fills;       // result: committed, failed
+  Family<Counter>& fills;       // result: committed, failed, refused (the cache is full)
   Counter& fills_committed;
   Counter& fills_failed;
+  Counter& fills_refused;
   Counter& corrupt_reads;       // cached bytes that failed their checksum or were missing
   Counter& invalidations;       // objects dropped after a write, a delete or a 404
+  // The fleet engine's view of the shared directory, as of the last round.
+  Gauge& size_bytes;            // accounted size (what du counts)
+  Gauge& written_bytes;         // of which objects written through the proxies
+  Gauge& objects;               // cache directories (objects, uploads) accounted
+  Gauge& max_size_bytes;        // cache.max_size (0 = unlimited)
+  Gauge& maintenance_holder;    // 1 while this proxy holds the maintenance lease
+  Counter& evictions;           // objects evicted by this proxy (as lease holder)
+  Counter& evicted_bytes;
+  Counter& expirations;         // expired objects dropped by active expiry
 };
 
 }  // namespace s3hc::obs

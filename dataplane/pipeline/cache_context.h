@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "cache/fill_admission.h"
 #include "cache/object_store.h"
 #include "obs/cache_metrics.h"
 #include "s3/read_request.h"
@@ -25,10 +26,18 @@ struct CachePolicy {
 struct CacheContext {
   const cache::ObjectStore& store;
   boost::asio::thread_pool* io;  // null: cache file I/O runs on the event loops
+  const cache::FillAdmission* admission;  // null: every fill is admitted
   CachePolicy policy;
   s3::AddressingOptions addressing;
   obs::CacheMetrics& metrics;
 };
+
+// Whether new bytes may enter the cache now (the cache is not full); a refusal is counted.
+inline bool admits_fill(CacheContext& cache, bool from_write) {
+  if (!cache.admission || cache.admission->admits(from_write)) return true;
+  cache.metrics.fills_refused.inc();
+  return false;
+}
 
 inline std::int64_t unix_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

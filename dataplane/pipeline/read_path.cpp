@@ -152,7 +152,9 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
       });
     }
   } else if (auto body = cacheable_body(response, read_.part_number)) {
-    fill.emplace(cache_, read_.object, std::move(*body), fetched_at_ms_);
+    if (admits_fill(cache_, false)) {
+      fill.emplace(cache_, read_.object, std::move(*body), fetched_at_ms_);
+    }
   }
   if (exchange.status() == 404) co_await invalidate();
   response.set("X-Cache", "MISS");
@@ -397,15 +399,18 @@ asio::awaitable<bool> ReadPath::stream_cached_part(const v1::CacheRecord& record
 }
 
 asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
-  auto body = cacheable_body(exchange.response().get(), std::nullopt);
-  CacheFill fill(cache_, read_.object, std::move(*body), fetched_at_ms_);
+  std::optional<CacheFill> fill;
+  if (admits_fill(cache_, false)) {
+    fill.emplace(cache_, read_.object, *cacheable_body(exchange.response().get(), std::nullopt),
+                 fetched_at_ms_);
+  }
   auto buffer = origin_.buffers.take();
   for (;;) {
     const auto got = co_await exchange.read_body(buffer.span());
     if (!got) co_return false;
     const bool last = exchange.body_done();
     const std::string_view piece(buffer.span().data(), *got);
-    co_await fill.on_body(piece, last);
+    if (fill) co_await fill->on_body(piece, last);
     if (!piece.empty() && !co_await write_client({}, piece)) co_return false;
     if (last) break;
   }

@@ -237,7 +237,8 @@ class ObjectWrite {
   asio::awaitable<bool> put_object() {
     std::optional<WrittenBody> written;
     const auto declared = declared_object_size(header_);
-    if (!declared || *declared <= cache_.policy.max_write_object_bytes) {
+    if ((!declared || *declared <= cache_.policy.max_write_object_bytes) &&
+        admits_fill(cache_, true)) {
       written.emplace(cache_, header_, [this] {
         return cache_.store.begin_fill(object_, cache::ObjectMeta{}, 0, compress(), 0);
       });
@@ -283,7 +284,7 @@ class ObjectWrite {
 
   asio::awaitable<bool> upload_part(const s3::WriteRequest& write, bool cacheable) {
     std::optional<WrittenBody> written;
-    if (cacheable) {
+    if (cacheable && admits_fill(cache_, true)) {
       written.emplace(cache_, header_, [this, &write] {
         return cache_.store.begin_part(object_, write.upload_id, write.part_number, compress());
       });

@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support.cache_dir import HASH_NAME_RE, CacheDir, corrupt_middle  # noqa: E402
+from support.cache_dir import FLEET_FILE_RE, HASH_NAME_RE, CacheDir, corrupt_middle  # noqa: E402
 from support.proxy import series_key  # noqa: E402
 from support.s3compare import (  # noqa: E402
     ProxyVsDirectTestCase, capture, comparable, deterministic_bytes, http_request, md5_etag,
@@ -1150,7 +1150,8 @@ class OddKeyTest(CacheTestCase):
                          "the proxy created files beside its cache directory")
         files = self.cache_dir.files()
         for rel in files:
-            self.assertRegex(rel, HASH_NAME_RE, "file outside the hashed layout")
+            self.assertRegex(rel, FLEET_FILE_RE if rel.startswith("fleet/") else HASH_NAME_RE,
+                             "file outside the hashed layout")
         fragments = {"ключ", "鍵", "escape", "space", "pct", "trailing", "xxxx", "..", "%"}
         for rel in files:
             for fragment in fragments - {".."}:

@@ -17,7 +17,12 @@ namespace fs = std::filesystem;
 
 class ObjectStoreTest : public ::testing::Test {
  protected:
-  ObjectStoreTest() : store_(CacheLayout(dir_.string()), {.block_size = 1000}) {
+  // Times in these tests are small numbers, not wall-clock times: no fill is too old.
+  ObjectStoreTest()
+      : store_(CacheLayout(dir_.string()),
+               {.block_size = 1000,
+                .mirror_recheck_interval = std::chrono::milliseconds(1000),
+                .max_fill_age = std::chrono::milliseconds::max()}) {
     std::mt19937 generator(5);
     object_.resize(10'000);
     for (auto& byte : object_) byte = static_cast<char>(generator());

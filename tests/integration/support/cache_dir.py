@@ -27,6 +27,8 @@ import re
 # objects/ab/cd/<32 hex>/record or .../r<first>.<rand>.rng (".tmp.<n>" suffix while written)
 HASH_NAME_RE = re.compile(
     r"^objects/([0-9a-f]{2})/([0-9a-f]{2})/(\1\2[0-9a-f]{28})/(record|r\d+\.\d+\.rng)$")
+# The fleet engine's own files: journals, the maintenance lease, published usage, snapshot.
+FLEET_FILE_RE = re.compile(r"^fleet/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$")
 
 
 @dataclasses.dataclass

@@ -1,0 +1,17 @@
+// Whether the cache takes new bytes now: the request paths ask before starting a fill or a
+// write-through, and forward without caching when the answer is no (the cache is full until
+// the maintenance lease holder has evicted, or written objects have used their share).
+//
+// Thread-safety: admits() from any thread, concurrently; it must be cheap.
+#pragma once
+
+namespace s3hc::cache {
+
+class FillAdmission {
+ public:
+  virtual ~FillAdmission() = default;
+  // `from_write`: the bytes come from a write through the proxy (PUT, multipart).
+  virtual bool admits(bool from_write) const = 0;
+};
+
+}  // namespace s3hc::cache

@@ -1,0 +1,97 @@
+#include "cache/fleet_engine.h"
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+namespace s3hc::cache {
+namespace {
+
+std::int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+FleetEngine::FleetEngine(CacheLayout layout, std::string proxy_id, FleetOptions options,
+                         RoundObserver on_round)
+    : options_(options),
+      journal_(FleetMaintainer::journal_dir(layout), proxy_id, options.ttls),
+      maintainer_(std::move(layout), std::move(proxy_id), options),
+      on_round_(std::move(on_round)) {}
+
+FleetEngine::~FleetEngine() { stop(); }
+
+std::string FleetEngine::new_proxy_id() {
+  char host[64] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  std::string id;
+  for (const char* c = host; *c; ++c) {
+    const bool safe = std::isalnum(static_cast<unsigned char>(*c)) || *c == '-' || *c == '_';
+    id += safe ? *c : '_';
+  }
+  std::random_device random;
+  id += '-';
+  id += std::to_string(random());
+  return id;
+}
+
+void FleetEngine::start() { thread_ = std::thread([this] { run(); }); }
+
+void FleetEngine::stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void FleetEngine::run() {
+  std::unique_lock lock(mutex_);
+  for (int round = 0; !stopping_; ++round) {
+    lock.unlock();
+    tick(wall_clock_ms(), round);
+    lock.lock();
+    wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+  }
+  lock.unlock();
+  // Last news out and the lease given up, so that another proxy takes over at once.
+  try {
+    journal_.flush();
+    maintainer_.release(wall_clock_ms());
+  } catch (const std::exception& error) {
+    spdlog::warn("cache maintenance: {}", error.what());
+  }
+}
+
+void FleetEngine::tick(std::int64_t now_ms, int round) {
+  // A failing shared directory (full, unmounted, deleted) must not end the thread: the next
+  // round tries again.
+  try {
+    if (round % kJournalRotationRounds == kJournalRotationRounds - 1) journal_.rotate();
+    journal_.flush();
+    maintainer_.round(now_ms);
+    if (on_round_) on_round_(maintainer_.stats());
+  } catch (const std::exception& error) {
+    spdlog::warn("cache maintenance: {}", error.what());
+  }
+}
+
+bool FleetEngine::admits(bool from_write) const {
+  const auto max = options_.max_size_bytes;
+  if (max == 0) return true;
+  const auto usage = maintainer_.usage();
+  if (!usage) return true;  // nothing published yet: an empty cache
+  const auto growth = journal_.unflushed_growth();
+  if (usage->total_bytes() + growth >= max) return false;
+  return !from_write ||
+         usage->written_bytes() + growth < static_cast<std::uint64_t>(max * options_.max_written_share);
+}
+
+}  // namespace s3hc::cache
