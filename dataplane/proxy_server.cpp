@@ -180,7 +180,8 @@ struct ProxyServer::State {
                    .put_ttl_ms = options.put_ttl_ms,
                    .merge_gap_bytes = options.merge_gap_bytes,
                    .write_through = options.write_through,
-                   .max_write_object_bytes = options.max_write_object_bytes},
+                   .max_write_object_bytes = options.max_write_object_bytes,
+                   .coalesce_timeout = std::chrono::milliseconds(options.coalesce_timeout_ms)},
         .addressing = {},
         .metrics = *cache_metrics});
   }

@@ -75,6 +75,11 @@ class EvictionIndex {
   // False when `id` is absent.
   bool erase(std::string_view id);
   std::optional<EvictionEntry> find(std::string_view id) const;
+  // Calls visit(id, entry) for every entry, in no order; visit must not change the index.
+  template <typename Visitor>
+  void for_each(Visitor&& visit) const {
+    for (const auto& slot : entries_) visit(std::string_view(slot.position->first), slot.entry);
+  }
 
   std::size_t size() const { return entries_.size(); }
   std::uint64_t total_bytes() const { return total_bytes_; }

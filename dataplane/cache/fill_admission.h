@@ -5,13 +5,16 @@
 // Thread-safety: admits() from any thread, concurrently; it must be cheap.
 #pragma once
 
+#include <cstdint>
+
 namespace s3hc::cache {
 
 class FillAdmission {
  public:
   virtual ~FillAdmission() = default;
-  // `from_write`: the bytes come from a write through the proxy (PUT, multipart).
-  virtual bool admits(bool from_write) const = 0;
+  // `bytes`: how many would enter (0 when unknown); `from_write`: they come from a write
+  // through the proxy (PUT, multipart).
+  virtual bool admits(std::uint64_t bytes, bool from_write) const = 0;
 };
 
 }  // namespace s3hc::cache

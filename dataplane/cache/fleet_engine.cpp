@@ -9,6 +9,10 @@
 namespace s3hc::cache {
 namespace {
 
+// What a new object costs on disk beyond its bytes: its directory, its record, the range
+// file's header, index and block rounding (du counts allocated blocks).
+constexpr std::uint64_t kDirectoryOverheadBytes = 16 * 1024;
+
 std::int64_t wall_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -83,15 +87,16 @@ void FleetEngine::tick(std::int64_t now_ms, int round) {
   }
 }
 
-bool FleetEngine::admits(bool from_write) const {
+bool FleetEngine::admits(std::uint64_t bytes, bool from_write) const {
   const auto max = options_.max_size_bytes;
   if (max == 0) return true;
   const auto usage = maintainer_.usage();
   if (!usage) return true;  // nothing published yet: an empty cache
-  const auto growth = journal_.unflushed_growth();
-  if (usage->total_bytes() + growth >= max) return false;
+  const auto after =
+      journal_.unaccounted_growth(usage->at_unix_ms()) + bytes + kDirectoryOverheadBytes;
+  if (usage->total_bytes() + after > max) return false;
   return !from_write ||
-         usage->written_bytes() + growth < static_cast<std::uint64_t>(max * options_.max_written_share);
+         usage->written_bytes() + after <= static_cast<std::uint64_t>(max * options_.max_written_share);
 }
 
 }  // namespace s3hc::cache

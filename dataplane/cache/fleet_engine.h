@@ -34,7 +34,7 @@ class FleetEngine final : public FillAdmission {
   void start();
   void stop();
 
-  bool admits(bool from_write) const override;
+  bool admits(std::uint64_t bytes, bool from_write) const override;
   FleetStats stats() const { return maintainer_.stats(); }
 
   // A fresh id for this process: host name and a random suffix.

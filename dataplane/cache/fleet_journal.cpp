@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
 #include <vector>
 
 namespace s3hc::cache {
@@ -12,6 +13,10 @@ std::int64_t wall_clock_ms() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// Flushes remembered for unaccounted_growth(): a holder's round that started before the
+// oldest of them has long been published.
+constexpr std::size_t kFlushesKept = 8;
 
 }  // namespace
 
@@ -39,7 +44,8 @@ void FleetJournal::stored(std::string_view dir_id, std::uint64_t bytes,
   entry.set_bytes(bytes);
   const bool tombstone = record && record->etag().empty();
   entry.set_tombstone(tombstone);
-  entry.set_from_write(record && record->from_write());
+  // (An upload's parts are written data: they become a written object.)
+  entry.set_from_write(record ? record->from_write() : dir_id.starts_with("uploads/"));
   entry.set_expires_at_unix_ms(record && !tombstone ? ttls_.expires_at_ms(*record) : 0);
 }
 
@@ -53,23 +59,35 @@ void FleetJournal::accessed(std::string_view dir_id) {
 
 bool FleetJournal::flush() {
   std::unordered_map<std::string, v1::JournalEntry> batch;
+  std::uint64_t growth = 0;
   {
     std::lock_guard lock(mutex_);
     batch.swap(pending_);
-    growth_ = 0;
+    growth = std::exchange(growth_, 0);
+    // A batch older than any round a holder may still be running is in every usage read now.
+    while (flushed_.size() > kFlushesKept) flushed_.pop_front();
   }
   if (batch.empty()) return true;
   std::vector<std::string> records;
   records.reserve(batch.size());
   for (const auto& [id, entry] : batch) records.push_back(entry.SerializeAsString());
-  if (writer_.append(records)) return true;
+  const bool appended = writer_.append(records);
+  {
+    std::lock_guard lock(mutex_);
+    flushed_.push_back({wall_clock_ms(), growth});
+  }
+  if (appended) return true;
   spdlog::warn("cache journal: lost {} entries (append failed)", records.size());
   return false;
 }
 
-std::uint64_t FleetJournal::unflushed_growth() const {
+std::uint64_t FleetJournal::unaccounted_growth(std::int64_t published_at_ms) const {
   std::lock_guard lock(mutex_);
-  return growth_;
+  std::uint64_t growth = growth_;
+  for (const auto& flushed : flushed_) {
+    if (flushed.done_at_ms >= published_at_ms) growth += flushed.growth;
+  }
+  return growth;
 }
 
 }  // namespace s3hc::cache

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -49,9 +50,11 @@ class FleetJournal final : public StoreObserver {
   // Closes the current segment (see JournalWriter::rotate).
   void rotate() { writer_.rotate(); }
 
-  // Bytes this proxy added to the cache since the last flush (growth only): with the last
-  // published usage, a bound on how full the cache is now.
-  std::uint64_t unflushed_growth() const;
+  // Bytes this proxy added to the cache (growth only, each directory counted whole) that a
+  // usage the lease holder published at `published_at_ms` (the start of its round) does not
+  // include: not yet flushed, or flushed after that round started. With that usage, a bound on
+  // how full the cache is now.
+  std::uint64_t unaccounted_growth(std::int64_t published_at_ms) const;
 
  private:
   v1::JournalEntry& entry_for(std::string_view dir_id);  // mutex_ held
@@ -60,7 +63,12 @@ class FleetJournal final : public StoreObserver {
   JournalWriter writer_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, v1::JournalEntry> pending_;
-  std::uint64_t growth_ = 0;
+  std::uint64_t growth_ = 0;  // since the last flush
+  struct Flushed {
+    std::int64_t done_at_ms;  // when the batch was in the journal
+    std::uint64_t growth;
+  };
+  std::deque<Flushed> flushed_;  // recent flushes, oldest first
 };
 
 }  // namespace s3hc::cache

@@ -56,7 +56,7 @@ void FleetMaintainer::round(std::int64_t now_ms) {
   }
   if (!holding_ || instance_id() != instance_) take_over(now_ms);
   consolidate(now_ms);
-  for (const auto& dir : sweeper_.step(options_.sweep_per_round, now_ms)) audit(dir, now_ms);
+  sweep(now_ms);
   if (options_.active_expiry) expire(now_ms);
   evict(now_ms);
   if (!holding_) return;
@@ -109,6 +109,8 @@ void FleetMaintainer::take_over(std::int64_t now_ms) {
 
 void FleetMaintainer::lose_lease() {
   holding_ = false;
+  pass_audited_.clear();
+  pass_started_ms_ = 0;
   index_ = EvictionIndex();
   sketch_ = FrequencySketch(kSketchItems);
   cursors_.clear();
@@ -151,11 +153,16 @@ void FleetMaintainer::apply(const v1::JournalEntry& entry) {
     sketch_.record(key);
   }
   auto known = index_.find(id);
-  if (!entry.stored()) {
-    if (known && entry.accesses() > 0) index_.touch(id, entry.at_unix_ms());
+  const auto recent_until = entry.at_unix_ms() + options_.protect_recent.count();
+  if (!entry.stored() || (known && known->stored_at_ms > entry.at_unix_ms())) {
+    // A read, or a change the index knows a later state of: only recency and protection move.
+    if (known) {
+      known->last_access_ms = std::max(known->last_access_ms, entry.at_unix_ms());
+      known->protected_until_ms = std::max(known->protected_until_ms, recent_until);
+      index_.upsert(id, *known);
+    }
     return;
   }
-  if (known && known->stored_at_ms > entry.at_unix_ms()) return;  // older news than held
   if (entry.bytes() == 0) {
     index_.erase(id);
     return;
@@ -166,9 +173,10 @@ void FleetMaintainer::apply(const v1::JournalEntry& entry) {
   updated.last_access_ms = std::max(updated.last_access_ms, entry.at_unix_ms());
   updated.expires_at_ms = entry.expires_at_unix_ms();
   updated.from_write = entry.from_write();
-  const auto protection =
-      entry.tombstone() ? options_.sweep.tombstone_retention : options_.protect_recent;
-  updated.protected_until_ms = entry.at_unix_ms() + protection.count();
+  const auto protected_until =
+      entry.tombstone() ? entry.at_unix_ms() + options_.sweep.tombstone_retention.count()
+                        : recent_until;
+  updated.protected_until_ms = std::max(updated.protected_until_ms, protected_until);
   index_.upsert(id, updated);
 }
 
@@ -188,17 +196,49 @@ void FleetMaintainer::audit(const AuditedDir& dir, std::int64_t now_ms) {
     updated.expires_at_ms = tombstone ? 0 : options_.ttls.expires_at_ms(*record);
     updated.from_write = record->from_write();
     if (!known) updated.last_access_ms = record->fetched_at_unix_ms();
-    if (tombstone) {
-      updated.protected_until_ms =
-          record->fetched_at_unix_ms() + options_.sweep.tombstone_retention.count();
-    }
+    // An object the sweeper finds before its proxy's news arrives is as new as its fetch.
+    const auto retention =
+        tombstone ? options_.sweep.tombstone_retention : options_.protect_recent;
+    updated.protected_until_ms =
+        std::max(updated.protected_until_ms, record->fetched_at_unix_ms() + retention.count());
   } else if (!known) {
     updated.last_access_ms = now_ms;
+    updated.protected_until_ms = now_ms + options_.protect_recent.count();
   }
   index_.upsert(dir.id, updated);
 }
 
+void FleetMaintainer::sweep(std::int64_t now_ms) {
+  const auto passes = sweeper_.passes();
+  const auto audited = sweeper_.step(options_.sweep_per_round, now_ms);
+  if (sweeper_.passes() != passes) {
+    // The pass before this one saw every directory there was: one it did not find, and that
+    // no news has mentioned since well before it began, is gone (its news lost with a killed
+    // proxy).
+    if (pass_started_ms_ != 0) {
+      std::vector<std::string> gone;
+      const auto news_before = pass_started_ms_ - options_.protect_recent.count();
+      index_.for_each([&](std::string_view id, const EvictionEntry& entry) {
+        if (entry.stored_at_ms < news_before && !pass_audited_.contains(std::string(id))) {
+          gone.emplace_back(id);
+        }
+      });
+      for (const auto& id : gone) index_.erase(id);
+    }
+    pass_audited_.clear();
+    pass_started_ms_ = now_ms;
+  }
+  for (const auto& dir : audited) {
+    pass_audited_.insert(dir.id);
+    audit(dir, now_ms);
+  }
+}
+
 void FleetMaintainer::expire(std::int64_t now_ms) {
+  if (!lease_.held(now_ms)) {
+    lose_lease();
+    return;
+  }
   for (int i = 0; i < kExpiryChecksPerRound; ++i) {
     const auto victim = index_.pick_victim(now_ms, options_.policy, sketch_, rng_, kEvictionSample);
     const auto entry = victim ? index_.find(*victim) : std::nullopt;

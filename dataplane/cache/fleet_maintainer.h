@@ -29,6 +29,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_set>
 
 #include "cache/cache_layout.h"
 #include "cache/eviction_index.h"
@@ -107,6 +108,7 @@ class FleetMaintainer {
   std::string instance_id();
   void consolidate(std::int64_t now_ms);
   void apply(const v1::JournalEntry& entry);
+  void sweep(std::int64_t now_ms);
   void audit(const AuditedDir& dir, std::int64_t now_ms);
   void expire(std::int64_t now_ms);
   void evict(std::int64_t now_ms);
@@ -129,6 +131,9 @@ class FleetMaintainer {
   std::map<std::string, std::uint64_t> cursors_;  // journal segment file name -> offset
   std::set<std::string> finished_;  // closed segments read to their end: deleted after a snapshot
   std::int64_t last_snapshot_ms_ = 0;
+  // The sweeper's current pass: when it began (0: not within this hold) and what it found.
+  std::int64_t pass_started_ms_ = 0;
+  std::unordered_set<std::string> pass_audited_;
   std::mt19937_64 rng_{std::random_device{}()};
 
   mutable std::mutex stats_mutex_;

@@ -89,7 +89,8 @@ std::vector<AuditedDir> Sweeper::step(std::size_t budget, std::int64_t now_ms) {
   while (audited.size() < budget) {
     if (dirs_.empty()) {
       if (leaves_.empty()) {
-        if (started) break;  // a whole pass within one step: the directory is small
+        // A pass ends with the step it ends in, so that each pass begins with a step.
+        if (started || !audited.empty()) break;
         start_pass(now_ms);
         started = true;
         if (leaves_.empty()) break;

@@ -49,8 +49,9 @@ class Sweeper {
  public:
   Sweeper(CacheLayout layout, SweepOptions options);
 
-  // Sweeps up to `budget` directories, going on where the last step stopped and starting a
-  // new pass over the whole directory after the last one. `now_ms`: wall clock.
+  // Sweeps up to `budget` directories, going on where the last step stopped. A pass over the
+  // whole directory ends with the step it ends in (fewer than `budget` then) and the next step
+  // starts a new one. `now_ms`: wall clock.
   std::vector<AuditedDir> step(std::size_t budget, std::int64_t now_ms);
 
   // Passes started so far (the first starts with the first step).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <initializer_list>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -84,7 +85,11 @@ std::uint64_t parse_byte_size(const std::string& text) {
   const std::string_view suffix = std::string_view(text).substr(digits);
   if (suffix.empty()) return number;
   for (const auto& [name, unit] : kSuffixes) {
-    if (suffix == name) return number * unit;
+    if (suffix != name) continue;
+    if (number > std::numeric_limits<std::uint64_t>::max() / unit) {
+      throw std::invalid_argument("too large");
+    }
+    return number * unit;
   }
   throw std::invalid_argument("unknown unit '" + std::string(suffix) + "' (KiB, MiB, GiB, TiB)");
 }
@@ -197,6 +202,7 @@ ProxyConfig parse_config_yaml(const std::string& yaml_text) {
                          {"orphan_age_ms", duration_ms(cache.orphan_age_ms)},
                          {"tombstone_retention_ms", duration_ms(cache.tombstone_retention_ms)},
                          {"upload_retention_ms", ttl_ms(cache.upload_retention_ms)},
+                         {"coalesce_timeout_ms", bounded(cache.coalesce_timeout_ms, 0, 86'400'000)},
                          {"sweep_per_round", bounded(cache.sweep_per_round, 1, 1'000'000)},
                      })},
                     {"timeouts",
@@ -238,6 +244,11 @@ void validate(const ProxyConfig& config) {
   }
   if (config.cache.low_watermark > config.cache.high_watermark) {
     throw std::invalid_argument("cache.low_watermark must not exceed cache.high_watermark");
+  }
+  if (config.cache.orphan_age_ms < 2 * config.cache.lease_ms) {
+    // The sweeper takes temp files older than orphan_age for dead writers' ones; a lease's
+    // claim files must outlive a lease.
+    throw std::invalid_argument("cache.orphan_age_ms must be at least twice cache.lease_ms");
   }
   if (config.cache.lease_ms < 2 * config.cache.maintenance_interval_ms) {
     // The holder renews once per round: a lease shorter than two rounds lapses between them.

@@ -107,6 +107,9 @@ struct CacheOptions {
   int tombstone_retention_ms = 3'600'000;
   // Multipart uploads untouched this long are abandoned and swept. Default: 604800000 (7 d).
   std::int64_t upload_retention_ms = 7ll * 86'400'000;
+  // Longest a miss waits for another request (on any proxy) filling the same bytes before
+  // fetching them itself; 0 = no coalescing. Default: 30000.
+  int coalesce_timeout_ms = 30'000;
   // Cache directories the sweeper visits per round. Default: 256.
   int sweep_per_round = 256;
 };

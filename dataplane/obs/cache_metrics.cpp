@@ -11,6 +11,9 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
       partial(reads.with({"partial"})),
       misses(reads.with({"miss"})),
       bypassed(reads.with({"bypass"})),
+      coalesced(registry.counter(
+          "s3hc_cache_coalesced_total",
+          "Misses that waited for another request's fill of the same bytes, then looked again.")),
       served_bytes(registry.counter("s3hc_cache_served_bytes_total",
                                     "Body bytes sent to clients from the cache.")),
       fill_bytes(registry.counter("s3hc_cache_fill_bytes_total",

@@ -18,6 +18,7 @@ struct CacheMetrics {
   Counter& partial;
   Counter& misses;
   Counter& bypassed;
+  Counter& coalesced;           // misses that waited for another request's fill instead
   Counter& served_bytes;        // body bytes sent to clients from cache files
   Counter& fill_bytes;          // body bytes written to the cache from origin responses
   Family<Counter>& fills;       // result: committed, failed, refused (the cache is full)

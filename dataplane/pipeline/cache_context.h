@@ -21,6 +21,9 @@ struct CachePolicy {
   std::uint64_t merge_gap_bytes;
   bool write_through;  // PutObject bodies are cached as they stream
   std::uint64_t max_write_object_bytes;
+  // Longest a miss waits for another request's fill of the same bytes (coalescing); zero: no
+  // coalescing.
+  std::chrono::milliseconds coalesce_timeout;
 };
 
 struct CacheContext {
@@ -32,9 +35,9 @@ struct CacheContext {
   obs::CacheMetrics& metrics;
 };
 
-// Whether new bytes may enter the cache now (the cache is not full); a refusal is counted.
-inline bool admits_fill(CacheContext& cache, bool from_write) {
-  if (!cache.admission || cache.admission->admits(from_write)) return true;
+// Whether `bytes` (0: unknown) may enter the cache now (it is not full); a refusal is counted.
+inline bool admits_fill(CacheContext& cache, std::uint64_t bytes, bool from_write) {
+  if (!cache.admission || cache.admission->admits(bytes, from_write)) return true;
   cache.metrics.fills_refused.inc();
   return false;
 }
@@ -52,7 +55,9 @@ inline bool is_fresh(const v1::CacheRecord& record, s3::ReadRequest::Kind kind,
   const auto ttl = record.from_write()                      ? policy.put_ttl_ms
                    : kind == s3::ReadRequest::Kind::kHeadObject ? policy.head_ttl_ms
                                                                 : policy.get_ttl_ms;
-  return now_ms - record.validated_at_unix_ms() < ttl;
+  // Never fresh with a TTL of 0, whatever the clocks say: a request that started before
+  // another one's revalidation would otherwise see a validation time after its own start.
+  return ttl > 0 && now_ms - record.validated_at_unix_ms() < ttl;
 }
 
 }  // namespace s3hc::pipeline

@@ -19,11 +19,12 @@ std::string_view header_value(const cache::HeaderList& headers, std::string_view
 }  // namespace
 
 CacheFill::CacheFill(CacheContext& cache, s3::ObjectAddress object, CacheableBody body,
-                     std::int64_t fetched_at_ms)
+                     std::int64_t fetched_at_ms, std::unique_ptr<cache::FillLease> lease)
     : cache_(cache),
       object_(std::move(object)),
       body_(std::move(body)),
-      fetched_at_ms_(fetched_at_ms) {}
+      fetched_at_ms_(fetched_at_ms),
+      lease_(std::move(lease)) {}
 
 // An unfinished fill removes its temp file: file I/O, but rare (the body ended early) and short.
 CacheFill::~CacheFill() = default;
@@ -37,14 +38,17 @@ boost::asio::awaitable<void> CacheFill::on_body(std::span<const char> bytes, boo
     cache_.metrics.fills_failed.inc();
     failed_ = true;
     fill_.reset();
+    lease_.reset();
   }
 }
 
 void CacheFill::append(std::span<const char> bytes, bool last) {
   if (body_.empty) {
     if (last) cache_.store.remember(object_, body_.meta, fetched_at_ms_);
+    lease_.reset();
     return;
   }
+  if (lease_) lease_->refresh();
   if (!fill_) {
     const bool compress =
         !cache::known_incompressible(header_value(body_.meta.headers, "content-type"), object_.key);
@@ -64,6 +68,7 @@ void CacheFill::append(std::span<const char> bytes, bool last) {
                   object_.key);
   }
   fill_.reset();
+  lease_.reset();  // waiters find the bytes now
 }
 
 }  // namespace s3hc::pipeline

@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include "cache/fill_lease.h"
 #include "pipeline/cache_context.h"
 #include "pipeline/origin_exchange.h"
 #include "pipeline/origin_response.h"
@@ -17,9 +18,11 @@ namespace s3hc::pipeline {
 
 class CacheFill final : public BodyTap {
  public:
-  // `fetched_at_ms`: when the request that produced the body was sent.
+  // `fetched_at_ms`: when the request that produced the body was sent. `lease` (may be null):
+  // the fill lease other requests for these bytes wait on; refreshed as bytes arrive and
+  // released as soon as the fill is committed or dropped.
   CacheFill(CacheContext& cache, s3::ObjectAddress object, CacheableBody body,
-            std::int64_t fetched_at_ms);
+            std::int64_t fetched_at_ms, std::unique_ptr<cache::FillLease> lease = nullptr);
   ~CacheFill() override;
 
   boost::asio::awaitable<void> on_body(std::span<const char> bytes, bool last) override;
@@ -32,6 +35,7 @@ class CacheFill final : public BodyTap {
   CacheableBody body_;
   std::int64_t fetched_at_ms_;
   std::unique_ptr<cache::RangeFill> fill_;
+  std::unique_ptr<cache::FillLease> lease_;
   bool failed_ = false;
 };
 

@@ -27,6 +27,11 @@ namespace {
 // On a partial hit, a cached stretch longer than this before the first missing piece makes
 // the first origin request a one-byte probe (see serve_partial).
 constexpr std::uint64_t kLongCachedPrefixBytes = 8 * 1024 * 1024;
+// A filler refreshes its lease every second while bytes arrive: one silent for this long died
+// (or its origin stalled), and a waiter takes the fill over.
+constexpr std::chrono::milliseconds kFillLeaseStaleAfter{5000};
+// How often a waiting request looks whether the fill it waits for is over.
+constexpr std::chrono::milliseconds kFillLeasePollPeriod{20};
 
 bool has_token(std::string_view list, std::string_view token) {
   bool found = false;
@@ -73,28 +78,80 @@ asio::awaitable<bool> ReadPath::run() {
     cache_.metrics.bypassed.inc();
     co_return co_await forward_and_fill();
   }
-  const auto record = co_await find_record(false);
-  const auto shape = record ? plan(*record) : std::nullopt;
-  if (shape) {
-    const bool conditional = has_client_conditions(header);
-    if (covers(*record, *shape)) {
-      if (is_fresh(*record, read_.kind, cache_.policy, fetched_at_ms_)) {
-        if (conditional) co_return co_await serve_conditionally(*record, *shape);
-        cache_.metrics.hits.inc();
-        co_return co_await serve(*record, *shape);
-      }
-      // With the client's own preconditions, the origin's answer is the right one.
-      if (!conditional && !signed_.covers("if-none-match")) {
-        co_return co_await revalidate(*record, *shape);
-      }
-    } else if (!conditional && !read_.part_number && !signed_.covers("range") &&
-               !signed_.covers("if-match")) {
-      // (S3 refuses a Range beside ?partNumber, so a part is fetched whole or not at all.)
-      co_return co_await serve_partial(*record, *shape);
-    }
+  if (const auto answered = co_await answer_from_cache()) co_return *answered;
+  if (!is_head() && cache_.policy.coalesce_timeout.count() > 0 &&
+      co_await waited_for_other_fill()) {
+    cache_.metrics.coalesced.inc();
+    if (const auto answered = co_await answer_from_cache()) co_return *answered;
   }
   cache_.metrics.misses.inc();
   co_return co_await forward_and_fill();
+}
+
+asio::awaitable<std::optional<bool>> ReadPath::answer_from_cache() {
+  const auto& header = request_.get().base();
+  // Freshness is judged, and any origin request below timed, now: after waiting for another
+  // request's fill, the request's start is long past.
+  fetched_at_ms_ = unix_now_ms();
+  const auto record = co_await find_record(false);
+  const auto shape = record ? plan(*record) : std::nullopt;
+  if (!shape) co_return std::nullopt;
+  const bool conditional = has_client_conditions(header);
+  if (covers(*record, *shape)) {
+    if (is_fresh(*record, read_.kind, cache_.policy, fetched_at_ms_)) {
+      if (conditional) co_return co_await serve_conditionally(*record, *shape);
+      cache_.metrics.hits.inc();
+      co_return co_await serve(*record, *shape);
+    }
+    // With the client's own preconditions, the origin's answer is the right one.
+    if (!conditional && !signed_.covers("if-none-match")) {
+      co_return co_await revalidate(*record, *shape);
+    }
+  } else if (!conditional && !read_.part_number && !signed_.covers("range") &&
+             !signed_.covers("if-match")) {
+    // (S3 refuses a Range beside ?partNumber, so a part is fetched whole or not at all.)
+    co_return co_await serve_partial(*record, *shape);
+  }
+  co_return std::nullopt;
+}
+
+std::string ReadPath::fill_name() const {
+  auto name = cache::CacheLayout::object_id(read_.object.bucket, read_.object.key);
+  const auto range = request_.get()[bhttp::field::range];
+  if (read_.part_number) {
+    name += " part ";
+    name += std::to_string(*read_.part_number);
+  } else if (!range.empty()) {
+    name += " range ";
+    name.append(range);
+  }
+  return name;
+}
+
+asio::awaitable<bool> ReadPath::waited_for_other_fill() {
+  const auto dir = cache_.store.layout().path_of(cache::kFillLeaseDir);
+  const auto name = fill_name();
+  const auto give_up = std::chrono::steady_clock::now() + cache_.policy.coalesce_timeout;
+  asio::steady_timer poll(co_await asio::this_coro::executor);
+  for (bool waited = false;;) {
+    auto state = cache::FillLeaseState::kNone;
+    co_await offload(cache_.io, [&] {
+      state = cache::FillLease::probe(dir, name, kFillLeaseStaleAfter);
+      if (state == cache::FillLeaseState::kStale) cache::FillLease::break_stale(dir, name);
+      if (state != cache::FillLeaseState::kLive && !waited) {
+        fill_lease_ = cache::FillLease::try_acquire(dir, name);
+      }
+    });
+    if (state != cache::FillLeaseState::kLive) {
+      if (waited) co_return true;  // the fill waited for is over (or its filler died)
+      if (fill_lease_) co_return false;
+      // Another request took the lease between the probe and the attempt: wait for it.
+    }
+    if (std::chrono::steady_clock::now() >= give_up) co_return false;
+    waited = state == cache::FillLeaseState::kLive;
+    poll.expires_after(kFillLeasePollPeriod);
+    co_await poll.async_wait(asio::use_awaitable);
+  }
 }
 
 bool ReadPath::covers(const v1::CacheRecord& record, const Plan& plan) const {
@@ -152,10 +209,12 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
       });
     }
   } else if (auto body = cacheable_body(response, read_.part_number)) {
-    if (admits_fill(cache_, false)) {
-      fill.emplace(cache_, read_.object, std::move(*body), fetched_at_ms_);
+    if (admits_fill(cache_, body->bytes.length(), false)) {
+      fill.emplace(cache_, read_.object, std::move(*body), fetched_at_ms_,
+                   std::move(fill_lease_));
     }
   }
+  fill_lease_.reset();  // nothing to wait for when this answer fills nothing
   if (exchange.status() == 404) co_await invalidate();
   response.set("X-Cache", "MISS");
   co_return co_await exchange.relay(fill ? &*fill : nullptr);
@@ -400,9 +459,9 @@ asio::awaitable<bool> ReadPath::stream_cached_part(const v1::CacheRecord& record
 
 asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
   std::optional<CacheFill> fill;
-  if (admits_fill(cache_, false)) {
-    fill.emplace(cache_, read_.object, *cacheable_body(exchange.response().get(), std::nullopt),
-                 fetched_at_ms_);
+  auto body = *cacheable_body(exchange.response().get(), std::nullopt);
+  if (admits_fill(cache_, body.bytes.length(), false)) {
+    fill.emplace(cache_, read_.object, std::move(body), fetched_at_ms_);
   }
   auto buffer = origin_.buffers.take();
   for (;;) {

@@ -16,6 +16,7 @@
 
 #include "http/relay_buffers.h"
 #include "http/request_handler.h"
+#include "cache/fill_lease.h"
 #include "pipeline/cache_context.h"
 #include "pipeline/cached_response.h"
 #include "pipeline/origin_context.h"
@@ -55,6 +56,15 @@ class ReadPath {
   std::optional<Plan> plan(const v1::CacheRecord& record, bool honour_range = true) const;
   bool covers(const v1::CacheRecord& record, const Plan& plan) const;
 
+  // The answer from the cache, when the record can give one (a hit, a revalidation, a partial
+  // hit); nullopt when the origin must answer.
+  boost::asio::awaitable<std::optional<bool>> answer_from_cache();
+  // Coalescing: waits while another request fills the same bytes (cache/fill_lease.h). True
+  // when such a fill ended meanwhile (look in the cache again); false when this request is to
+  // fetch, holding the fill lease when it could take it.
+  boost::asio::awaitable<bool> waited_for_other_fill();
+  // What a fill for this request holds: only identical requests coalesce.
+  std::string fill_name() const;
   boost::asio::awaitable<bool> forward_and_fill();
   boost::asio::awaitable<bool> relay_and_fill(OriginExchange& exchange);
   boost::asio::awaitable<bool> revalidate(const v1::CacheRecord& record, Plan plan);
@@ -113,6 +123,7 @@ class ReadPath {
   bool range_replaced_ = false;
   std::optional<std::string> original_range_;  // the client's Range, when it sent one
   std::vector<std::string> added_headers_;
+  std::unique_ptr<cache::FillLease> fill_lease_;  // while this request fills for others too
 };
 
 }  // namespace s3hc::pipeline

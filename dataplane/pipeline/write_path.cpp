@@ -238,7 +238,7 @@ class ObjectWrite {
     std::optional<WrittenBody> written;
     const auto declared = declared_object_size(header_);
     if ((!declared || *declared <= cache_.policy.max_write_object_bytes) &&
-        admits_fill(cache_, true)) {
+        admits_fill(cache_, declared.value_or(0), true)) {
       written.emplace(cache_, header_, [this] {
         return cache_.store.begin_fill(object_, cache::ObjectMeta{}, 0, compress(), 0);
       });
@@ -284,7 +284,7 @@ class ObjectWrite {
 
   asio::awaitable<bool> upload_part(const s3::WriteRequest& write, bool cacheable) {
     std::optional<WrittenBody> written;
-    if (cacheable && admits_fill(cache_, true)) {
+    if (cacheable && admits_fill(cache_, declared_object_size(header_).value_or(0), true)) {
       written.emplace(cache_, header_, [this, &write] {
         return cache_.store.begin_part(object_, write.upload_id, write.part_number, compress());
       });

@@ -1,10 +1,18 @@
+#include "pipeline/cache_context.h"
 // What origin answers tell the cache, what cached answers carry, and what a written object's
+#include "pipeline/cache_context.h"
 // headers are rebuilt as.
+#include "pipeline/cache_context.h"
 #include <gtest/gtest.h>
+#include "pipeline/cache_context.h"
 
+#include "pipeline/cache_context.h"
 #include <boost/beast/http/field.hpp>
+#include "pipeline/cache_context.h"
 #include <string>
+#include "pipeline/cache_context.h"
 
+#include "pipeline/cache_context.h"
 #include "pipeline/cached_response.h"
 #include "pipeline/origin_response.h"
 #include "pipeline/written_object.h"
@@ -184,6 +192,35 @@ TEST(WrittenObjectTest, HeadersRebuiltFromRequestAndAnswer) {
   RequestHeader plain;
   plain.set(bhttp::field::content_encoding, "gzip, br");  // spaces are no aws-chunked
   EXPECT_FALSE(is_aws_chunked(plain));
+}
+
+}  // namespace
+}  // namespace s3hc::pipeline
+
+namespace s3hc::pipeline {
+namespace {
+
+CachePolicy policy_with_get_ttl(std::int64_t ttl_ms) {
+  return {.get_ttl_ms = ttl_ms, .head_ttl_ms = ttl_ms, .put_ttl_ms = ttl_ms,
+          .merge_gap_bytes = 0, .write_through = true, .max_write_object_bytes = 0,
+          .coalesce_timeout = std::chrono::milliseconds(0)};
+}
+
+TEST(FreshnessTest, FreshWithinTheTtlOfTheLastValidation) {
+  v1::CacheRecord record;
+  record.set_validated_at_unix_ms(10'000);
+  const auto policy = policy_with_get_ttl(1000);
+  EXPECT_TRUE(is_fresh(record, s3::ReadRequest::Kind::kGetObject, policy, 10'999));
+  EXPECT_FALSE(is_fresh(record, s3::ReadRequest::Kind::kGetObject, policy, 11'000));
+}
+
+TEST(FreshnessTest, TtlZeroIsNeverFreshEvenWhenValidatedAfterTheRequestStarted) {
+  // A request that waited for another one's fill and revalidation sees a validation time
+  // later than its own clock reading: with TTL 0 it must still ask the origin.
+  v1::CacheRecord record;
+  record.set_validated_at_unix_ms(20'000);
+  EXPECT_FALSE(is_fresh(record, s3::ReadRequest::Kind::kGetObject, policy_with_get_ttl(0),
+                        19'000));
 }
 
 }  // namespace

@@ -125,5 +125,153 @@ TEST(ConfigTest, MissingFileIsAClearError) {
   EXPECT_THROW(load_config_file("/nonexistent/s3hc.yaml"), std::invalid_argument);
 }
 
+TEST(ConfigTest, FleetKeysDefaults) {
+  const auto cache = parse_config_yaml("").cache;
+  EXPECT_EQ(cache.max_size, 0u);
+  EXPECT_DOUBLE_EQ(cache.high_watermark, 0.9);
+  EXPECT_DOUBLE_EQ(cache.low_watermark, 0.8);
+  EXPECT_DOUBLE_EQ(cache.max_written_share, 0.5);
+  EXPECT_EQ(cache.eviction, "tinylfu");
+  EXPECT_EQ(cache.expiry, "lazy");
+  EXPECT_EQ(cache.maintenance_interval_ms, 1000);
+  EXPECT_EQ(cache.lease_ms, 10000);
+  EXPECT_EQ(cache.protect_ms, 10000);
+  EXPECT_EQ(cache.orphan_age_ms, 3'600'000);
+  EXPECT_EQ(cache.tombstone_retention_ms, 3'600'000);
+  EXPECT_EQ(cache.upload_retention_ms, 604'800'000);
+  EXPECT_EQ(cache.sweep_per_round, 256);
+  EXPECT_NO_THROW(validate(parse_config_yaml("")));
+}
+
+TEST(ConfigTest, ParsesEveryFleetKey) {
+  const auto config = parse_config_yaml(R"(
+cache:
+  dir: /mnt/s3hc
+  max_size: 500GiB
+  high_watermark: 0.95
+  low_watermark: 0.7
+  max_written_share: 0.25
+  eviction: lru
+  expiry: active
+  maintenance_interval_ms: 500
+  lease_ms: 4000
+  protect_ms: 0
+  orphan_age_ms: 7200000
+  tombstone_retention_ms: 1800000
+  upload_retention_ms: 0
+  sweep_per_round: 32
+)");
+  const auto& cache = config.cache;
+  EXPECT_EQ(cache.max_size, 500ull << 30);
+  EXPECT_DOUBLE_EQ(cache.high_watermark, 0.95);
+  EXPECT_DOUBLE_EQ(cache.low_watermark, 0.7);
+  EXPECT_DOUBLE_EQ(cache.max_written_share, 0.25);
+  EXPECT_EQ(cache.eviction, "lru");
+  EXPECT_EQ(cache.expiry, "active");
+  EXPECT_EQ(cache.maintenance_interval_ms, 500);
+  EXPECT_EQ(cache.lease_ms, 4000);
+  EXPECT_EQ(cache.protect_ms, 0);
+  EXPECT_EQ(cache.orphan_age_ms, 7'200'000);
+  EXPECT_EQ(cache.tombstone_retention_ms, 1'800'000);
+  EXPECT_EQ(cache.upload_retention_ms, 0);
+  EXPECT_EQ(cache.sweep_per_round, 32);
+  EXPECT_NO_THROW(validate(config));
+}
+
+TEST(ConfigTest, MaxSizeTakesBytesOrBinaryUnits) {
+  const auto max_size = [](const std::string& value) {
+    return parse_config_yaml("cache: {max_size: " + value + "}").cache.max_size;
+  };
+  EXPECT_EQ(max_size("0"), 0u);
+  EXPECT_EQ(max_size("1234"), 1234u);
+  EXPECT_EQ(max_size("1KiB"), 1024u);
+  EXPECT_EQ(max_size("3MiB"), 3ull << 20);
+  EXPECT_EQ(max_size("500GiB"), 500ull << 30);
+  EXPECT_EQ(max_size("2TiB"), 2ull << 40);
+  EXPECT_EQ(max_size("\"10GiB\""), 10ull << 30);  // quoted in YAML: the same
+}
+
+TEST(ConfigTest, MaxSizeErrorsNameTheKey) {
+  expect_error_mentions("cache: {max_size: 10GB}", "cache.max_size: unknown unit 'GB'");
+  expect_error_mentions("cache: {max_size: 10kib}", "cache.max_size: unknown unit 'kib'");
+  expect_error_mentions("cache: {max_size: 1.5GiB}", "cache.max_size");
+  expect_error_mentions("cache: {max_size: 10 GiB}", "cache.max_size");
+  expect_error_mentions("cache: {max_size: GiB}", "cache.max_size: expected bytes");
+  expect_error_mentions("cache: {max_size: -1}", "cache.max_size");
+  expect_error_mentions("cache: {max_size: \"\"}", "cache.max_size");
+  expect_error_mentions("cache: {max_size: [1]}", "cache.max_size: expected a scalar");
+}
+
+TEST(ConfigTest, MaxSizeThatOverflowsIsRejected) {
+
+  expect_error_mentions("cache: {max_size: 16777216TiB}", "cache.max_size");
+  expect_error_mentions("cache: {max_size: 999999999999999TiB}", "cache.max_size");
+  // The largest that fits is still accepted.
+  EXPECT_EQ(parse_config_yaml("cache: {max_size: 16777215TiB}").cache.max_size,
+            16777215ull << 40);
+}
+
+TEST(ConfigTest, SharesMustLieBetweenZeroAndOne) {
+  expect_error_mentions("cache: {high_watermark: 1.5}", "cache.high_watermark: must be between 0 and 1");
+  expect_error_mentions("cache: {low_watermark: -0.1}", "cache.low_watermark: must be between 0 and 1");
+  expect_error_mentions("cache: {max_written_share: 2}", "cache.max_written_share");
+  expect_error_mentions("cache: {high_watermark: .nan}", "cache.high_watermark");
+  expect_error_mentions("cache: {low_watermark: half}", "cache.low_watermark: invalid value");
+  EXPECT_DOUBLE_EQ(parse_config_yaml("cache: {high_watermark: 1}").cache.high_watermark, 1.0);
+  EXPECT_DOUBLE_EQ(parse_config_yaml("cache: {low_watermark: 0}").cache.low_watermark, 0.0);
+}
+
+TEST(ConfigTest, EvictionAndExpiryAreChoices) {
+  EXPECT_EQ(parse_config_yaml("cache: {eviction: lru}").cache.eviction, "lru");
+  EXPECT_EQ(parse_config_yaml("cache: {eviction: tinylfu}").cache.eviction, "tinylfu");
+  EXPECT_EQ(parse_config_yaml("cache: {expiry: active}").cache.expiry, "active");
+  EXPECT_EQ(parse_config_yaml("cache: {expiry: lazy}").cache.expiry, "lazy");
+  expect_error_mentions("cache: {eviction: lfu}", "cache.eviction: must be one of tinylfu, lru");
+  expect_error_mentions("cache: {eviction: LRU}", "cache.eviction");
+  expect_error_mentions("cache: {expiry: eager}", "cache.expiry: must be one of lazy, active");
+}
+
+TEST(ConfigTest, FleetDurationsAndCountsHaveRanges) {
+  expect_error_mentions("cache: {maintenance_interval_ms: 0}", "cache.maintenance_interval_ms");
+  expect_error_mentions("cache: {lease_ms: 0}", "cache.lease_ms");
+  expect_error_mentions("cache: {protect_ms: -1}", "cache.protect_ms");
+  expect_error_mentions("cache: {orphan_age_ms: 0}", "cache.orphan_age_ms");
+  expect_error_mentions("cache: {tombstone_retention_ms: 86400001}",
+                        "cache.tombstone_retention_ms: must be between 1 and 86400000");
+  expect_error_mentions("cache: {upload_retention_ms: -5}", "cache.upload_retention_ms");
+  expect_error_mentions("cache: {sweep_per_round: 0}", "cache.sweep_per_round");
+  expect_error_mentions("cache: {sweep_pre_round: 5}", "cache.sweep_pre_round: unknown key");
+}
+
+TEST(ConfigTest, ValidateWantsTheLowWatermarkNotAboveTheHigh) {
+  try {
+    validate(parse_config_yaml("cache: {high_watermark: 0.7, low_watermark: 0.8}"));
+    FAIL() << "accepted low_watermark above high_watermark";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("cache.low_watermark"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_NO_THROW(validate(parse_config_yaml("cache: {high_watermark: 0.8, low_watermark: 0.8}")));
+  // Either order in the file: the check is on the values.
+  EXPECT_THROW(validate(parse_config_yaml("cache: {low_watermark: 0.95}")), std::invalid_argument);
+  EXPECT_NO_THROW(validate(parse_config_yaml("cache: {low_watermark: 0.95, high_watermark: 0.99}")));
+}
+
+TEST(ConfigTest, ValidateWantsALeaseOfAtLeastTwoIntervals) {
+  try {
+    validate(parse_config_yaml("cache: {maintenance_interval_ms: 1000, lease_ms: 1999}"));
+    FAIL() << "accepted a lease shorter than two rounds";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("cache.lease_ms"), std::string::npos) << error.what();
+  }
+  EXPECT_NO_THROW(validate(parse_config_yaml("cache: {maintenance_interval_ms: 1000, lease_ms: 2000}")));
+  // Against the default lease of 10 s.
+  EXPECT_NO_THROW(validate(parse_config_yaml("cache: {maintenance_interval_ms: 5000}")));
+  EXPECT_THROW(validate(parse_config_yaml("cache: {maintenance_interval_ms: 5001}")),
+               std::invalid_argument);
+  // And the default interval of 1 s.
+  EXPECT_THROW(validate(parse_config_yaml("cache: {lease_ms: 1000}")), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace s3hc::config
