@@ -1,4 +1,5 @@
 #include "cache/fleet_engine.h"
+#include "util/wall_clock.h"
 
 #include <unistd.h>
 
@@ -13,11 +14,6 @@ namespace {
 // file's header, index and block rounding (du counts allocated blocks).
 constexpr std::uint64_t kDirectoryOverheadBytes = 16 * 1024;
 
-std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -60,7 +56,7 @@ void FleetEngine::run() {
   std::unique_lock lock(mutex_);
   for (int round = 0; !stopping_; ++round) {
     lock.unlock();
-    tick(wall_clock_ms(), round);
+    tick(util::unix_now_ms(), round);
     lock.lock();
     wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
   }
@@ -68,7 +64,7 @@ void FleetEngine::run() {
   // Last news out and the lease given up, so that another proxy takes over at once.
   try {
     journal_.flush();
-    maintainer_.release(wall_clock_ms());
+    maintainer_.release(util::unix_now_ms());
   } catch (const std::exception& error) {
     spdlog::warn("cache maintenance: {}", error.what());
   }

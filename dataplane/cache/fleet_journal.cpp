@@ -1,4 +1,5 @@
 #include "cache/fleet_journal.h"
+#include "util/wall_clock.h"
 
 #include <spdlog/spdlog.h>
 
@@ -8,11 +9,6 @@
 namespace s3hc::cache {
 namespace {
 
-std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Flushes remembered for unaccounted_growth(): a holder's round that started before the
 // oldest of them has long been published.
@@ -35,7 +31,7 @@ v1::JournalEntry& FleetJournal::entry_for(std::string_view dir_id) {
 void FleetJournal::stored(std::string_view dir_id, std::uint64_t bytes,
                           const v1::CacheRecord* record) {
   // Timed after the change: an audit of the directory that missed the change ran earlier.
-  const auto now_ms = wall_clock_ms();
+  const auto now_ms = util::unix_now_ms();
   std::lock_guard lock(mutex_);
   auto& entry = entry_for(dir_id);
   if (bytes > entry.bytes()) growth_ += bytes - entry.bytes();
@@ -50,7 +46,7 @@ void FleetJournal::stored(std::string_view dir_id, std::uint64_t bytes,
 }
 
 void FleetJournal::accessed(std::string_view dir_id) {
-  const auto now_ms = wall_clock_ms();
+  const auto now_ms = util::unix_now_ms();
   std::lock_guard lock(mutex_);
   auto& entry = entry_for(dir_id);
   entry.set_accesses(entry.accesses() + 1);
@@ -74,7 +70,7 @@ bool FleetJournal::flush() {
   const bool appended = writer_.append(records);
   {
     std::lock_guard lock(mutex_);
-    flushed_.push_back({wall_clock_ms(), growth});
+    flushed_.push_back({util::unix_now_ms(), growth});
   }
   if (appended) return true;
   spdlog::warn("cache journal: lost {} entries (append failed)", records.size());

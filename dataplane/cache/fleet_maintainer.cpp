@@ -288,9 +288,13 @@ void FleetMaintainer::publish(std::int64_t now_ms) {
   usage.set_at_unix_ms(now_ms);
   usage.set_lease_token(lease_.token());
   write_file_atomically(fleet_path(layout_, "usage"), usage.SerializeAsString());
+  remember_usage(usage, true);
+}
+
+void FleetMaintainer::remember_usage(const v1::FleetUsage& usage, bool holder) {
   std::lock_guard lock(stats_mutex_);
   usage_ = usage;
-  stats_.holder = true;
+  stats_.holder = holder;
   stats_.total_bytes = usage.total_bytes();
   stats_.written_bytes = usage.written_bytes();
   stats_.objects = usage.objects();
@@ -321,13 +325,7 @@ void FleetMaintainer::save_snapshot(std::int64_t now_ms) {
 void FleetMaintainer::read_usage() {
   v1::FleetUsage usage;
   const auto bytes = read_whole_file(fleet_path(layout_, "usage"));
-  if (!bytes || !usage.ParseFromString(*bytes)) return;
-  std::lock_guard lock(stats_mutex_);
-  usage_ = usage;
-  stats_.holder = false;
-  stats_.total_bytes = usage.total_bytes();
-  stats_.written_bytes = usage.written_bytes();
-  stats_.objects = usage.objects();
+  if (bytes && usage.ParseFromString(*bytes)) remember_usage(usage, false);
 }
 
 FleetStats FleetMaintainer::stats() const {

@@ -116,6 +116,7 @@ class FleetMaintainer {
   void publish(std::int64_t now_ms);
   void save_snapshot(std::int64_t now_ms);
   void read_usage();
+  void remember_usage(const v1::FleetUsage& usage, bool holder);
   void lose_lease();
 
   CacheLayout layout_;

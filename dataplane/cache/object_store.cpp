@@ -12,6 +12,7 @@
 #include "cache/disk_usage.h"
 #include "cache/synced_file.h"
 #include "util/errno_error.h"
+#include "util/wall_clock.h"
 
 namespace s3hc::cache {
 namespace {
@@ -68,23 +69,16 @@ std::optional<v1::CacheRecord> unless_tombstone(std::optional<v1::CacheRecord> r
   return record;
 }
 
-// When a mirrored record was checked against the shared one: the real time, whatever times
-// the callers' news carry.
-std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 std::optional<v1::CacheRecord> ObjectStore::lookup(const s3::ObjectAddress& object) const {
   if (observer_) observer_->accessed(CacheLayout::object_id(object.bucket, object.key));
-  return unless_tombstone(records_.load(object.bucket, object.key, wall_clock_ms()));
+  // (Mirror entries are timed with the real clock, whatever times the callers' news carry.)
+  return unless_tombstone(records_.load(object.bucket, object.key, util::unix_now_ms()));
 }
 
 std::optional<v1::CacheRecord> ObjectStore::lookup_shared(const s3::ObjectAddress& object) const {
-  return unless_tombstone(records_.load_shared(object.bucket, object.key, wall_clock_ms()));
+  return unless_tombstone(records_.load_shared(object.bucket, object.key, util::unix_now_ms()));
 }
 
 RangeSet ObjectStore::held(const v1::CacheRecord& record) {
@@ -190,7 +184,7 @@ std::unique_ptr<RangeFill> ObjectStore::begin_fill(const s3::ObjectAddress& obje
 std::optional<v1::CacheRecord> ObjectStore::updated_record(
     const s3::ObjectAddress& object, const ObjectMeta& meta, std::int64_t now_ms,
     std::vector<std::string>& dropped) const {
-  auto current = records_.load_shared(object.bucket, object.key, wall_clock_ms());
+  auto current = records_.load_shared(object.bucket, object.key, util::unix_now_ms());
   const bool same_version = current && current->etag() == meta.etag && current->size() == meta.size;
   if (current && !same_version) {
     if (current->fetched_at_unix_ms() > now_ms) return std::nullopt;
@@ -265,7 +259,7 @@ std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
   fill.writer_.commit();
   const s3::ByteRange added{fill.first_, fill.first_ + fill.writer_.length() - 1};
   const auto drop_fill = [&] { ::unlink(fill.path().c_str()); };
-  if (wall_clock_ms() - fill.now_ms_ > options_.max_fill_age.count()) {
+  if (util::unix_now_ms() - fill.now_ms_ > options_.max_fill_age.count()) {
     drop_fill();
     return std::nullopt;
   }
@@ -285,7 +279,7 @@ std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
       return range.first() <= added.first && added.last <= range.last();
     });
     if (already_held) {
-      records_.store(*updated, wall_clock_ms());
+      records_.store(*updated, util::unix_now_ms());
     } else {
       for (int i = ranges->size() - 1; i >= 0; --i) {
         const auto& range = ranges->Get(i);
@@ -302,7 +296,7 @@ std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
                 [](const v1::CachedRange& a, const v1::CachedRange& b) {
                   return a.first() < b.first();
                 });
-      records_.store(*updated, wall_clock_ms());
+      records_.store(*updated, util::unix_now_ms());
     }
     if (already_held) drop_fill();
   }
@@ -320,7 +314,7 @@ std::optional<v1::CacheRecord> ObjectStore::remember(const s3::ObjectAddress& ob
     std::lock_guard lock(record_lock(object));
     record = updated_record(object, meta, now_ms, dropped);
     if (!record) return std::nullopt;
-    records_.store(*record, wall_clock_ms());
+    records_.store(*record, util::unix_now_ms());
   }
   delete_files(object, dropped);
   report_object(object, &*record);
@@ -334,7 +328,7 @@ std::optional<v1::CacheRecord> ObjectStore::confirm(const s3::ObjectAddress& obj
   auto record = lookup_shared(object);
   if (!record || record->etag() != etag) return std::nullopt;
   record->set_validated_at_unix_ms(std::max(record->validated_at_unix_ms(), now_ms));
-  records_.store(*record, wall_clock_ms());
+  records_.store(*record, util::unix_now_ms());
   report_object(object, &*record);
   return record;
 }
@@ -441,7 +435,7 @@ std::optional<v1::CacheRecord> ObjectStore::complete_upload(
     range->set_last(part.bytes.last);
     range->set_file(std::move(name));
   }
-  records_.store(*record, wall_clock_ms());
+  records_.store(*record, util::unix_now_ms());
   lock.unlock();
   delete_files(object, dropped);
   forget_upload();
@@ -457,7 +451,7 @@ void ObjectStore::abort_upload(const s3::ObjectAddress& object, std::string_view
 
 void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_ms) const {
   std::lock_guard lock(record_lock(object));
-  const auto current = records_.load_shared(object.bucket, object.key, wall_clock_ms());
+  const auto current = records_.load_shared(object.bucket, object.key, util::unix_now_ms());
   if (current && current->fetched_at_unix_ms() > news_ms) return;  // newer than this news
   // The tombstone goes first, so no reader is sent to a range file that is about to vanish.
   v1::CacheRecord tombstone;
@@ -466,7 +460,7 @@ void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_
   tombstone.set_key(object.key);
   tombstone.set_fetched_at_unix_ms(news_ms);
   tombstone.set_validated_at_unix_ms(news_ms);
-  records_.store(tombstone, wall_clock_ms());
+  records_.store(tombstone, util::unix_now_ms());
   std::error_code ignored;
   for (const auto& entry : std::filesystem::directory_iterator(
            layout_.object_dir(object.bucket, object.key), ignored)) {

@@ -11,6 +11,7 @@
 #include "cache/object_store.h"
 #include "obs/cache_metrics.h"
 #include "s3/read_request.h"
+#include "util/wall_clock.h"
 
 namespace s3hc::pipeline {
 
@@ -42,11 +43,7 @@ inline bool admits_fill(CacheContext& cache, std::uint64_t bytes, bool from_writ
   return false;
 }
 
-inline std::int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using util::unix_now_ms;
 
 // Whether a record may answer a read without asking the origin: the origin confirmed it less
 // than a TTL ago. A TTL of 0 is never fresh, so every read goes to the origin.

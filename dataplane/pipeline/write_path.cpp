@@ -183,6 +183,14 @@ bool succeeded(OriginExchange& exchange) {
   return exchange.status() >= 200 && exchange.status() < 300;
 }
 
+// Whether the origin's object is different after the write (uploading a part or starting or
+// aborting an upload changes nothing readable).
+bool changes_object(s3::WriteRequest::Kind kind) {
+  return kind == s3::WriteRequest::Kind::kPutObject ||
+         kind == s3::WriteRequest::Kind::kCompleteUpload ||
+         kind == s3::WriteRequest::Kind::kOther;
+}
+
 // Forwards a write, with `upload` seeing its body, and settles the cache.
 asio::awaitable<bool> relay_write(OriginExchange& exchange, BodyTap* upload,
                                   Settlement& settlement) {
@@ -211,6 +219,11 @@ class ObjectWrite {
     const auto write = s3::classify_write(header_.method_string(), header_.target(),
                                           header_.count("x-amz-copy-source") > 0);
     const bool cacheable = cache_.policy.write_through && !has_customer_key(header_);
+    if (changes_object(write.kind)) {
+      // Dropped before the origin sees the write, and settled again after: a proxy killed
+      // in between leaves a miss behind, never the old bytes of an object it overwrote.
+      co_await update_cache(cache_, [this] { invalidate(); });
+    }
     switch (write.kind) {
       case s3::WriteRequest::Kind::kPutObject:
         if (cacheable) co_return co_await put_object();

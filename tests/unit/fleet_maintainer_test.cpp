@@ -22,7 +22,9 @@
 #include "cache/journal.h"
 #include "cache/lease_file.h"
 #include "cache/synced_file.h"
+#include "file_times.h"
 #include "temp_dir.h"
+#include "util/wall_clock.h"
 
 namespace s3hc::cache {
 namespace {
@@ -33,20 +35,6 @@ using namespace std::chrono_literals;
 constexpr std::int64_t kSecond = 1000;
 constexpr std::int64_t kMinute = 60 * kSecond;
 constexpr std::int64_t kHour = 60 * kMinute;
-
-std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void set_mtime(const std::string& path, std::int64_t ms) {
-  timespec times[2];
-  times[0].tv_sec = ms / 1000;
-  times[0].tv_nsec = (ms % 1000) * 1'000'000;
-  times[1] = times[0];
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
-}
 
 // A record of ("bucket", `key`); a tombstone when `tombstone`.
 v1::CacheRecord make_record(const std::string& key, std::int64_t fetched_at_ms,
@@ -158,7 +146,7 @@ class FleetMaintainerTest : public ::testing::Test {
   CacheLayout layout_{dir_.string()};
   FreshnessTtls ttls_{.get_ttl = std::chrono::milliseconds(kHour),
                       .put_ttl = std::chrono::milliseconds(kHour)};
-  const std::int64_t now_ = wall_clock_ms();
+  const std::int64_t now_ = util::unix_now_ms();
   std::unique_ptr<JournalWriter> crafted_;
 };
 
@@ -233,7 +221,7 @@ TEST_F(FleetMaintainerTest, JournalCountsGrowthUntilAUsagePublishedAfterItsFlush
   EXPECT_EQ(a->unaccounted_growth(0), 1500u);
   a->accessed(one.id);
   EXPECT_TRUE(a->flush());
-  const auto after_first_flush = wall_clock_ms() + 1;
+  const auto after_first_flush = util::unix_now_ms() + 1;
   // A usage published by a round that started before the flush does not include it...
   EXPECT_EQ(a->unaccounted_growth(after_first_flush - 1000), 1500u);
   // ... one that started after it does.
@@ -242,7 +230,7 @@ TEST_F(FleetMaintainerTest, JournalCountsGrowthUntilAUsagePublishedAfterItsFlush
   EXPECT_EQ(a->unaccounted_growth(after_first_flush), 300u);  // not flushed yet
   EXPECT_TRUE(a->flush());
   EXPECT_EQ(a->unaccounted_growth(after_first_flush - 1000), 1800u);
-  EXPECT_EQ(a->unaccounted_growth(wall_clock_ms() + 1), 0u);
+  EXPECT_EQ(a->unaccounted_growth(util::unix_now_ms() + 1), 0u);
 }
 
 TEST_F(FleetMaintainerTest, ASecondMaintainerDoesNotHoldAndReadsThePublishedUsage) {
@@ -579,7 +567,7 @@ TEST_F(FleetMaintainerTest, DeletesConsumedSegmentsOnlyAfterASnapshot) {
   dead->stored(three.id, three.bytes, &three.record);
   ASSERT_TRUE(dead->flush());
   // A proxy that died ten minutes ago: its only segment is untouched since.
-  set_mtime(journal_dir() + "/proxy-dead.0000000001.jnl", now_ - 10 * kMinute);
+  testing::set_mtime(journal_dir() + "/proxy-dead.0000000001.jnl", now_ - 10 * kMinute);
   ASSERT_EQ(segment_names().size(), 3u);
 
   FleetMaintainer maintainer(layout_, "maintainer-1", options());  // snapshots every 5 s

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "temp_dir.h"
+#include "util/wall_clock.h"
 
 namespace s3hc::cache {
 namespace {
@@ -28,11 +29,6 @@ constexpr std::int64_t kGrace = 2000;
 // Simulated wall-clock ms.
 constexpr std::int64_t kStart = 1'000'000;
 
-std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -183,8 +179,8 @@ TEST_F(LeaseFileTest, AnUnparseableLeaseIsHeldWhileYoung) {
     write_text(path_, text);
     fs::last_write_time(path_, fs::file_time_type::clock::now() - 5s);
     LeaseFile b(path_, "b");
-    EXPECT_FALSE(b.acquire(wall_clock_ms())) << text;
-    EXPECT_FALSE(b.held(wall_clock_ms())) << text;
+    EXPECT_FALSE(b.acquire(util::unix_now_ms())) << text;
+    EXPECT_FALSE(b.held(util::unix_now_ms())) << text;
     EXPECT_FALSE(LeaseFile::read(path_)) << text;
     EXPECT_EQ(read_text(path_), text);
   }
@@ -197,7 +193,7 @@ TEST_F(LeaseFileTest, AnUnparseableLeaseIsTakenOverOnceOld) {
     // Older than duration + grace (12 s).
     fs::last_write_time(path_, fs::file_time_type::clock::now() - 13s);
     LeaseFile b(path_, "b");
-    const auto now = wall_clock_ms();
+    const auto now = util::unix_now_ms();
     const auto token = b.acquire(now);
     ASSERT_TRUE(token) << text;
     EXPECT_GE(*token, static_cast<std::uint64_t>(now));  // nothing to count on but the clock

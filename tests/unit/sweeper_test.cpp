@@ -14,7 +14,9 @@
 
 #include "cache/cache_layout.h"
 #include "cache/disk_usage.h"
+#include "file_times.h"
 #include "temp_dir.h"
+#include "util/wall_clock.h"
 
 namespace s3hc::cache {
 namespace {
@@ -25,20 +27,6 @@ using std::chrono::milliseconds;
 constexpr std::int64_t kMinute = 60 * 1000;
 constexpr std::int64_t kHour = 60 * kMinute;
 constexpr std::int64_t kDay = 24 * kHour;
-
-std::int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void set_mtime(const std::string& path, std::int64_t ms) {
-  timespec times[2];
-  times[0].tv_sec = ms / 1000;
-  times[0].tv_nsec = (ms % 1000) * 1'000'000;
-  times[1] = times[0];
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
-}
 
 // A record of ("bucket", `key`) naming `files`; a tombstone when `etag` is empty.
 v1::CacheRecord make_record(const std::string& key, std::int64_t fetched_at_ms,
@@ -80,7 +68,7 @@ class SweeperTest : public ::testing::Test {
       std::ofstream out(path(id, name), std::ios::binary);
       out << std::string(bytes, 'x');
     }
-    set_mtime(path(id, name), mtime_ms);
+    testing::set_mtime(path(id, name), mtime_ms);
   }
   void put_bytes(const std::string& file, const std::string& bytes, std::int64_t mtime_ms) {
     fs::create_directories(fs::path(file).parent_path());
@@ -88,7 +76,7 @@ class SweeperTest : public ::testing::Test {
       std::ofstream out(file, std::ios::binary);
       out << bytes;
     }
-    set_mtime(file, mtime_ms);
+    testing::set_mtime(file, mtime_ms);
   }
   void put_record(const std::string& id, const v1::CacheRecord& record, std::int64_t mtime_ms) {
     put_bytes(path(id, std::string(kRecordFileName)), record.SerializeAsString(), mtime_ms);
@@ -112,7 +100,7 @@ class SweeperTest : public ::testing::Test {
   s3hc::testing::TempDir dir_{"sweeper-test"};
   CacheLayout layout_{dir_.string()};
   SweepOptions options_;  // orphan age 1 h, tombstones 1 h, uploads 7 days
-  std::int64_t now_ = wall_clock_ms();
+  std::int64_t now_ = util::unix_now_ms();
   std::int64_t old_ = now_ - 2 * kHour;
   std::int64_t young_ = now_ - kMinute;
 };
