@@ -167,7 +167,9 @@ struct ProxyServer::State {
             .block_size = static_cast<std::uint32_t>(options.block_size),
             .mirror_recheck_interval = std::chrono::milliseconds(options.mirror_recheck_ms),
             .max_fill_age = std::chrono::milliseconds(
-                std::min(options.orphan_age_ms, options.tombstone_retention_ms))},
+                std::min(options.orphan_age_ms, options.tombstone_retention_ms)),
+            .ram_bytes = static_cast<std::size_t>(options.ram_size),
+            .ram_max_entry_bytes = static_cast<std::size_t>(options.ram_max_entry_bytes)},
         options.mirror_dir.empty() ? nullptr : cache::MetadataMirror::open(options.mirror_dir),
         &fleet->observer());
     fleet->start();

@@ -59,7 +59,23 @@ ObjectStore::ObjectStore(CacheLayout layout, ObjectStoreOptions options,
       records_(RecordStore(std::move(layout)), std::move(mirror),
                {.recheck_interval = options.mirror_recheck_interval}),
       options_(options),
-      observer_(observer) {}
+      observer_(observer),
+      ram_(options.ram_bytes == 0
+               ? nullptr
+               : std::make_unique<RamTier>(RamTierOptions{
+                     .capacity_bytes = options.ram_bytes,
+                     .max_entry_bytes = options.ram_max_entry_bytes,
+                     .shards = 16,
+                     .max_record_age = options.mirror_recheck_interval / 2,
+                     .clock = {}})) {}
+
+void ObjectStore::store(v1::CacheRecord& record) const {
+  records_.store(record, util::unix_now_ms());
+  if (ram_) {
+    ram_->put_record(RamTier::identity(record.bucket(), record.key()),
+                     std::make_shared<const v1::CacheRecord>(record));
+  }
+}
 
 namespace {
 
@@ -73,12 +89,45 @@ std::optional<v1::CacheRecord> unless_tombstone(std::optional<v1::CacheRecord> r
 
 std::optional<v1::CacheRecord> ObjectStore::lookup(const s3::ObjectAddress& object) const {
   if (observer_) observer_->accessed(CacheLayout::object_id(object.bucket, object.key));
-  // (Mirror entries are timed with the real clock, whatever times the callers' news carry.)
-  return unless_tombstone(records_.load(object.bucket, object.key, util::unix_now_ms()));
+  if (!ram_) {
+    // (Mirror entries are timed with the real clock, whatever times the callers' news carry.)
+    return unless_tombstone(records_.load(object.bucket, object.key, util::unix_now_ms()));
+  }
+  const auto identity = RamTier::identity(object.bucket, object.key);
+  if (const auto held = ram_->record(identity)) return unless_tombstone(*held);
+  auto record = records_.load(object.bucket, object.key, util::unix_now_ms());
+  if (record) ram_->put_record(identity, std::make_shared<const v1::CacheRecord>(*record));
+  return unless_tombstone(std::move(record));
 }
 
 std::optional<v1::CacheRecord> ObjectStore::lookup_shared(const s3::ObjectAddress& object) const {
-  return unless_tombstone(records_.load_shared(object.bucket, object.key, util::unix_now_ms()));
+  auto record = records_.load_shared(object.bucket, object.key, util::unix_now_ms());
+  if (ram_) {
+    const auto identity = RamTier::identity(object.bucket, object.key);
+    if (record) {
+      ram_->put_record(identity, std::make_shared<const v1::CacheRecord>(*record));
+    } else {
+      ram_->invalidate(identity);
+    }
+  }
+  return unless_tombstone(std::move(record));
+}
+
+std::optional<RamBytes> ObjectStore::ram_bytes(const v1::CacheRecord& record,
+                                               const s3::ByteRange& wanted) const {
+  if (!ram_) return std::nullopt;
+  return ram_->bytes(RamTier::identity(record.bucket(), record.key()), record, wanted.first,
+                     wanted.last);
+}
+
+std::optional<RamBytes> ObjectStore::read_into_ram(const v1::CacheRecord& record,
+                                                   const s3::ByteRange& wanted) const {
+  if (!keeps_in_ram(wanted.length())) return std::nullopt;
+  auto bytes = read(record, wanted);
+  if (!bytes) return std::nullopt;
+  auto shared = std::make_shared<const std::string>(std::move(*bytes));
+  ram_->put_bytes(RamTier::identity(record.bucket(), record.key()), record, wanted.first, shared);
+  return RamBytes{.data = shared, .offset = 0, .length = shared->size()};
 }
 
 RangeSet ObjectStore::held(const v1::CacheRecord& record) {
@@ -279,7 +328,7 @@ std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
       return range.first() <= added.first && added.last <= range.last();
     });
     if (already_held) {
-      records_.store(*updated, util::unix_now_ms());
+      store(*updated);
     } else {
       for (int i = ranges->size() - 1; i >= 0; --i) {
         const auto& range = ranges->Get(i);
@@ -296,7 +345,7 @@ std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
                 [](const v1::CachedRange& a, const v1::CachedRange& b) {
                   return a.first() < b.first();
                 });
-      records_.store(*updated, util::unix_now_ms());
+      store(*updated);
     }
     if (already_held) drop_fill();
   }
@@ -314,7 +363,7 @@ std::optional<v1::CacheRecord> ObjectStore::remember(const s3::ObjectAddress& ob
     std::lock_guard lock(record_lock(object));
     record = updated_record(object, meta, now_ms, dropped);
     if (!record) return std::nullopt;
-    records_.store(*record, util::unix_now_ms());
+    store(*record);
   }
   delete_files(object, dropped);
   report_object(object, &*record);
@@ -328,7 +377,7 @@ std::optional<v1::CacheRecord> ObjectStore::confirm(const s3::ObjectAddress& obj
   auto record = lookup_shared(object);
   if (!record || record->etag() != etag) return std::nullopt;
   record->set_validated_at_unix_ms(std::max(record->validated_at_unix_ms(), now_ms));
-  records_.store(*record, util::unix_now_ms());
+  store(*record);
   report_object(object, &*record);
   return record;
 }
@@ -435,7 +484,7 @@ std::optional<v1::CacheRecord> ObjectStore::complete_upload(
     range->set_last(part.bytes.last);
     range->set_file(std::move(name));
   }
-  records_.store(*record, util::unix_now_ms());
+  store(*record);
   lock.unlock();
   delete_files(object, dropped);
   forget_upload();
@@ -460,7 +509,7 @@ void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_
   tombstone.set_key(object.key);
   tombstone.set_fetched_at_unix_ms(news_ms);
   tombstone.set_validated_at_unix_ms(news_ms);
-  records_.store(tombstone, util::unix_now_ms());
+  store(tombstone);
   std::error_code ignored;
   for (const auto& entry : std::filesystem::directory_iterator(
            layout_.object_dir(object.bucket, object.key), ignored)) {

@@ -33,6 +33,7 @@
 #include "cache/metadata_mirror.h"
 #include "cache/mirrored_record_store.h"
 #include "cache/range_file.h"
+#include "cache/ram_tier.h"
 #include "cache/range_set.h"
 #include "cache/store_observer.h"
 #include "s3/read_request.h"
@@ -68,6 +69,11 @@ struct ObjectStoreOptions {
   // may have taken its files for a dead writer's, and tombstones are kept only that long.
   // Default: 1 h.
   std::chrono::milliseconds max_fill_age{3600 * 1000};
+  // The RAM tier (ram_tier.h): bytes of memory for hot records and small ranges; 0 = none.
+  // Records in it are trusted for half the mirror's recheck interval. Default: 0.
+  std::size_t ram_bytes = 0;
+  // Longest range kept in the RAM tier. Default: 256 KiB.
+  std::size_t ram_max_entry_bytes = 256 * 1024;
 };
 
 // A range being written; made part of the object by ObjectStore::commit.
@@ -121,6 +127,18 @@ class ObjectStore {
 
   // The bytes a record says are held.
   static RangeSet held(const v1::CacheRecord& record);
+
+  // Small answers through the RAM tier. Whether `length` bytes are kept there:
+  bool keeps_in_ram(std::uint64_t length) const {
+    return ram_ && length <= options_.ram_max_entry_bytes;
+  }
+  // `wanted` of the record's version from memory (no I/O); nullopt when not held there.
+  std::optional<RamBytes> ram_bytes(const v1::CacheRecord& record,
+                                    const s3::ByteRange& wanted) const;
+  // `wanted` read from the range files and kept in memory (the RAM tier admitting); nullopt
+  // when not all held or a file is missing or corrupt.
+  std::optional<RamBytes> read_into_ram(const v1::CacheRecord& record,
+                                        const s3::ByteRange& wanted) const;
 
   // Bytes `wanted` of the object from the range files `record` names; nullopt when they are
   // not all held or a file is missing or corrupt.
@@ -218,6 +236,8 @@ class ObjectStore {
   void report_dir(const std::string& dir, const v1::CacheRecord* record) const;
   void report_object(const s3::ObjectAddress& object, const v1::CacheRecord* record) const;
   void report_upload(const s3::ObjectAddress& object, std::string_view upload_id) const;
+  // Stores the record in the shared directory (and mirror), and in the RAM tier.
+  void store(v1::CacheRecord& record) const;
 
   // Opens, in order, the range files holding `wanted` (fewest files: at each point the one
   // reaching furthest) and calls `visit` with each, the part of `wanted` it gives and where
@@ -240,6 +260,7 @@ class ObjectStore {
   mutable std::array<std::mutex, kRecordLockStripes> record_locks_;
   ObjectStoreOptions options_;
   StoreObserver* observer_;
+  std::unique_ptr<RamTier> ram_;  // null: no RAM tier
 };
 
 }  // namespace s3hc::cache

@@ -16,6 +16,8 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
           "Misses that waited for another request's fill of the same bytes, then looked again.")),
       served_bytes(registry.counter("s3hc_cache_served_bytes_total",
                                     "Body bytes sent to clients from the cache.")),
+      ram_hits(registry.counter("s3hc_cache_ram_hits_total",
+                                "Answers whose bytes came from the RAM tier (no file read).")),
       fill_bytes(registry.counter("s3hc_cache_fill_bytes_total",
                                   "Body bytes from the origin written into the cache.")),
       fills(registry.counter_family("s3hc_cache_fills_total",

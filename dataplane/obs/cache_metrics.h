@@ -19,7 +19,8 @@ struct CacheMetrics {
   Counter& misses;
   Counter& bypassed;
   Counter& coalesced;           // misses that waited for another request's fill instead
-  Counter& served_bytes;        // body bytes sent to clients from cache files
+  Counter& served_bytes;        // body bytes sent to clients from the cache
+  Counter& ram_hits;            // answers whose bytes came from the RAM tier
   Counter& fill_bytes;          // body bytes written to the cache from origin responses
   Family<Counter>& fills;       // result: committed, failed, refused (the cache is full)
   Counter& fills_committed;

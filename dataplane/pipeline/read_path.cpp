@@ -245,6 +245,12 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
     origin_.metrics.count_response(request_.get().method_string(), answer.status);
     co_return co_await write_client(header, {}) && client_keep_alive_;
   }
+  if (cache_.store.keeps_in_ram(plan.bytes->length())) {
+    if (const auto sent = co_await send_through_ram(record, *plan.bytes, header)) {
+      origin_.metrics.count_response(request_.get().method_string(), answer.status);
+      co_return *sent && client_keep_alive_;
+    }
+  }
   if (const auto sent = co_await send_from_files(record, *plan.bytes, header)) {
     origin_.metrics.count_response(request_.get().method_string(), answer.status);
     co_return *sent && client_keep_alive_;
@@ -259,6 +265,26 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
   }
   origin_.metrics.count_response(request_.get().method_string(), answer.status);
   co_return streamed == Streamed::kAll && client_keep_alive_;
+}
+
+asio::awaitable<std::optional<bool>> ReadPath::send_through_ram(const v1::CacheRecord& record,
+                                                                s3::ByteRange bytes,
+                                                                std::string_view header) {
+  // A hit in memory is answered on the event loop, with no trip to the I/O pool.
+  auto held = cache_.store.ram_bytes(record, bytes);
+  if (held) {
+    cache_.metrics.ram_hits.inc();
+  } else {
+    co_await offload(cache_.io, [&] {
+      return read_guarded([&] {
+        held = cache_.store.read_into_ram(record, bytes);
+        return true;
+      });
+    });
+    if (!held) co_return std::nullopt;  // the file path finds out what is wrong
+  }
+  cache_.metrics.served_bytes.inc(bytes.length());
+  co_return co_await write_client(header, held->view());
 }
 
 asio::awaitable<bool> ReadPath::serve_conditionally(const v1::CacheRecord& record, Plan plan) {

@@ -83,6 +83,12 @@ class ReadPath {
   boost::asio::awaitable<std::optional<bool>> send_from_files(const v1::CacheRecord& record,
                                                               s3::ByteRange bytes,
                                                               std::string_view header);
+  // Sends `header` and `bytes` (short enough for the RAM tier) from memory, reading them into
+  // it first when they are not there; nullopt, with nothing sent, when they cannot be read.
+  // Else whether all went out.
+  boost::asio::awaitable<std::optional<bool>> send_through_ram(const v1::CacheRecord& record,
+                                                               s3::ByteRange bytes,
+                                                               std::string_view header);
   // A stretch of cached bytes inside a response already started; true when all went out.
   boost::asio::awaitable<bool> stream_cached_part(const v1::CacheRecord& record,
                                                   s3::ByteRange bytes);

@@ -453,5 +453,32 @@ class CoalescingTest(FleetTestCase):
                                 answered)
 
 
+class RamTierTest(FleetTestCase):
+    def test_hot_small_objects_are_served_from_memory_and_never_stale(self):
+        reader, writer = self.start_proxy(), self.start_proxy()
+        bucket = self.new_bucket("ram")
+        old, new = deterministic_bytes(20 * KIB, 1), deterministic_bytes(20 * KIB, 2)
+        self.direct.put_object(Bucket=bucket, Key="hot", Body=old)
+        client = self.client(reader)
+        self.assertEqual(self.get(client, bucket, "hot"), (old, "MISS"))
+        self.assertEqual(self.get(client, bucket, "hot"), (old, "HIT"))  # read into memory
+        # Without its files, the object is still answered, from memory, without the origin.
+        for path in CacheDir(self.cache_path).find(bucket, "hot").range_paths():
+            os.unlink(path)
+        origin_before = self.origin.s3_request_count()
+        hits_before = reader.metric("s3hc_cache_ram_hits_total")
+        for _ in range(5):
+            self.assertEqual(self.get(client, bucket, "hot"), (old, "HIT"))
+        self.assertEqual(reader.metric("s3hc_cache_ram_hits_total"), hits_before + 5)
+        self.assertEqual(self.origin.s3_request_count(), origin_before)
+        # A write through this proxy is seen at once; one through another proxy within half
+        # the mirror's recheck interval (records in memory are trusted that long).
+        client.put_object(Bucket=bucket, Key="hot", Body=new)
+        self.assertEqual(self.get(client, bucket, "hot")[0], new)
+        self.client(writer).put_object(Bucket=bucket, Key="hot", Body=old)
+        time.sleep(0.6)
+        self.assertEqual(self.get(client, bucket, "hot")[0], old)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
