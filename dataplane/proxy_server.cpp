@@ -177,6 +177,7 @@ struct ProxyServer::State {
         .store = *object_store,
         .io = cache_io ? &*cache_io : nullptr,
         .admission = &*fleet,
+        .broadcasts = fill_broadcasts,
         .policy = {.get_ttl_ms = options.get_ttl_ms,
                    .head_ttl_ms = options.head_ttl_ms,
                    .put_ttl_ms = options.put_ttl_ms,
@@ -233,6 +234,7 @@ struct ProxyServer::State {
   std::optional<asio::thread_pool> cache_io;
   std::optional<obs::CacheMetrics> cache_metrics;
   std::optional<cache::FleetEngine> fleet;  // outlives the store, which reports to it
+  pipeline::FillBroadcasts fill_broadcasts;
   std::optional<cache::ObjectStore> object_store;
   std::optional<pipeline::CacheContext> cache_context;
   std::deque<Worker> workers;  // deque: workers are neither copyable nor movable

@@ -14,6 +14,9 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
       coalesced(registry.counter(
           "s3hc_cache_coalesced_total",
           "Misses that waited for another request's fill of the same bytes, then looked again.")),
+      fanned_out(registry.counter(
+          "s3hc_cache_fanned_out_total",
+          "Coalesced misses answered from another request's fill on this proxy as it arrived.")),
       served_bytes(registry.counter("s3hc_cache_served_bytes_total",
                                     "Body bytes sent to clients from the cache.")),
       ram_hits(registry.counter("s3hc_cache_ram_hits_total",

@@ -19,6 +19,7 @@ struct CacheMetrics {
   Counter& misses;
   Counter& bypassed;
   Counter& coalesced;           // misses that waited for another request's fill instead
+  Counter& fanned_out;          // of those, answered from that fill's bytes as they arrived
   Counter& served_bytes;        // body bytes sent to clients from the cache
   Counter& ram_hits;            // answers whose bytes came from the RAM tier
   Counter& fill_bytes;          // body bytes written to the cache from origin responses

@@ -10,6 +10,7 @@
 #include "cache/fill_admission.h"
 #include "cache/object_store.h"
 #include "obs/cache_metrics.h"
+#include "pipeline/fill_broadcast.h"
 #include "s3/read_request.h"
 #include "util/wall_clock.h"
 
@@ -31,6 +32,7 @@ struct CacheContext {
   const cache::ObjectStore& store;
   boost::asio::thread_pool* io;  // null: cache file I/O runs on the event loops
   const cache::FillAdmission* admission;  // null: every fill is admitted
+  FillBroadcasts& broadcasts;             // fills this process streams to its waiters
   CachePolicy policy;
   s3::AddressingOptions addressing;
   obs::CacheMetrics& metrics;

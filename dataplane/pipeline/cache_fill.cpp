@@ -27,9 +27,23 @@ CacheFill::CacheFill(CacheContext& cache, s3::ObjectAddress object, CacheableBod
       lease_(std::move(lease)) {}
 
 // An unfinished fill removes its temp file: file I/O, but rare (the body ended early) and short.
-CacheFill::~CacheFill() = default;
+CacheFill::~CacheFill() {
+  if (!broadcast_) return;
+  broadcast_->finish(false);  // (no-op after the last piece)
+  cache_.broadcasts.end(broadcast_name_, *broadcast_);
+}
+
+void CacheFill::broadcast(std::string name, std::string header) {
+  broadcast_name_ = std::move(name);
+  broadcast_ = cache_.broadcasts.start(broadcast_name_, std::move(header));
+}
 
 boost::asio::awaitable<void> CacheFill::on_body(std::span<const char> bytes, bool last) {
+  // Waiters get the origin's bytes whether or not the cache keeps them.
+  if (broadcast_) {
+    broadcast_->publish({bytes.data(), bytes.size()});
+    if (last) broadcast_->finish(true);
+  }
   if (failed_) co_return;
   try {
     co_await offload(cache_.io, [this, bytes, last] { append(bytes, last); });

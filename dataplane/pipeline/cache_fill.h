@@ -23,6 +23,10 @@ class CacheFill final : public BodyTap {
   // released as soon as the fill is committed or dropped.
   CacheFill(CacheContext& cache, s3::ObjectAddress object, CacheableBody body,
             std::int64_t fetched_at_ms, std::unique_ptr<cache::FillLease> lease = nullptr);
+
+  // Also streams the body to this process's requests waiting for the fill, under `name` in
+  // cache.broadcasts, each sending `header` first (see fill_broadcast.h).
+  void broadcast(std::string name, std::string header);
   ~CacheFill() override;
 
   boost::asio::awaitable<void> on_body(std::span<const char> bytes, bool last) override;
@@ -36,6 +40,8 @@ class CacheFill final : public BodyTap {
   std::int64_t fetched_at_ms_;
   std::unique_ptr<cache::RangeFill> fill_;
   std::unique_ptr<cache::FillLease> lease_;
+  std::string broadcast_name_;
+  std::shared_ptr<FillBroadcast> broadcast_;
   bool failed_ = false;
 };
 

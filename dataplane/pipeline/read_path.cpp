@@ -1,5 +1,7 @@
 #include "pipeline/read_path.h"
 
+#include "http/header_writer.h"
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
@@ -32,6 +34,8 @@ constexpr std::uint64_t kLongCachedPrefixBytes = 8 * 1024 * 1024;
 constexpr std::chrono::milliseconds kFillLeaseStaleAfter{5000};
 // How often a waiting request looks whether the fill it waits for is over.
 constexpr std::chrono::milliseconds kFillLeasePollPeriod{20};
+// How often a request streaming another's fill looks for its next piece.
+constexpr std::chrono::milliseconds kBroadcastPollPeriod{2};
 
 bool has_token(std::string_view list, std::string_view token) {
   bool found = false;
@@ -82,10 +86,55 @@ asio::awaitable<bool> ReadPath::run() {
   if (!is_head() && cache_.policy.coalesce_timeout.count() > 0 &&
       co_await waited_for_other_fill()) {
     cache_.metrics.coalesced.inc();
+    if (broadcast_) {
+      if (const auto streamed = co_await stream_broadcast()) co_return *streamed;
+    }
     if (const auto answered = co_await answer_from_cache()) co_return *answered;
   }
   cache_.metrics.misses.inc();
   co_return co_await forward_and_fill();
+}
+
+std::string ReadPath::broadcast_header(const ResponseHeader& response) const {
+  // What a waiter gets is what a fresh hit would give: the origin's answer, marked HIT.
+  auto header = response;
+  header.set("X-Cache", "HIT");
+  std::string text;
+  http::append_header(header, text);
+  return text;
+}
+
+bool ReadPath::may_join_broadcast() const {
+  // Bytes without the origin's say: only where a fresh hit would be served (a TTL), and only
+  // for an answer the client's own preconditions cannot change.
+  return cache_.policy.get_ttl_ms > 0 && !has_client_conditions(request_.get().base());
+}
+
+asio::awaitable<std::optional<bool>> ReadPath::stream_broadcast() {
+  const auto broadcast = std::move(broadcast_);
+  asio::steady_timer poll(co_await asio::this_coro::executor);
+  bool sent_header = false;
+  for (std::size_t index = 0;;) {
+    const auto piece = broadcast->piece(index);
+    if (piece.bytes) {
+      if (!co_await write_client(sent_header ? std::string_view() : broadcast->header(),
+                                 *piece.bytes)) {
+        co_return false;
+      }
+      sent_header = true;
+      cache_.metrics.served_bytes.inc(piece.bytes->size());
+      ++index;
+      continue;
+    }
+    if (piece.ended) {
+      if (!sent_header) co_return std::nullopt;  // nothing sent: answer otherwise
+      if (!piece.complete) co_return false;      // the origin's answer broke off
+      cache_.metrics.fanned_out.inc();
+      co_return client_keep_alive_;
+    }
+    poll.expires_after(kBroadcastPollPeriod);
+    co_await poll.async_wait(asio::use_awaitable);
+  }
 }
 
 asio::awaitable<std::optional<bool>> ReadPath::answer_from_cache() {
@@ -146,6 +195,10 @@ asio::awaitable<bool> ReadPath::waited_for_other_fill() {
       if (waited) co_return true;  // the fill waited for is over (or its filler died)
       if (fill_lease_) co_return false;
       // Another request took the lease between the probe and the attempt: wait for it.
+    } else if (may_join_broadcast()) {
+      // A fill of this process: stream it as it arrives.
+      broadcast_ = cache_.broadcasts.find(name);
+      if (broadcast_) co_return true;
     }
     if (std::chrono::steady_clock::now() >= give_up) co_return false;
     waited = state == cache::FillLeaseState::kLive;
@@ -210,8 +263,13 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
     }
   } else if (auto body = cacheable_body(response, read_.part_number)) {
     if (admits_fill(cache_, body->bytes.length(), false)) {
+      const bool broadcast = fill_lease_ && body->bytes.length() <= kMaxBroadcastBytes;
+      const auto length = body->bytes.length();
       fill.emplace(cache_, read_.object, std::move(*body), fetched_at_ms_,
                    std::move(fill_lease_));
+      if (broadcast && length > 0) {
+        fill->broadcast(fill_name(), broadcast_header(response.base()));
+      }
     }
   }
   fill_lease_.reset();  // nothing to wait for when this answer fills nothing

@@ -19,6 +19,7 @@
 #include "cache/fill_lease.h"
 #include "pipeline/cache_context.h"
 #include "pipeline/cached_response.h"
+#include "pipeline/origin_response.h"
 #include "pipeline/origin_context.h"
 #include "pipeline/origin_exchange.h"
 #include "s3/signed_headers.h"
@@ -65,6 +66,12 @@ class ReadPath {
   boost::asio::awaitable<bool> waited_for_other_fill();
   // What a fill for this request holds: only identical requests coalesce.
   std::string fill_name() const;
+  // Streaming another request's fill of this process (fill_broadcast.h): the header waiters
+  // send, whether this request may, and the streaming itself (nullopt, with nothing sent,
+  // when the fill ended before its first byte: answer otherwise).
+  std::string broadcast_header(const ResponseHeader& response) const;
+  bool may_join_broadcast() const;
+  boost::asio::awaitable<std::optional<bool>> stream_broadcast();
   boost::asio::awaitable<bool> forward_and_fill();
   boost::asio::awaitable<bool> relay_and_fill(OriginExchange& exchange);
   boost::asio::awaitable<bool> revalidate(const v1::CacheRecord& record, Plan plan);
@@ -130,6 +137,7 @@ class ReadPath {
   std::optional<std::string> original_range_;  // the client's Range, when it sent one
   std::vector<std::string> added_headers_;
   std::unique_ptr<cache::FillLease> fill_lease_;  // while this request fills for others too
+  std::shared_ptr<FillBroadcast> broadcast_;      // another request's fill it joined
 };
 
 }  // namespace s3hc::pipeline

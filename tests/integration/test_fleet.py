@@ -424,6 +424,23 @@ class CoalescingTest(FleetTestCase):
         self.assertLessEqual(len(fetches), 2, fetches)
         self.assertGreater(sum(p.metric("s3hc_cache_coalesced_total") for p in proxies), 0)
 
+    def test_waiters_on_one_proxy_stream_the_fill_as_it_arrives(self):
+        proxy = self.start_proxy()
+        bucket = self.new_bucket("fanout")
+        data = deterministic_bytes(24 * MIB, 24)
+        digest = hashlib.md5(data).hexdigest()
+        self.direct.put_object(Bucket=bucket, Key="obj", Body=data)
+        client = self.client(proxy)
+
+        def read(_):
+            return hashlib.md5(client.get_object(Bucket=bucket, Key="obj")["Body"].read()).hexdigest()
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            digests = list(pool.map(read, range(16)))
+        self.assertEqual(digests, [digest] * 16)
+        self.assertEqual(len(self.origin_gets(bucket, "obj")), 1)
+        self.assertGreater(proxy.metric("s3hc_cache_fanned_out_total"), 0,
+                           "waiters streamed the fill instead of waiting for its end")
+
     def test_with_ttl_0_every_waiter_is_authorised_by_the_origin(self):
         proxies = [self.start_proxy(get_ttl_ms=0) for _ in range(2)]
         bucket = self.new_bucket("herd0")
