@@ -273,5 +273,14 @@ TEST(ConfigTest, ValidateWantsALeaseOfAtLeastTwoIntervals) {
   EXPECT_THROW(validate(parse_config_yaml("cache: {lease_ms: 1000}")), std::invalid_argument);
 }
 
+TEST(ConfigTest, TheExampleConfigLoadsAndTurnsTheFleetFeaturesOn) {
+  const auto config = load_config_file(std::string(S3HC_SOURCE_DIR) + "/config/s3hc.example.yaml");
+  validate(config);
+  EXPECT_EQ(config.cache.dir, "/var/cache/s3hc");
+  EXPECT_EQ(config.cache.max_size, 50ull << 30);
+  EXPECT_EQ(config.cache.ram_size, 64ull << 20);
+  EXPECT_EQ(config.cache.eviction, "tinylfu");
+}
+
 }  // namespace
 }  // namespace s3hc::config
