@@ -6,7 +6,14 @@ void FillBroadcast::publish(std::string_view bytes) {
   if (bytes.empty()) return;
   auto piece = std::make_shared<const std::string>(bytes);
   std::lock_guard lock(mutex_);
+  window_ += piece->size();
   pieces_.push_back(std::move(piece));
+  // The newest piece always stays, whatever its size.
+  while (window_ > window_bytes_ && pieces_.size() > 1) {
+    window_ -= pieces_.front()->size();
+    pieces_.pop_front();
+    ++first_index_;
+  }
 }
 
 void FillBroadcast::finish(bool complete) {
@@ -18,12 +25,19 @@ void FillBroadcast::finish(bool complete) {
 
 FillBroadcast::Piece FillBroadcast::piece(std::size_t index) const {
   std::lock_guard lock(mutex_);
-  if (index < pieces_.size()) return {.bytes = pieces_[index], .ended = false, .complete = false};
-  return {.bytes = nullptr, .ended = ended_, .complete = complete_};
+  if (index < first_index_) {
+    return {.bytes = nullptr, .dropped = true, .ended = ended_, .complete = complete_};
+  }
+  if (index - first_index_ < pieces_.size()) {
+    return {.bytes = pieces_[index - first_index_], .dropped = false, .ended = false,
+            .complete = false};
+  }
+  return {.bytes = nullptr, .dropped = false, .ended = ended_, .complete = complete_};
 }
 
-std::shared_ptr<FillBroadcast> FillBroadcasts::start(const std::string& name, std::string header) {
-  auto broadcast = std::make_shared<FillBroadcast>(std::move(header));
+std::shared_ptr<FillBroadcast> FillBroadcasts::start(const std::string& name, std::string header,
+                                                     s3::ByteRange bytes, std::string etag) {
+  auto broadcast = std::make_shared<FillBroadcast>(std::move(header), bytes, std::move(etag));
   std::lock_guard lock(mutex_);
   fills_[name] = broadcast;
   return broadcast;

@@ -113,6 +113,7 @@ bool ReadPath::may_join_broadcast() const {
 asio::awaitable<std::optional<bool>> ReadPath::stream_broadcast() {
   const auto broadcast = std::move(broadcast_);
   asio::steady_timer poll(co_await asio::this_coro::executor);
+  std::uint64_t sent = 0;  // body bytes
   bool sent_header = false;
   for (std::size_t index = 0;;) {
     const auto piece = broadcast->piece(index);
@@ -122,9 +123,14 @@ asio::awaitable<std::optional<bool>> ReadPath::stream_broadcast() {
         co_return false;
       }
       sent_header = true;
+      sent += piece.bytes->size();
       cache_.metrics.served_bytes.inc(piece.bytes->size());
       ++index;
       continue;
+    }
+    if (piece.dropped) {
+      // Too far behind the fill: the rest comes from the cache once it is committed.
+      co_return co_await finish_from_cache(*broadcast, sent, sent_header);
     }
     if (piece.ended) {
       if (!sent_header) co_return std::nullopt;  // nothing sent: answer otherwise
@@ -135,6 +141,34 @@ asio::awaitable<std::optional<bool>> ReadPath::stream_broadcast() {
     poll.expires_after(kBroadcastPollPeriod);
     co_await poll.async_wait(asio::use_awaitable);
   }
+}
+
+asio::awaitable<std::optional<bool>> ReadPath::finish_from_cache(const FillBroadcast& broadcast,
+                                                                std::uint64_t sent,
+                                                                bool sent_header) {
+  // The fill is over when its lease is gone (released after the commit, or the failure).
+  const auto dir = cache_.store.layout().path_of(cache::kFillLeaseDir);
+  const auto name = fill_name();
+  const auto give_up = std::chrono::steady_clock::now() + cache_.policy.coalesce_timeout;
+  asio::steady_timer poll(co_await asio::this_coro::executor);
+  for (;;) {
+    auto state = cache::FillLeaseState::kNone;
+    co_await offload(cache_.io, [&] {
+      state = cache::FillLease::probe(dir, name, kFillLeaseStaleAfter);
+    });
+    if (state != cache::FillLeaseState::kLive) break;
+    if (std::chrono::steady_clock::now() >= give_up) co_return sent_header ? false : std::optional<bool>();
+    poll.expires_after(kFillLeasePollPeriod);
+    co_await poll.async_wait(asio::use_awaitable);
+  }
+  if (!sent_header) co_return std::nullopt;  // answer as any request after the commit would
+  const s3::ByteRange rest{broadcast.bytes().first + sent, broadcast.bytes().last};
+  const auto record = co_await find_record(true);
+  const bool same = record && record->etag() == broadcast.etag() &&
+                    cache::ObjectStore::held(*record).covers(rest);
+  if (!same || !co_await stream_cached_part(*record, rest)) co_return false;
+  cache_.metrics.fanned_out.inc();
+  co_return client_keep_alive_;
 }
 
 asio::awaitable<std::optional<bool>> ReadPath::answer_from_cache() {
@@ -263,13 +297,10 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
     }
   } else if (auto body = cacheable_body(response, read_.part_number)) {
     if (admits_fill(cache_, body->bytes.length(), false)) {
-      const bool broadcast = fill_lease_ && body->bytes.length() <= kMaxBroadcastBytes;
-      const auto length = body->bytes.length();
+      const bool broadcast = fill_lease_ && body->bytes.length() > 0;
       fill.emplace(cache_, read_.object, std::move(*body), fetched_at_ms_,
                    std::move(fill_lease_));
-      if (broadcast && length > 0) {
-        fill->broadcast(fill_name(), broadcast_header(response.base()));
-      }
+      if (broadcast) fill->broadcast(fill_name(), broadcast_header(response.base()));
     }
   }
   fill_lease_.reset();  // nothing to wait for when this answer fills nothing

@@ -72,6 +72,11 @@ class ReadPath {
   std::string broadcast_header(const ResponseHeader& response) const;
   bool may_join_broadcast() const;
   boost::asio::awaitable<std::optional<bool>> stream_broadcast();
+  // A waiter that fell out of the broadcast's window after sending `sent` body bytes (or none,
+  // without the header): waits for the fill's end, then sends the rest from the cache.
+  boost::asio::awaitable<std::optional<bool>> finish_from_cache(const FillBroadcast& broadcast,
+                                                                std::uint64_t sent,
+                                                                bool sent_header);
   boost::asio::awaitable<bool> forward_and_fill();
   boost::asio::awaitable<bool> relay_and_fill(OriginExchange& exchange);
   boost::asio::awaitable<bool> revalidate(const v1::CacheRecord& record, Plan plan);

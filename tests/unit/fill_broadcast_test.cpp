@@ -9,7 +9,7 @@ namespace s3hc::pipeline {
 namespace {
 
 TEST(FillBroadcastTest, WaitersSeePiecesInOrderThenTheEnd) {
-  FillBroadcast broadcast("HTTP/1.1 200 OK\r\n\r\n");
+  FillBroadcast broadcast("HTTP/1.1 200 OK\r\n\r\n", {0, 4}, "\"e\"");
   EXPECT_EQ(broadcast.header(), "HTTP/1.1 200 OK\r\n\r\n");
   auto nothing_yet = broadcast.piece(0);
   EXPECT_FALSE(nothing_yet.bytes);
@@ -28,8 +28,26 @@ TEST(FillBroadcastTest, WaitersSeePiecesInOrderThenTheEnd) {
   EXPECT_EQ(*broadcast.piece(1).bytes, "de");  // still there for late waiters
 }
 
+TEST(FillBroadcastTest, OnlyTheLatestWindowIsKept) {
+  FillBroadcast broadcast("h", {0, 9}, "\"e\"", /*window_bytes=*/4);
+  broadcast.publish("ab");
+  broadcast.publish("cd");
+  EXPECT_EQ(*broadcast.piece(0).bytes, "ab");
+  broadcast.publish("ef");  // 6 bytes: "ab" leaves the window
+  EXPECT_FALSE(broadcast.piece(0).bytes);
+  EXPECT_TRUE(broadcast.piece(0).dropped);
+  EXPECT_EQ(*broadcast.piece(1).bytes, "cd");
+  EXPECT_EQ(*broadcast.piece(2).bytes, "ef");
+  broadcast.publish("0123456789");  // larger than the window: kept alone
+  EXPECT_TRUE(broadcast.piece(2).dropped);
+  EXPECT_EQ(*broadcast.piece(3).bytes, "0123456789");
+  EXPECT_FALSE(broadcast.piece(4).dropped);
+  EXPECT_EQ(broadcast.etag(), "\"e\"");
+  EXPECT_EQ(broadcast.bytes().last, 9u);
+}
+
 TEST(FillBroadcastTest, ABrokenFillEndsIncompleteAndTheFirstEndCounts) {
-  FillBroadcast broadcast("h");
+  FillBroadcast broadcast("h", {0, 0}, "\"e\"");
   broadcast.publish("x");
   broadcast.finish(false);
   broadcast.finish(true);  // e.g. a destructor after the last piece: no change
@@ -40,10 +58,10 @@ TEST(FillBroadcastTest, ABrokenFillEndsIncompleteAndTheFirstEndCounts) {
 TEST(FillBroadcastTest, RegistryFindsAFillUntilItsOwnEnd) {
   FillBroadcasts registry;
   EXPECT_FALSE(registry.find("obj"));
-  auto first = registry.start("obj", "h1");
+  auto first = registry.start("obj", "h1", {0, 0}, "\"e\"");
   EXPECT_EQ(registry.find("obj"), first);
   // A newer fill under the same name replaces it; the older one's end leaves the newer.
-  auto second = registry.start("obj", "h2");
+  auto second = registry.start("obj", "h2", {0, 0}, "\"e\"");
   registry.end("obj", *first);
   EXPECT_EQ(registry.find("obj"), second);
   registry.end("obj", *second);
@@ -52,7 +70,7 @@ TEST(FillBroadcastTest, RegistryFindsAFillUntilItsOwnEnd) {
 }
 
 TEST(FillBroadcastTest, AWaiterOnAnotherThreadGetsEveryByte) {
-  FillBroadcast broadcast("h");
+  FillBroadcast broadcast("h", {0, 0}, "\"e\"");
   std::string received;
   std::thread waiter([&] {
     for (std::size_t index = 0;;) {
