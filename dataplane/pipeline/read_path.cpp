@@ -1,7 +1,5 @@
 #include "pipeline/read_path.h"
 
-#include "http/header_writer.h"
-
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
@@ -29,29 +27,12 @@ namespace {
 // On a partial hit, a cached stretch longer than this before the first missing piece makes
 // the first origin request a one-byte probe (see serve_partial).
 constexpr std::uint64_t kLongCachedPrefixBytes = 8 * 1024 * 1024;
-// A filler refreshes its lease every second while bytes arrive: one silent for this long died
-// (or its origin stalled), and a waiter takes the fill over.
-constexpr std::chrono::milliseconds kFillLeaseStaleAfter{5000};
-// How often a waiting request looks whether the fill it waits for is over.
-constexpr std::chrono::milliseconds kFillLeasePollPeriod{20};
-// How often a request streaming another's fill looks for its next piece.
-constexpr std::chrono::milliseconds kBroadcastPollPeriod{2};
 
 bool has_token(std::string_view list, std::string_view token) {
   bool found = false;
   util::for_each_list_item(list,
                            [&](std::string_view item) { found |= util::iequals(item, token); });
   return found;
-}
-
-// The client's own preconditions: with any of them the origin decides the answer.
-bool has_client_conditions(const bhttp::request_header<>& request) {
-  for (const auto field : {bhttp::field::if_match, bhttp::field::if_none_match,
-                           bhttp::field::if_modified_since, bhttp::field::if_unmodified_since,
-                           bhttp::field::if_range}) {
-    if (request.count(field)) return true;
-  }
-  return false;
 }
 
 // Cache-Control: no-cache (or the HTTP/1.0 Pragma) asks for the origin's answer.
@@ -95,82 +76,6 @@ asio::awaitable<bool> ReadPath::run() {
   co_return co_await forward_and_fill();
 }
 
-std::string ReadPath::broadcast_header(const ResponseHeader& response) const {
-  // What a waiter gets is what a fresh hit would give: the origin's answer, marked HIT.
-  auto header = response;
-  header.set("X-Cache", "HIT");
-  std::string text;
-  http::append_header(header, text);
-  return text;
-}
-
-bool ReadPath::may_join_broadcast() const {
-  // Bytes without the origin's say: only where a fresh hit would be served (a TTL), and only
-  // for an answer the client's own preconditions cannot change.
-  return cache_.policy.get_ttl_ms > 0 && !has_client_conditions(request_.get().base());
-}
-
-asio::awaitable<std::optional<bool>> ReadPath::stream_broadcast() {
-  const auto broadcast = std::move(broadcast_);
-  asio::steady_timer poll(co_await asio::this_coro::executor);
-  std::uint64_t sent = 0;  // body bytes
-  bool sent_header = false;
-  for (std::size_t index = 0;;) {
-    const auto piece = broadcast->piece(index);
-    if (piece.bytes) {
-      if (!co_await write_client(sent_header ? std::string_view() : broadcast->header(),
-                                 *piece.bytes)) {
-        co_return false;
-      }
-      sent_header = true;
-      sent += piece.bytes->size();
-      cache_.metrics.served_bytes.inc(piece.bytes->size());
-      ++index;
-      continue;
-    }
-    if (piece.dropped) {
-      // Too far behind the fill: the rest comes from the cache once it is committed.
-      co_return co_await finish_from_cache(*broadcast, sent, sent_header);
-    }
-    if (piece.ended) {
-      if (!sent_header) co_return std::nullopt;  // nothing sent: answer otherwise
-      if (!piece.complete) co_return false;      // the origin's answer broke off
-      cache_.metrics.fanned_out.inc();
-      co_return client_keep_alive_;
-    }
-    poll.expires_after(kBroadcastPollPeriod);
-    co_await poll.async_wait(asio::use_awaitable);
-  }
-}
-
-asio::awaitable<std::optional<bool>> ReadPath::finish_from_cache(const FillBroadcast& broadcast,
-                                                                std::uint64_t sent,
-                                                                bool sent_header) {
-  // The fill is over when its lease is gone (released after the commit, or the failure).
-  const auto dir = cache_.store.layout().path_of(cache::kFillLeaseDir);
-  const auto name = fill_name();
-  const auto give_up = std::chrono::steady_clock::now() + cache_.policy.coalesce_timeout;
-  asio::steady_timer poll(co_await asio::this_coro::executor);
-  for (;;) {
-    auto state = cache::FillLeaseState::kNone;
-    co_await offload(cache_.io, [&] {
-      state = cache::FillLease::probe(dir, name, kFillLeaseStaleAfter);
-    });
-    if (state != cache::FillLeaseState::kLive) break;
-    if (std::chrono::steady_clock::now() >= give_up) co_return sent_header ? false : std::optional<bool>();
-    poll.expires_after(kFillLeasePollPeriod);
-    co_await poll.async_wait(asio::use_awaitable);
-  }
-  if (!sent_header) co_return std::nullopt;  // answer as any request after the commit would
-  const s3::ByteRange rest{broadcast.bytes().first + sent, broadcast.bytes().last};
-  const auto record = co_await find_record(true);
-  const bool same = record && record->etag() == broadcast.etag() &&
-                    cache::ObjectStore::held(*record).covers(rest);
-  if (!same || !co_await stream_cached_part(*record, rest)) co_return false;
-  cache_.metrics.fanned_out.inc();
-  co_return client_keep_alive_;
-}
-
 asio::awaitable<std::optional<bool>> ReadPath::answer_from_cache() {
   const auto& header = request_.get().base();
   // Freshness is judged, and any origin request below timed, now: after waiting for another
@@ -179,7 +84,7 @@ asio::awaitable<std::optional<bool>> ReadPath::answer_from_cache() {
   const auto record = co_await find_record(false);
   const auto shape = record ? plan(*record) : std::nullopt;
   if (!shape) co_return std::nullopt;
-  const bool conditional = has_client_conditions(header);
+  const bool conditional = s3::has_conditional_headers(header);
   if (covers(*record, *shape)) {
     if (is_fresh(*record, read_.kind, cache_.policy, fetched_at_ms_)) {
       if (conditional) co_return co_await serve_conditionally(*record, *shape);
@@ -196,49 +101,6 @@ asio::awaitable<std::optional<bool>> ReadPath::answer_from_cache() {
     co_return co_await serve_partial(*record, *shape);
   }
   co_return std::nullopt;
-}
-
-std::string ReadPath::fill_name() const {
-  auto name = cache::CacheLayout::object_id(read_.object.bucket, read_.object.key);
-  const auto range = request_.get()[bhttp::field::range];
-  if (read_.part_number) {
-    name += " part ";
-    name += std::to_string(*read_.part_number);
-  } else if (!range.empty()) {
-    name += " range ";
-    name.append(range);
-  }
-  return name;
-}
-
-asio::awaitable<bool> ReadPath::waited_for_other_fill() {
-  const auto dir = cache_.store.layout().path_of(cache::kFillLeaseDir);
-  const auto name = fill_name();
-  const auto give_up = std::chrono::steady_clock::now() + cache_.policy.coalesce_timeout;
-  asio::steady_timer poll(co_await asio::this_coro::executor);
-  for (bool waited = false;;) {
-    auto state = cache::FillLeaseState::kNone;
-    co_await offload(cache_.io, [&] {
-      state = cache::FillLease::probe(dir, name, kFillLeaseStaleAfter);
-      if (state == cache::FillLeaseState::kStale) cache::FillLease::break_stale(dir, name);
-      if (state != cache::FillLeaseState::kLive && !waited) {
-        fill_lease_ = cache::FillLease::try_acquire(dir, name);
-      }
-    });
-    if (state != cache::FillLeaseState::kLive) {
-      if (waited) co_return true;  // the fill waited for is over (or its filler died)
-      if (fill_lease_) co_return false;
-      // Another request took the lease between the probe and the attempt: wait for it.
-    } else if (may_join_broadcast()) {
-      // A fill of this process: stream it as it arrives.
-      broadcast_ = cache_.broadcasts.find(name);
-      if (broadcast_) co_return true;
-    }
-    if (std::chrono::steady_clock::now() >= give_up) co_return false;
-    waited = state == cache::FillLeaseState::kLive;
-    poll.expires_after(kFillLeasePollPeriod);
-    co_await poll.async_wait(asio::use_awaitable);
-  }
 }
 
 bool ReadPath::covers(const v1::CacheRecord& record, const Plan& plan) const {

@@ -113,4 +113,14 @@ PreconditionOutcome evaluate_preconditions(const PreconditionInput& input) {
   return PreconditionOutcome::kProceed;
 }
 
+bool has_conditional_headers(const boost::beast::http::request_header<>& request) {
+  namespace bhttp = boost::beast::http;
+  for (const auto field : {bhttp::field::if_match, bhttp::field::if_none_match,
+                           bhttp::field::if_modified_since, bhttp::field::if_unmodified_since,
+                           bhttp::field::if_range}) {
+    if (request.count(field)) return true;
+  }
+  return false;
+}
+
 }  // namespace s3hc::s3

@@ -4,6 +4,7 @@
 // Pure function; any thread.
 #pragma once
 
+#include <boost/beast/http/message.hpp>
 #include <string_view>
 
 namespace s3hc::s3 {
@@ -40,5 +41,9 @@ enum class PreconditionOutcome {
 // parse is ignored, as if the header were absent; so are the date headers when Last-Modified
 // does not parse. Dates compare at one-second resolution.
 PreconditionOutcome evaluate_preconditions(const PreconditionInput& input);
+
+// Whether the request carries any of those headers: with one, the answer depends on the
+// client's own preconditions.
+bool has_conditional_headers(const boost::beast::http::request_header<>& request);
 
 }  // namespace s3hc::s3
