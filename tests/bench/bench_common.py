@@ -1,10 +1,19 @@
-"""Machinery shared by the benchmarks in this directory (forward_bench.py, cache_bench.py).
+"""Machinery shared by the benchmarks in this directory (forward_bench.py, cache_bench.py,
+ram_bench.py).
 
-wrk runs (run_wrk, WrkResult), the rows and targets (ROWS, TARGET_NAMES = s3hc, nginx,
-direct), the meter of other processes' CPU use (CpuMeter), per-row measurement with
-rotated rounds and retries of disturbed rounds (measure_row), the body check, the result
-and ratio tables, the common command line options, and the report/JSON writers. Each
-benchmark starts its own targets and adds its own header and findings; see README.md.
+wrk runs (run_wrk, WrkResult), the default rows, objects and targets (ROWS, OBJECT_SIZES,
+TARGET_NAMES = s3hc, nginx, direct), the meter of other processes' CPU use (CpuMeter),
+per-row measurement with rotated rounds and retries of disturbed rounds (measure_row), the
+body check, the result and ratio tables, the common command line options, and the
+report/JSON writers. For the cache benchmarks also: warming caches until they answer HIT,
+counting the origin's requests and each target's own CPU time around every run
+(OriginAndCpuObserver), the CPU-per-request table and peak RSS.
+
+A benchmark with other rows, objects or targets passes them in (rows=, objects=, targets=;
+`peers`: the targets s3hc must match, the target check is s3hc >= 1.0x the best of them and
+its p99 <= the lowest of theirs; `references`: the targets the ratio table compares s3hc
+with). The defaults are forward_bench's and cache_bench's. Each benchmark starts its own
+targets and adds its own header and findings; see README.md.
 """
 
 import argparse
@@ -47,7 +56,7 @@ REQUEST_RATE = "req/s"
 @dataclasses.dataclass(frozen=True)
 class Row:
     label: str
-    object_name: str      # key of OBJECT_SIZES
+    object_name: str      # key of the benchmark's objects (OBJECT_SIZES by default)
     connections: int      # concurrent clients = wrk connections
     metric: str           # THROUGHPUT or REQUEST_RATE: what the ratio compares
 
@@ -77,11 +86,11 @@ class Settings:
     origin_workers: int
     proxy_workers: int
 
-    def estimated_seconds(self):
+    def estimated_seconds(self, rows=ROWS, targets=TARGET_NAMES):
         """wrk time without retries, and the most the retries can add."""
-        runs_per_target = len(ROWS) * len(TARGET_NAMES)
+        runs_per_target = len(rows) * len(targets)
         base = runs_per_target * (self.warmup + self.repeats * self.duration)
-        return base, self.retries * len(TARGET_NAMES) * self.duration
+        return base, self.retries * len(targets) * self.duration
 
 
 # ---- wrk -------------------------------------------------------------------------
@@ -306,17 +315,25 @@ def rounds_won(cells, reference):
     return f"{won}/{len(cells['s3hc'].runs)}"
 
 
-def misses(cells):
-    """Why a row misses the target (s3hc >= 1.0x nginx and p99 <= nginx's); [] if it meets it."""
-    vs_nginx = compare(cells, "nginx")
+def misses(cells, peers=("nginx",)):
+    """Why a row misses the target (s3hc >= 1.0x the best peer's throughput / req/s, and
+    s3hc's p99 <= the lowest p99 of the peers); [] if it meets it. With one peer (nginx,
+    the default) the reasons are "MiB/s"/"req/s" and "p99"; with several, each names the
+    peer that s3hc did not match ("req/s < varnish")."""
+    metric = cells["s3hc"].metric
     reasons = []
-    if not vs_nginx.value_ratio >= 1.0:
-        reasons.append(cells["s3hc"].metric)
-    s3hc_p99, nginx_p99 = cells["s3hc"].p99_for_target, cells["nginx"].p99_for_target
-    if s3hc_p99 is None and nginx_p99 is not None:
+    best_value = max(peers, key=lambda name: cells[name].value)
+    if not compare(cells, best_value).value_ratio >= 1.0:
+        reasons.append(metric + (f" < {best_value}" if len(peers) > 1 else ""))
+    s3hc_p99 = cells["s3hc"].p99_for_target
+    peer_p99 = {name: cells[name].p99_for_target for name in peers
+                if cells[name].p99_for_target is not None}
+    if s3hc_p99 is None and peer_p99:
         reasons.append("p99: no s3hc request completed")
-    elif s3hc_p99 is not None and nginx_p99 is not None and s3hc_p99 > nginx_p99:
-        reasons.append("p99")
+    elif s3hc_p99 is not None and peer_p99:
+        best_p99 = min(peer_p99, key=peer_p99.get)
+        if s3hc_p99 > peer_p99[best_p99]:
+            reasons.append("p99" + (f" > {best_p99}" if len(peers) > 1 else ""))
     return reasons
 
 
@@ -335,25 +352,28 @@ class RunObserver:
         """result: the run's WrkResult; None for a warm-up run."""
 
 
-def measure_row(row, urls, response_bytes, settings, retries, progress, observer=None):
+def measure_row(row, urls, response_bytes, settings, retries, progress, observer=None,
+                targets=TARGET_NAMES):
     """Warm up every target, then `repeats` rounds over all targets with the order
     rotated each round, so no target always runs first (cold) or last (after the
     others heated the machine). A round that other processes disturbed is measured
     again while `retries` (shared by all rows) lasts; the least disturbed attempt
     counts. response_bytes: {target: {object_name: bytes}} from check_bodies().
-    observer: a RunObserver called around every run. Returns {target: Cell}."""
+    observer: a RunObserver called around every run. targets: the names (keys of urls)
+    in the order of the first round. Returns {target: Cell}."""
+    targets = tuple(targets)
     observer = observer or RunObserver()
     threads = wrk_threads(row.connections, settings.cores)
     meter = CpuMeter(settings.cores)
     cells = {name: Cell(row.metric, response_bytes[name][row.object_name])
-             for name in TARGET_NAMES}
-    for name in TARGET_NAMES:
+             for name in targets}
+    for name in targets:
         observer.before_run(row, name)
         run_wrk(urls[name] + row.path, row.connections, threads, settings.warmup)
         observer.after_run(row, name, None)
     for round_index in range(settings.repeats):
-        shift = round_index % len(TARGET_NAMES)
-        order = TARGET_NAMES[shift:] + TARGET_NAMES[:shift]
+        shift = round_index % len(targets)
+        order = targets[shift:] + targets[:shift]
 
         def measure_round():
             return {name: measure_run(row, name, urls[name], threads, settings.duration,
@@ -367,7 +387,7 @@ def measure_row(row, urls, response_bytes, settings, retries, progress, observer
             again = measure_round()
             if disturbance(again) < disturbance(best):
                 best = again
-        for name in TARGET_NAMES:
+        for name in targets:
             cells[name].runs.append(best[name])
     return cells
 
@@ -405,15 +425,16 @@ class RetryBudget:
         return True
 
 
-def check_bodies(urls, origin, expect_headers=None):
+def check_bodies(urls, origin, expect_headers=None, objects=OBJECT_SIZES):
     """GET every object once through every target and compare it with the file on
     disk: a throughput number for a proxy that truncates or corrupts is meaningless.
     expect_headers: {target: (header name, value)} the target's responses must carry
-    (e.g. a cache's HIT marker), compared case-insensitively.
+    (e.g. a cache's HIT marker), compared case-insensitively. objects: {name: size},
+    served as /bench/<name> (start_origin()).
     Returns {target: {object_name: size of the whole response (headers + body)}}."""
     expect_headers = expect_headers or {}
     sizes = {name: {} for name in urls}
-    for object_name in OBJECT_SIZES:
+    for object_name in objects:
         path = f"/bench/{object_name}"
         with open(origin.path_of(path), "rb") as f:
             expected = hashlib.sha256(f.read()).hexdigest()
@@ -421,7 +442,7 @@ def check_bodies(urls, origin, expect_headers=None):
             status, headers, header_bytes, body = http_get_with_headers(url, path)
             if status != 200 or hashlib.sha256(body).hexdigest() != expected:
                 raise RuntimeError(f"{name}: GET {path} answered {status} with {len(body)} "
-                                   f"bytes, not the {OBJECT_SIZES[object_name]}-byte file")
+                                   f"bytes, not the {objects[object_name]}-byte file")
             if name in expect_headers:
                 field, value = expect_headers[name]
                 got = {k.lower(): v for k, v in headers}.get(field.lower())
@@ -466,6 +487,231 @@ def s3hc_problem_counters(proxy):
     return problems
 
 
+# ---- cache benchmarks: warm caches, origin requests, target CPU, RSS ------------------
+
+# How long after warming a cache may take to answer HIT (a fill may be committed just
+# after its response went out).
+HIT_WAIT_SECONDS = 5.0
+# The origin's access log counts as settled (every request of the last run logged) when
+# it has not grown for this long.
+LOG_SETTLE_SECONDS = 0.25
+
+
+def warm_caches(urls, hit_headers, objects=OBJECT_SIZES):
+    """GET every object once through each cache (the targets of hit_headers: {target:
+    (header name, value that means HIT)}), then until it answers with its HIT marker (at
+    most HIT_WAIT_SECONDS). Returns {target: seconds until all were HITs}.
+    Raises RuntimeError (with the last answer's headers) if a cache never answers HIT."""
+    waited = {}
+    for name, (field, value) in hit_headers.items():
+        started = time.monotonic()
+        for object_name in objects:
+            path = f"/bench/{object_name}"
+            status, headers, _, body = http_get_with_headers(urls[name], path)
+            if status != 200 or len(body) != objects[object_name]:
+                raise RuntimeError(f"{name}: warming GET {path} answered {status} with "
+                                   f"{len(body)} bytes; headers: {headers}")
+            deadline = time.monotonic() + HIT_WAIT_SECONDS
+            while True:
+                status, headers, _, body = http_get_with_headers(urls[name], path)
+                got = {k.lower(): v for k, v in headers}.get(field.lower())
+                if status == 200 and got is not None and got.upper() == value:
+                    break
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(
+                        f"{name}: GET {path} still answers {status}, {field}: {got} "
+                        f"{HIT_WAIT_SECONDS:.0f} s after a complete warming GET "
+                        f"(expected {field}: {value}); headers: {headers}")
+                time.sleep(0.1)
+        waited[name] = time.monotonic() - started
+    return waited
+
+
+class AccessLogCounter:
+    """Counts the lines of an nginx access log incrementally (the origin's log grows by
+    hundreds of MB over the direct runs: never read it twice)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = 0
+        self.lines = 0
+
+    def count(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                while chunk := f.read(1 << 20):
+                    self.lines += chunk.count(b"\n")
+                    self.offset += len(chunk)
+        except FileNotFoundError:
+            pass
+        return self.lines
+
+    def settled_count(self, timeout=10.0):
+        """The line count once the log stopped growing for LOG_SETTLE_SECONDS: nginx
+        logs a request when it finishes, which for a response cut off at the end of a
+        wrk run can be a moment later."""
+        deadline = time.monotonic() + timeout
+        last = self.count()
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = self.count()
+            if now != last:
+                last, quiet_since = now, time.monotonic()
+            elif time.monotonic() - quiet_since >= LOG_SETTLE_SECONDS:
+                break
+        return last
+
+
+class OriginAndCpuObserver(RunObserver):
+    """Around every wrk run (warm-ups and re-measured rounds included): requests the
+    origin logged during it, per target, and the CPU time the target's own processes
+    used, attached to the run's WrkResult as `target_cpu_s` (not a dataclass field, so
+    it stays out of the shared JSON layout; write_json's extra carries it).
+    target_pids: {target: callable -> list of pids}, one entry per target measured."""
+
+    def __init__(self, origin_log, target_pids):
+        self.origin_log = origin_log
+        self.target_pids = target_pids
+        self.origin_requests = {name: 0 for name in target_pids}
+        self.origin_requests_by_row = {}        # {(row label, target): count}
+        self.cpu_by_run = []                    # rows of the JSON's "target_cpu"
+        self._log_count = None
+        self._cpu_before = 0
+
+    def before_run(self, row, name):
+        if self._log_count is None:
+            self._log_count = self.origin_log.settled_count()
+        self._cpu_before = self._target_ticks(name)
+
+    def after_run(self, row, name, result):
+        cpu_s = (self._target_ticks(name) - self._cpu_before) / CpuMeter.TICKS
+        count = self.origin_log.settled_count()
+        served = count - self._log_count
+        self._log_count = count
+        self.origin_requests[name] += served
+        key = (row.label, name)
+        self.origin_requests_by_row[key] = self.origin_requests_by_row.get(key, 0) + served
+        if result is not None:
+            result.target_cpu_s = cpu_s
+            self.cpu_by_run.append({"row": row.label, "target": name, "cpu_s": cpu_s,
+                                    "requests": result.requests, "bytes": result.bytes})
+
+    def _target_ticks(self, name):
+        return sum(process_cpu_ticks(pid) for pid in self.target_pids[name]())
+
+
+def process_tree(pid):
+    """pid and its live descendants (nginx: master, workers, cache manager/loader;
+    varnishd: manager and cache child)."""
+    return [pid] + descendants(pid) if pid else []
+
+
+def peak_rss_kib(pid):
+    """VmHWM of one process in KiB; None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def process_name(pid):
+    """nginx sets its title ("nginx: worker process"); other programs go by their
+    command line (s3hc) or, for a varnishd, by the thread name ("varnishd", "cache-main")."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            title = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "?"
+    if "varnishd" in title.split(" ")[0]:
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                return f.read().strip() or "?"
+        except OSError:
+            return "?"
+    return title.replace("nginx: ", "").split(" -p ")[0] or "?"
+
+
+def rss_report(pid_lists):
+    """{target: {"processes": [(pid, name, VmHWM KiB)], "sum_kib": n}}."""
+    report = {}
+    for name, pids in pid_lists.items():
+        processes = [(pid, process_name(pid), peak_rss_kib(pid)) for pid in pids]
+        processes = [p for p in processes if p[2] is not None]
+        report[name] = {"processes": processes, "sum_kib": sum(p[2] for p in processes)}
+    return report
+
+
+NGINX_RSS_NOTE = ("sum of VmHWM: pages shared by nginx's master and workers count once per "
+                  "process; the page cache holding either cache's files counts for neither")
+
+
+def format_rss(report, peers=("nginx",), note=NGINX_RSS_NOTE):
+    """One line per target of `report` (rss_report(); s3hc first), then s3hc's ratio to
+    each peer."""
+    width = max([6] + [len(name) for name in report])
+    parts = []
+    for name, entry in report.items():
+        detail = ", ".join(f"{pname} {kib / 1024:.1f}" for _, pname, kib in entry["processes"])
+        parts.append(f"  {name:<{width}} {entry['sum_kib'] / 1024:8.1f} MiB"
+                     + (f"  ({len(entry['processes'])} processes: {detail} MiB)"
+                        if name != "s3hc" else ""))
+    s3hc_kib = report["s3hc"]["sum_kib"]
+    ratios = [f"s3hc/{peer} " + format_ratio(s3hc_kib / report[peer]["sum_kib"]
+                                             if report[peer]["sum_kib"] else float("nan"))
+              for peer in peers]
+    parts.append(f"  {', '.join(ratios)}  ({note})")
+    return "\n".join(parts)
+
+
+def cache_read_counters(proxy):
+    """s3hc's s3hc_cache_reads_total by result, e.g. {"hit": 12.0, "miss": 0.0, ...}."""
+    prefix = 's3hc_cache_reads_total{result="'
+    return {series[len(prefix):-2]: count for series, count in proxy.metrics().items()
+            if series.startswith(prefix)}
+
+
+def cpu_table(results, targets=TARGET_NAMES, peers=("nginx",)):
+    """Each target's own CPU time (its processes, not wrk's) per request and per GiB,
+    medians over the measured runs of the cell (runs observed by OriginAndCpuObserver),
+    and s3hc's CPU per request against each peer's."""
+    ratio_header = ", ".join(f"s3hc/{peer}" for peer in peers)
+    lines = [f"{'row':<24} {'target':<7} {'cores busy':>10} {'CPU us/req':>11} "
+             f"{'CPU ms/GiB':>11}   {ratio_header} CPU per request"]
+    for row, cells in results:
+        per_request = {}
+        for index, name in enumerate(targets):
+            runs = [r for r in cells[name].runs if hasattr(r, "target_cpu_s")]
+            if not runs:
+                continue
+            busy = statistics.median(r.target_cpu_s / (r.duration_us / 1e6) for r in runs)
+            per_request[name] = statistics.median(
+                r.target_cpu_s / max(r.bytes / cells[name].response_bytes, 1e-9) * 1e6
+                for r in runs)
+            per_gib = statistics.median(r.target_cpu_s / max(r.bytes / 1024 / MiB, 1e-12) * 1e3
+                                        for r in runs)
+            label = row.label if index == 0 else ""
+            lines.append(f"{label:<24} {name:<7} {busy:10.2f} {per_request[name]:11.1f} "
+                         f"{per_gib:11.1f}")
+        ratios = [format_ratio(per_request["s3hc"] / per_request[peer] if per_request[peer]
+                               else float("nan"))
+                  for peer in peers if "s3hc" in per_request and peer in per_request]
+        if ratios:
+            lines[-len(per_request)] += "   " + ", ".join(ratios)
+    return "\n".join(lines)
+
+
+CPU_LEGEND = """\
+cores busy: CPU seconds of the target's own processes (s3hc; nginx master + workers; for direct
+  the origin's) / run time. CPU us/req, ms/GiB: the same CPU time per response (partly received
+  responses by their share of bytes) and per GiB received. Resolution: 1 clock tick (10 ms) per run."""
+
+
 # ---- report -------------------------------------------------------------------------
 
 def format_ratio(value):
@@ -480,11 +726,11 @@ def format_errors(errors):
     return ",".join(f"{kind}={count}" for kind, count in sorted(errors.items())) or "0"
 
 
-def results_table(results):
+def results_table(results, targets=TARGET_NAMES):
     lines = [f"{'row':<24} {'target':<7} {'MiB/s':>9} {'req/s':>9} {'mean ms':>9} "
              f"{'p50 ms':>9} {'p99 ms':>10} {'spread':>7} {'other':>6}  errors"]
     for row, cells in results:
-        for index, name in enumerate(TARGET_NAMES):
+        for index, name in enumerate(targets):
             cell = cells[name]
             throughput = statistics.median(r.mib_per_s for r in cell.runs)
             rate = statistics.median(r.requests_per_s for r in cell.runs)
@@ -512,18 +758,34 @@ def format_p99_ratio(cells, reference):
     return format_ratio(compare(cells, reference).p99_ratio) + ("*" if adjusted else " ")
 
 
-def ratio_table(results):
-    lines = [f"{'row':<24} {'metric':<6} {'s3hc/nginx':>10} {'rounds won':>10} "
-             f"{'p99 s3hc/nginx':>15} {'s3hc/direct':>11} {'p99 s3hc/direct':>16}  "
-             f"target (>=1.0x nginx, p99 <= nginx)"]
+def target_description(peers):
+    """The target of the ratio table's last column, in words."""
+    if len(peers) == 1:
+        return f">=1.0x {peers[0]}, p99 <= {peers[0]}"
+    return f">=1.0x the best of {'/'.join(peers)}, p99 <= the lowest of theirs"
+
+
+def ratio_table(results, references=("nginx", "direct"), peers=("nginx",)):
+    """Per row: for each reference, s3hc/reference (throughput or req/s), for a peer also
+    the rounds s3hc won against it, and the p99 ratio; then the verdict against the peers."""
+    columns = []                          # (header, width, cell(cells) -> str)
+    for name in references:
+        label = f"s3hc/{name}"
+        columns.append((label, max(len(label), 10),
+                        lambda cells, name=name: format_ratio(compare(cells, name).value_ratio)))
+        if name in peers:
+            columns.append(("rounds won", 10, lambda cells, name=name: rounds_won(cells, name)))
+        columns.append((f"p99 {label}", len(label) + 5,
+                        lambda cells, name=name: format_p99_ratio(cells, name)))
+    lines = [f"{'row':<24} {'metric':<6} "
+             + " ".join(f"{header:>{width}}" for header, width, _ in columns)
+             + f"  target ({target_description(peers)})"]
     for row, cells in results:
-        vs_nginx, vs_direct = compare(cells, "nginx"), compare(cells, "direct")
-        reasons = misses(cells)
+        reasons = misses(cells, peers)
         verdict = f"MISS ({', '.join(reasons)})" if reasons else "ok"
-        lines.append(f"{row.label:<24} {row.metric:<6} {format_ratio(vs_nginx.value_ratio):>10} "
-                     f"{rounds_won(cells, 'nginx'):>10} {format_p99_ratio(cells, 'nginx'):>15} "
-                     f"{format_ratio(vs_direct.value_ratio):>11} "
-                     f"{format_p99_ratio(cells, 'direct'):>16}  {verdict}")
+        lines.append(f"{row.label:<24} {row.metric:<6} "
+                     + " ".join(f"{cell(cells):>{width}}" for _, width, cell in columns)
+                     + f"  {verdict}")
     return "\n".join(lines)
 
 
@@ -596,6 +858,34 @@ def argument_parser(description):
     return parser
 
 
+def add_cache_option_argument(parser):
+    """--cache-option KEY=VALUE (repeatable): extra settings for s3hc's cache section;
+    parse_cache_options() turns them into a dict."""
+    parser.add_argument("--cache-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra setting for s3hc's cache section, e.g. io_threads=2 or "
+                             "mirror_dir=/tmp/m (repeatable; numbers and true/false are typed)")
+
+
+def parse_cache_options(parser, args):
+    """{key: typed value} of the --cache-option arguments."""
+    options = {}
+    for item in args.cache_option:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"--cache-option wants KEY=VALUE, not {item!r}")
+        options[key] = typed(value)
+    return options
+
+
+def typed(text):
+    if text in ("true", "false"):
+        return text == "true"
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def finish_args(parser, args):
     """Defaults that depend on --quick, and range checks. Returns args."""
     if args.duration is None:
@@ -614,12 +904,12 @@ def require_tools():
             sys.exit(f"{tool} not found (Debian packages wrk and nginx)")
 
 
-def start_origin(stack, settings, access_log):
-    """The nginx file origin serving one fresh random object per OBJECT_SIZES entry under
-    /bench/, stopped by `stack`."""
+def start_origin(stack, settings, access_log, objects=OBJECT_SIZES):
+    """The nginx file origin serving one fresh random object per `objects` entry ({name:
+    size}) under /bench/, stopped by `stack`."""
     origin = stack.enter_context(NginxFileOrigin(workers=settings.origin_workers,
                                                  access_log=access_log))
-    for object_name, size in OBJECT_SIZES.items():
+    for object_name, size in objects.items():
         origin.write_file(f"bench/{object_name}", os.urandom(size))
     return origin
 
@@ -685,28 +975,32 @@ class S3hcState:
     log_lines: list
 
 
-def print_report(header_text, settings, results, s3hc_state, rounds_retried):
+def print_report(header_text, settings, results, s3hc_state, rounds_retried,
+                 targets=TARGET_NAMES, references=("nginx", "direct"), peers=("nginx",),
+                 ratio_legend=RATIO_LEGEND):
     """Print the header, the tables and the findings; returns True if anything needs
-    attention (missed target, errors, s3hc died)."""
+    attention (missed target, errors, s3hc died). targets: the names in table order,
+    s3hc first; references and peers: see ratio_table()."""
     print(header_text)
     print()
-    print(results_table(results))
+    print(results_table(results, targets))
     print(RESULTS_LEGEND)
     print()
-    print(ratio_table(results))
-    print(RATIO_LEGEND)
+    print(ratio_table(results, references, peers))
+    print(ratio_legend)
     print()
-    missed = [row.label for row, cells in results if misses(cells)]
+    missed = [row.label for row, cells in results if misses(cells, peers)]
     s3hc_errors = {row.label: cells["s3hc"].errors for row, cells in results if cells["s3hc"].errors}
+    others = [name for name in targets if name != "s3hc"]
     other_errors = {f"{row.label} / {name}": cells[name].errors
-                    for row, cells in results for name in TARGET_NAMES[1:] if cells[name].errors}
+                    for row, cells in results for name in others if cells[name].errors}
     disturbed = sum(1 for _, cells in results for cell in cells.values()
                     for run in cell.runs if run.other_cpu > OTHER_CPU_WARNING)
     total_runs = sum(len(cell.runs) for _, cells in results for cell in cells.values())
-    print(f"rows meeting the target: {len(ROWS) - len(missed)}/{len(ROWS)}"
+    print(f"rows meeting the target: {len(results) - len(missed)}/{len(results)}"
           + (f"; missed: {'; '.join(missed)}" if missed else ""))
     print(f"wrk errors through s3hc: {s3hc_errors or 'none'}; "
-          f"through nginx/direct: {other_errors or 'none'}")
+          f"through {'/'.join(others)}: {other_errors or 'none'}")
     print(f"s3hc metrics, non-200 responses and upstream errors during the run: "
           f"{s3hc_state.counters or 'none'}; s3hc still running at the end: {s3hc_state.alive}")
     print(f"runs with other processes above {OTHER_CPU_WARNING:.0%} of the CPU: "

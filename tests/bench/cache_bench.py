@@ -29,16 +29,16 @@ The machinery (wrk runs, rounds, tables) is shared with forward_bench.py: bench_
 import contextlib
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 
 from bench_common import (  # noqa: E402  (bench_common puts tests/integration on sys.path)
-    OBJECT_SIZES, ROWS, TARGET_NAMES, MiB, RetryBudget, RunObserver,
-    argument_parser, check_bodies, descendants, finish_args, format_ratio, header_lines,
-    http_get_with_headers, measure_row, prepare_run, print_report, process_cpu_ticks, progress,
-    s3hc_problem_counters, s3hc_state_since, start_origin, write_json)
+    CPU_LEGEND, LOG_SETTLE_SECONDS, ROWS, TARGET_NAMES, AccessLogCounter, OriginAndCpuObserver,
+    RetryBudget, add_cache_option_argument, argument_parser, cache_read_counters, check_bodies,
+    cpu_table, finish_args, format_rss, header_lines, measure_row, parse_cache_options,
+    prepare_run, print_report, process_tree, progress, rss_report, s3hc_problem_counters,
+    s3hc_state_since, start_origin, warm_caches, write_json)
 from support.nginx_origin import NginxCachingProxy  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
 
@@ -47,134 +47,6 @@ CACHE_TTL_MS = 3_600_000
 HIT_HEADERS = {"s3hc": ("X-Cache", "HIT"), "nginx": ("X-Cache-Status", "HIT")}
 # The targets with a cache: during their runs the origin must see no request.
 CACHES = ("s3hc", "nginx")
-# How long after warming a cache may take to answer HIT (a fill may be committed just
-# after its response went out).
-HIT_WAIT_SECONDS = 5.0
-# The origin's access log counts as settled (every request of the last run logged) when
-# it has not grown for this long.
-LOG_SETTLE_SECONDS = 0.25
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-# ---- what happens during the runs ---------------------------------------------------
-
-class AccessLogCounter:
-    """Counts the lines of an nginx access log incrementally (the origin's log grows by
-    hundreds of MB over the direct runs: never read it twice)."""
-
-    def __init__(self, path):
-        self.path = path
-        self.offset = 0
-        self.lines = 0
-
-    def count(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                while chunk := f.read(1 << 20):
-                    self.lines += chunk.count(b"\n")
-                    self.offset += len(chunk)
-        except FileNotFoundError:
-            pass
-        return self.lines
-
-    def settled_count(self, timeout=10.0):
-        """The line count once the log stopped growing for LOG_SETTLE_SECONDS: nginx
-        logs a request when it finishes, which for a response cut off at the end of a
-        wrk run can be a moment later."""
-        deadline = time.monotonic() + timeout
-        last = self.count()
-        quiet_since = time.monotonic()
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
-            now = self.count()
-            if now != last:
-                last, quiet_since = now, time.monotonic()
-            elif time.monotonic() - quiet_since >= LOG_SETTLE_SECONDS:
-                break
-        return last
-
-
-class CacheBenchObserver(RunObserver):
-    """Around every wrk run (warm-ups and re-measured rounds included): requests the
-    origin logged during it, per target, and the CPU time the target's own processes
-    used, attached to the run's WrkResult as `target_cpu_s` (not a dataclass field, so
-    it stays out of the shared JSON layout; write_json's extra carries it)."""
-
-    def __init__(self, origin_log, target_pids):
-        self.origin_log = origin_log
-        self.target_pids = target_pids          # {target: callable -> list of pids}
-        self.origin_requests = {name: 0 for name in TARGET_NAMES}
-        self.origin_requests_by_row = {}        # {(row label, target): count}
-        self.cpu_by_run = []                    # rows of the JSON's "target_cpu"
-        self._log_count = None
-        self._cpu_before = 0
-
-    def before_run(self, row, name):
-        if self._log_count is None:
-            self._log_count = self.origin_log.settled_count()
-        self._cpu_before = self._target_ticks(name)
-
-    def after_run(self, row, name, result):
-        cpu_s = (self._target_ticks(name) - self._cpu_before) / TICKS
-        count = self.origin_log.settled_count()
-        served = count - self._log_count
-        self._log_count = count
-        self.origin_requests[name] += served
-        key = (row.label, name)
-        self.origin_requests_by_row[key] = self.origin_requests_by_row.get(key, 0) + served
-        if result is not None:
-            result.target_cpu_s = cpu_s
-            self.cpu_by_run.append({"row": row.label, "target": name, "cpu_s": cpu_s,
-                                    "requests": result.requests, "bytes": result.bytes})
-
-    def _target_ticks(self, name):
-        return sum(process_cpu_ticks(pid) for pid in self.target_pids[name]())
-
-
-def process_tree(pid):
-    """pid and its live descendants (nginx: master, workers, cache manager/loader)."""
-    return [pid] + descendants(pid) if pid else []
-
-
-def peak_rss_kib(pid):
-    """VmHWM of one process in KiB; None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def process_name(pid):
-    """nginx sets its title ("nginx: worker process"); s3hc has its command name."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            title = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
-        return "?"
-    return title.replace("nginx: ", "").split(" -p ")[0] or "?"
-
-
-def rss_report(pid_lists):
-    """{target: {"processes": [(pid, name, VmHWM KiB)], "sum_kib": n}}."""
-    report = {}
-    for name, pids in pid_lists.items():
-        processes = [(pid, process_name(pid), peak_rss_kib(pid)) for pid in pids]
-        processes = [p for p in processes if p[2] is not None]
-        report[name] = {"processes": processes, "sum_kib": sum(p[2] for p in processes)}
-    return report
-
-
-def cache_read_counters(proxy):
-    """s3hc's s3hc_cache_reads_total by result, e.g. {"hit": 12.0, "miss": 0.0, ...}."""
-    prefix = 's3hc_cache_reads_total{result="'
-    return {series[len(prefix):-2]: count for series, count in proxy.metrics().items()
-            if series.startswith(prefix)}
 
 
 # ---- the targets ----------------------------------------------------------------------
@@ -204,36 +76,6 @@ def start_targets(stack, settings, proxy_bin, cache_options):
     return urls, origin, nginx_cache, proxy, s3hc_cache_dir
 
 
-def warm_caches(urls):
-    """GET every object once through each cache, then until it answers with its HIT
-    marker (at most HIT_WAIT_SECONDS). Returns {target: seconds until all were HITs}.
-    Raises RuntimeError (with the last answer's headers) if a cache never answers HIT."""
-    waited = {}
-    for name in CACHES:
-        started = time.monotonic()
-        for object_name in OBJECT_SIZES:
-            path = f"/bench/{object_name}"
-            status, headers, _, body = http_get_with_headers(urls[name], path)
-            if status != 200 or len(body) != OBJECT_SIZES[object_name]:
-                raise RuntimeError(f"{name}: warming GET {path} answered {status} with "
-                                   f"{len(body)} bytes; headers: {headers}")
-            field, value = HIT_HEADERS[name]
-            deadline = time.monotonic() + HIT_WAIT_SECONDS
-            while True:
-                status, headers, _, body = http_get_with_headers(urls[name], path)
-                got = {k.lower(): v for k, v in headers}.get(field.lower())
-                if status == 200 and got is not None and got.upper() == value:
-                    break
-                if time.monotonic() >= deadline:
-                    raise RuntimeError(
-                        f"{name}: GET {path} still answers {status}, {field}: {got} "
-                        f"{HIT_WAIT_SECONDS:.0f} s after a complete warming GET "
-                        f"(expected {field}: {value}); headers: {headers}")
-                time.sleep(0.1)
-        waited[name] = time.monotonic() - started
-    return waited
-
-
 # ---- report ---------------------------------------------------------------------------
 
 def header(settings, proxy_bin, s3hc_cache_dir, cache_options):
@@ -260,54 +102,6 @@ def filesystem_of(path):
                     (best is None or len(mountpoint) > len(best[1])):
                 best = (device, mountpoint, fstype)
     return f"{best[0]} on {best[1]} ({best[2]})" if best else "?"
-
-
-def cpu_table(results):
-    """Each target's own CPU time (its processes, not wrk's) per request and per GiB,
-    medians over the measured runs of the cell."""
-    lines = [f"{'row':<24} {'target':<7} {'cores busy':>10} {'CPU us/req':>11} "
-             f"{'CPU ms/GiB':>11}   s3hc/nginx CPU per request"]
-    for row, cells in results:
-        per_request = {}
-        for index, name in enumerate(TARGET_NAMES):
-            runs = [r for r in cells[name].runs if hasattr(r, "target_cpu_s")]
-            if not runs:
-                continue
-            busy = statistics.median(r.target_cpu_s / (r.duration_us / 1e6) for r in runs)
-            per_request[name] = statistics.median(
-                r.target_cpu_s / max(r.bytes / cells[name].response_bytes, 1e-9) * 1e6
-                for r in runs)
-            per_gib = statistics.median(r.target_cpu_s / max(r.bytes / 1024 / MiB, 1e-12) * 1e3
-                                        for r in runs)
-            label = row.label if index == 0 else ""
-            lines.append(f"{label:<24} {name:<7} {busy:10.2f} {per_request[name]:11.1f} "
-                         f"{per_gib:11.1f}")
-        if "s3hc" in per_request and "nginx" in per_request:
-            lines[-len(per_request)] += ("   " + format_ratio(
-                per_request["s3hc"] / per_request["nginx"] if per_request["nginx"] else
-                float("nan")))
-    return "\n".join(lines)
-
-
-CPU_LEGEND = """\
-cores busy: CPU seconds of the target's own processes (s3hc; nginx master + workers; for direct
-  the origin's) / run time. CPU us/req, ms/GiB: the same CPU time per response (partly received
-  responses by their share of bytes) and per GiB received. Resolution: 1 clock tick (10 ms) per run."""
-
-
-def format_rss(report):
-    parts = []
-    for name in CACHES:
-        entry = report[name]
-        detail = ", ".join(f"{pname} {kib / 1024:.1f}" for _, pname, kib in entry["processes"])
-        parts.append(f"  {name:<6} {entry['sum_kib'] / 1024:8.1f} MiB"
-                     + (f"  ({len(entry['processes'])} processes: {detail} MiB)"
-                        if name != "s3hc" else ""))
-    s3hc_kib, nginx_kib = report["s3hc"]["sum_kib"], report["nginx"]["sum_kib"]
-    parts.append(f"  s3hc/nginx {format_ratio(s3hc_kib / nginx_kib if nginx_kib else float('nan'))}"
-                 "  (sum of VmHWM: pages shared by nginx's master and workers count once per "
-                 "process; the page cache holding either cache's files counts for neither)")
-    return "\n".join(parts)
 
 
 def print_cache_findings(observer, log_before, log_after, reads_delta, rss, warm_seconds):
@@ -339,26 +133,10 @@ def print_cache_findings(observer, log_before, log_after, reads_delta, rss, warm
 
 def parse_args(argv):
     parser = argument_parser(__doc__.split("\n\n")[0])
-    parser.add_argument("--cache-option", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra setting for s3hc's cache section, e.g. io_threads=2 or "
-                             "mirror_dir=/tmp/m (repeatable; numbers and true/false are typed)")
+    add_cache_option_argument(parser)
     args = finish_args(parser, parser.parse_args(argv))
-    args.cache_options = {}
-    for item in args.cache_option:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            parser.error(f"--cache-option wants KEY=VALUE, not {item!r}")
-        args.cache_options[key] = typed(value)
+    args.cache_options = parse_cache_options(parser, args)
     return args
-
-
-def typed(text):
-    if text in ("true", "false"):
-        return text == "true"
-    try:
-        return int(text)
-    except ValueError:
-        return text
 
 
 def main(argv=None):
@@ -372,7 +150,7 @@ def main(argv=None):
         urls, origin, nginx_cache, proxy, s3hc_cache_dir = start_targets(
             stack, settings, proxy_bin, args.cache_options)
         try:
-            warm_seconds = warm_caches(urls)
+            warm_seconds = warm_caches(urls, HIT_HEADERS)
             response_bytes = check_bodies(urls, origin, expect_headers=HIT_HEADERS)
         except RuntimeError as error:
             print(f"ABORTED: a cache is not warm after warming: {error}", file=sys.stderr)
@@ -383,7 +161,7 @@ def main(argv=None):
         target_pids = {"s3hc": lambda: [proxy.pid],
                        "nginx": lambda: process_tree(nginx_cache.process.pid),
                        "direct": lambda: process_tree(origin.process.pid)}
-        observer = CacheBenchObserver(origin_log, target_pids)
+        observer = OriginAndCpuObserver(origin_log, target_pids)
         log_before = origin_log.settled_count()
         counters_before = s3hc_problem_counters(proxy)
         reads_before = cache_read_counters(proxy)
