@@ -89,15 +89,21 @@ std::optional<v1::CacheRecord> unless_tombstone(std::optional<v1::CacheRecord> r
 
 std::optional<v1::CacheRecord> ObjectStore::lookup(const s3::ObjectAddress& object) const {
   if (observer_) observer_->accessed(CacheLayout::object_id(object.bucket, object.key));
-  if (!ram_) {
-    // (Mirror entries are timed with the real clock, whatever times the callers' news carry.)
-    return unless_tombstone(records_.load(object.bucket, object.key, util::unix_now_ms()));
-  }
-  const auto identity = RamTier::identity(object.bucket, object.key);
-  if (const auto held = ram_->record(identity)) return unless_tombstone(*held);
+  // (Mirror entries are timed with the real clock, whatever times the callers' news carry.)
   auto record = records_.load(object.bucket, object.key, util::unix_now_ms());
-  if (record) ram_->put_record(identity, std::make_shared<const v1::CacheRecord>(*record));
+  if (record && ram_) {
+    ram_->put_record(RamTier::identity(object.bucket, object.key),
+                     std::make_shared<const v1::CacheRecord>(*record));
+  }
   return unless_tombstone(std::move(record));
+}
+
+std::optional<v1::CacheRecord> ObjectStore::lookup_in_ram(const s3::ObjectAddress& object) const {
+  if (!ram_) return std::nullopt;
+  const auto held = ram_->record(RamTier::identity(object.bucket, object.key));
+  if (!held || held->etag().empty()) return std::nullopt;  // (a tombstone: ask lookup())
+  if (observer_) observer_->accessed(CacheLayout::object_id(object.bucket, object.key));
+  return *held;
 }
 
 std::optional<v1::CacheRecord> ObjectStore::lookup_shared(const s3::ObjectAddress& object) const {

@@ -118,9 +118,13 @@ class ObjectStore {
 
   const CacheLayout& layout() const { return layout_; }
 
-  // The object's record, from the local mirror when it was checked recently; nullopt when
-  // there is none or it was invalidated. Counts as an access of the object.
+  // The object's record, from the local mirror when it was checked recently (and then kept in
+  // the RAM tier); nullopt when there is none or it was invalidated. Counts as an access of the
+  // object. Callers try lookup_in_ram() first.
   std::optional<v1::CacheRecord> lookup(const s3::ObjectAddress& object) const;
+  // lookup() answered from the RAM tier alone (no I/O, so an event loop may call it): nullopt
+  // when the RAM tier holds no fresh record of the object (then call lookup()).
+  std::optional<v1::CacheRecord> lookup_in_ram(const s3::ObjectAddress& object) const;
   // The object's record as the shared directory has it now (after an inconsistency, such as a
   // range file the mirrored record names being gone).
   std::optional<v1::CacheRecord> lookup_shared(const s3::ObjectAddress& object) const;

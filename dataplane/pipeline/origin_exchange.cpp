@@ -10,6 +10,7 @@
 
 #include "http/error_writer.h"
 #include "http/header_writer.h"
+#include "http/transfer_all_at_once.h"
 #include "http/protocol_error.h"
 
 namespace s3hc::pipeline {
@@ -313,7 +314,8 @@ asio::awaitable<bool> OriginExchange::relay_response(BodyTap* tap) {
                                                    asio::buffer(body, body_size)};
     arm_client();
     auto [ec, written] =
-        co_await asio::async_write(client_.socket(), pieces, asio::as_tuple(asio::use_awaitable));
+        co_await asio::async_write(client_.socket(), pieces, http::transfer_all_at_once,
+                                 asio::as_tuple(asio::use_awaitable));
     client_.expires_never();
     upstream_->buffer().consume(body_size);
     origin_.metrics.client_sent_bytes.inc(written);

@@ -7,6 +7,7 @@
 #include <array>
 #include <spdlog/spdlog.h>
 
+#include "http/transfer_all_at_once.h"
 #include "pipeline/blocking_io.h"
 #include "pipeline/cache_fill.h"
 #include "pipeline/cache_update.h"
@@ -455,6 +456,10 @@ asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
 }
 
 asio::awaitable<std::optional<v1::CacheRecord>> ReadPath::find_record(bool shared) {
+  if (!shared) {
+    // A hot record in memory costs no trip to the I/O pool.
+    if (auto record = cache_.store.lookup_in_ram(read_.object)) co_return record;
+  }
   // A cache that cannot be read (a failing disk or NFS server) only costs misses.
   std::optional<v1::CacheRecord> record;
   co_await offload(cache_.io, [&] {
@@ -490,7 +495,8 @@ asio::awaitable<bool> ReadPath::write_client(std::string_view header, std::strin
   const std::array<asio::const_buffer, 2> pieces{asio::buffer(header), asio::buffer(body)};
   client_.expires_after(origin_.options.client_io_timeout);
   auto [ec, written] =
-      co_await asio::async_write(client_.socket(), pieces, asio::as_tuple(asio::use_awaitable));
+      co_await asio::async_write(client_.socket(), pieces, http::transfer_all_at_once,
+                                 asio::as_tuple(asio::use_awaitable));
   client_.expires_never();
   origin_.metrics.client_sent_bytes.inc(written);
   co_return !ec;
