@@ -72,8 +72,8 @@ struct ObjectStoreOptions {
   // The RAM tier (ram_tier.h): bytes of memory for hot records and small ranges; 0 = none.
   // Records in it are trusted for half the mirror's recheck interval. Default: 0.
   std::size_t ram_bytes = 0;
-  // Longest range kept in the RAM tier. Default: 256 KiB.
-  std::size_t ram_max_entry_bytes = 256 * 1024;
+  // Longest range kept in the RAM tier. Default: 1 MiB.
+  std::size_t ram_max_entry_bytes = 1024 * 1024;
 };
 
 // A range being written; made part of the object by ObjectStore::commit.

@@ -110,8 +110,8 @@ struct CacheOptions {
   // The RAM tier: bytes of this proxy's memory for hot records and small ranges (bytes or
   // with a KiB/MiB/GiB suffix); 0 = none. Default: 67108864 (64 MiB).
   std::uint64_t ram_size = 64ull << 20;
-  // Longest range kept in the RAM tier. Default: 262144 (256 KiB).
-  std::uint64_t ram_max_entry_bytes = 256 * 1024;
+  // Longest range kept in the RAM tier (one block by default). Default: 1048576 (1 MiB).
+  std::uint64_t ram_max_entry_bytes = 1024 * 1024;
   // Longest a miss waits for another request (on any proxy) filling the same bytes before
   // fetching them itself; 0 = no coalescing. Default: 30000.
   int coalesce_timeout_ms = 30'000;

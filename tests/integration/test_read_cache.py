@@ -974,7 +974,10 @@ class ZeroTtlTest(CacheTestCase):
 
 
 class CorruptionTest(CacheTestCase):
-    """Cache files that fail their checksum or vanished are never served."""
+    """Cache files that fail their checksum or vanished are never served. (The RAM tier is
+    off: an object it holds is answered from memory, with the right bytes, without reading the
+    damaged file; RamTierTest in test_fleet.py covers that.)"""
+    CACHE = {"ram_size": "0"}
 
     def cache_object(self, bucket, key, data):
         self.put_direct(bucket, key, data)
