@@ -36,7 +36,7 @@ import sys
 import tempfile
 
 from .ports import free_port
-from .processes import ManagedProcess
+from .processes import ManagedProcess, StartStopContext
 
 NGINX_BIN = os.environ.get("S3HC_NGINX_BIN", "/usr/sbin/nginx")
 
@@ -211,7 +211,7 @@ def write_caching_proxy_config(prefix, port, upstream_port, cache_dir, upstream_
     return _write_config(prefix, server_block, workers, access_log)
 
 
-class NginxProcess:
+class NginxProcess(StartStopContext):
     """One nginx in the foreground with everything it writes under a temp dir.
 
     Subclasses write their config in _write_config_file(); start() launches and waits
@@ -268,16 +268,6 @@ class NginxProcess:
             self.process.stop()
             self.process.remove_log()
         shutil.rmtree(self.prefix, ignore_errors=True)
-
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 class NginxFileOrigin(NginxProcess):

@@ -192,3 +192,18 @@ class DumpLogsOnFailure:
                 if source is not None:
                     sys.stderr.write(source.log_tail() + "\n")
         return outcome
+
+
+class StartStopContext:
+    """Mixin for a service with start() (returning self) and an idempotent close(): `with`
+    starts it, and closes it on the way out or when starting fails half-way."""
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    def __exit__(self, *exc):
+        self.close()

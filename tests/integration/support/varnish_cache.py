@@ -26,7 +26,7 @@ import tempfile
 import time
 
 from .ports import free_port
-from .processes import ManagedProcess, ProcessError
+from .processes import ManagedProcess, ProcessError, StartStopContext
 
 VARNISHD_BIN = os.environ.get("S3HC_VARNISHD_BIN", "/usr/sbin/varnishd")
 
@@ -75,7 +75,7 @@ def workdir_parent():
     return "/dev/shm" if on_tmpfs and os.access("/dev/shm", os.W_OK) else None
 
 
-class VarnishCache:
+class VarnishCache(StartStopContext):
     """varnishd in front of upstream_host:upstream_port, caching in memory.
 
     storage: the -s argument ("malloc,256m"); ttl: how long 200 answers stay fresh (a VCL
@@ -163,13 +163,3 @@ class VarnishCache:
             self.process.stop(grace_seconds=10.0)
             self.process.remove_log()
         shutil.rmtree(self.prefix, ignore_errors=True)
-
-    def __enter__(self):
-        try:
-            return self.start()
-        except BaseException:
-            self.close()
-            raise
-
-    def __exit__(self, *exc):
-        self.close()
