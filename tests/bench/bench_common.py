@@ -1031,3 +1031,18 @@ def write_json(path, settings, results, extra=None):
     with open(path, "w") as f:
         json.dump(data, f, indent=2)
 
+
+def print_warmth(observer, cache_names, reads_delta):
+    """Whether any cache in `cache_names` sent a request to the origin while measured, and
+    s3hc's cache read outcomes over the runs (`reads_delta`: s3hc_cache_reads_total by result).
+    Returns True when a cache was not warm."""
+    leaks = {f"{label} / {name}": count for (label, name), count in
+             observer.origin_requests_by_row.items() if name in cache_names and count}
+    if leaks:
+        print(f"  NOT WARM: the origin served requests during cache runs: {leaks}")
+    else:
+        print("  warm: no cache sent a request to the origin during its runs (warm-ups "
+              "included)")
+    print("s3hc cache reads during the runs (s3hc_cache_reads_total): "
+          + ", ".join(f"{k}={v:.0f}" for k, v in sorted(reads_delta.items())))
+    return bool(leaks)

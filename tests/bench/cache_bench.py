@@ -37,7 +37,7 @@ from bench_common import (  # noqa: E402  (bench_common puts tests/integration o
     CPU_LEGEND, LOG_SETTLE_SECONDS, ROWS, TARGET_NAMES, AccessLogCounter, OriginAndCpuObserver,
     RetryBudget, add_cache_option_argument, argument_parser, cache_read_counters, check_bodies,
     cpu_table, finish_args, format_rss, header_lines, measure_row, parse_cache_options,
-    prepare_run, print_report, process_tree, progress, rss_report, s3hc_problem_counters,
+    prepare_run, print_report, print_warmth, process_tree, progress, rss_report, s3hc_problem_counters,
     s3hc_state_since, start_origin, warm_caches, write_json)
 from support.nginx_origin import NginxCachingProxy  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
@@ -112,21 +112,13 @@ def print_cache_findings(observer, log_before, log_after, reads_delta, rss, warm
           f"{observer.origin_requests['s3hc']}, through nginx cache: "
           f"{observer.origin_requests['nginx']}, direct (wrk to the origin): "
           f"{observer.origin_requests['direct']}")
-    leaks = {f"{label} / {name}": count for (label, name), count in
-             observer.origin_requests_by_row.items() if name in CACHES and count}
-    if leaks:
-        print(f"  NOT WARM: the origin served requests during cache runs: {leaks}")
-    else:
-        print("  warm: neither cache sent a request to the origin during its runs (warm-ups "
-              "included)")
-    print("s3hc cache reads during the runs (s3hc_cache_reads_total): "
-          + ", ".join(f"{k}={v:.0f}" for k, v in sorted(reads_delta.items())))
+    cold = print_warmth(observer, CACHES, reads_delta)
     not_hits = {k: v for k, v in reads_delta.items() if k != "hit" and v}
     print("caches answered HIT after warming within: "
           + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in warm_seconds.items()))
     print("peak RSS (VmHWM) at the end of the run:")
     print(format_rss(rss))
-    return bool(leaks or not_hits)
+    return bool(cold or not_hits)
 
 
 # ---- main -----------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from bench_common import (  # noqa: E402  (bench_common puts tests/integration o
     OriginAndCpuObserver, RetryBudget, Row, add_cache_option_argument, argument_parser,
     cache_read_counters, check_bodies, cpu_table, finish_args, format_rss,
     header_lines, http_get_with_headers, measure_row, parse_cache_options, prepare_run,
-    print_report, process_tree, progress, rss_report, s3hc_problem_counters, s3hc_state_since,
+    print_report, print_warmth, process_tree, progress, rss_report, s3hc_problem_counters, s3hc_state_since,
     start_origin, tool_version, warm_caches, write_json)
 from support.nginx_origin import NginxCachingProxy  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
@@ -210,15 +210,7 @@ def print_findings(observer, log_before, log_after, reads_delta, ram_hits, rss, 
     served = ", ".join(f"through {name}: {observer.origin_requests[name]}" for name in TARGETS)
     print(f"origin access log: {log_before} lines before measuring, {log_after} after; "
           f"requests the origin served during the runs {served}")
-    leaks = {f"{label} / {name}": count for (label, name), count in
-             observer.origin_requests_by_row.items() if count}
-    if leaks:
-        print(f"  NOT WARM: the origin served requests during cache runs: {leaks}")
-    else:
-        print("  warm: no cache sent a request to the origin during its runs (warm-ups "
-              "included)")
-    print("s3hc cache reads during the runs (s3hc_cache_reads_total): "
-          + ", ".join(f"{k}={v:.0f}" for k, v in sorted(reads_delta.items())))
+    cold = print_warmth(observer, TARGETS, reads_delta)
     hits = reads_delta.get("hit", 0)
     not_hits = {k: v for k, v in reads_delta.items() if k != "hit" and v}
     print(f"  of the hits, answered from the RAM tier ({RAM_HITS}): {ram_hits:.0f}"
@@ -231,7 +223,7 @@ def print_findings(observer, log_before, log_after, reads_delta, ram_hits, rss, 
     print("resident memory at the end of the run, by kind (RssAnon, RssFile, RssShmem summed "
           "over the processes):")
     print(format_memory(memory))
-    return bool(leaks or not_hits or ram_hits < hits)
+    return bool(cold or not_hits or ram_hits < hits)
 
 
 # ---- main -----------------------------------------------------------------------------
