@@ -21,6 +21,7 @@
 
 #include "http/listener.h"
 #include "http/upstream_pool.h"
+#include "cache/file_system_kind.h"
 #include "cache/fleet_engine.h"
 #include "cache/object_store.h"
 #include "obs/admin_server.h"
@@ -157,6 +158,11 @@ struct ProxyServer::State {
                                (ec ? ": " + ec.message() : std::string()));
     }
     if (options.io_threads > 0) cache_io.emplace(static_cast<std::size_t>(options.io_threads));
+    // A hit's stat of the shared record (strict read-after-write) runs on the event loop only
+    // where it costs no round trip to a server.
+    const bool cheap_stats = !cache_io || !cache::is_network_file_system(options.dir);
+    spdlog::info("cache.dir {}: {} file system, record checks on the {}", options.dir,
+                 cheap_stats ? "local" : "network", cheap_stats ? "event loops" : "I/O pool");
     cache_metrics.emplace(registry);
     cache_metrics->max_size_bytes.set(static_cast<std::int64_t>(options.max_size));
     fleet.emplace(cache::CacheLayout(options.dir), cache::FleetEngine::new_proxy_id(),
@@ -165,7 +171,8 @@ struct ProxyServer::State {
         cache::CacheLayout(options.dir),
         cache::ObjectStoreOptions{
             .block_size = static_cast<std::uint32_t>(options.block_size),
-            .mirror_recheck_interval = std::chrono::milliseconds(options.mirror_recheck_ms),
+            .max_staleness = std::chrono::milliseconds(options.max_staleness_ms),
+            .cheap_stats = cheap_stats,
             .max_fill_age = std::chrono::milliseconds(
                 std::min(options.orphan_age_ms, options.tombstone_retention_ms)),
             .ram_bytes = static_cast<std::size_t>(options.ram_size),

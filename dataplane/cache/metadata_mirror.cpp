@@ -94,8 +94,8 @@ MetadataMirror::~MetadataMirror() {
   if (!status.ok()) spdlog::warn("metadata mirror {}: close failed ({})", dir_, status.ToString());
 }
 
-std::optional<MetadataMirror::Entry> MetadataMirror::get(std::string_view bucket,
-                                                         std::string_view key) const {
+std::optional<KnownRecord> MetadataMirror::get(std::string_view bucket,
+                                               std::string_view key) const {
   std::string value;
   const auto status = db_->Get(rocksdb::ReadOptions(), entry_key(bucket, key), &value);
   if (status.IsNotFound()) return std::nullopt;
@@ -109,14 +109,22 @@ std::optional<MetadataMirror::Entry> MetadataMirror::get(std::string_view bucket
       entry.record().key() != key) {
     return std::nullopt;
   }
-  return Entry{std::move(*entry.mutable_record()), entry.checked_at_unix_ms()};
+  const auto& stamp = entry.stamp();
+  return KnownRecord{
+      .record = std::make_shared<const v1::CacheRecord>(std::move(*entry.mutable_record())),
+      .stamp = {.inode = stamp.inode(), .size = stamp.size(), .mtime_ns = stamp.mtime_ns()},
+      .checked_at_unix_ms = entry.checked_at_unix_ms()};
 }
 
-void MetadataMirror::put(const v1::CacheRecord& record, std::int64_t checked_at_unix_ms) {
+void MetadataMirror::put(const KnownRecord& known) {
   v1::MirrorEntry entry;
-  *entry.mutable_record() = record;
-  entry.set_checked_at_unix_ms(checked_at_unix_ms);
-  const auto db_key = entry_key(record.bucket(), record.key());
+  *entry.mutable_record() = *known.record;
+  entry.set_checked_at_unix_ms(known.checked_at_unix_ms);
+  auto& stamp = *entry.mutable_stamp();
+  stamp.set_inode(known.stamp.inode);
+  stamp.set_size(known.stamp.size);
+  stamp.set_mtime_ns(known.stamp.mtime_ns);
+  const auto db_key = entry_key(known.record->bucket(), known.record->key());
   const auto status = db_->Put(write_options(), db_key, entry.SerializeAsString());
   if (!status.ok()) {
     spdlog::warn("metadata mirror {}: write failed ({})", dir_, status.ToString());

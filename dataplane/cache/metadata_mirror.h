@@ -1,8 +1,8 @@
 // A proxy's local copy of the object records it has seen (DESIGN.md §3), in a RocksDB
 // database in a directory of its own on local disk, so a hit needs no metadata read from the
-// shared directory. Each entry holds the record and the wall-clock time it was last checked
-// against the shared one; how long an entry may be trusted is the caller's decision
-// (mirrored_record_store.h).
+// shared directory. Each entry is a KnownRecord: the record, the stamp of the shared file it
+// came from and the wall-clock time it was last checked against the shared one; when an entry
+// may be trusted is the caller's decision (mirrored_record_store.h).
 //
 // The mirror only caches the shared directory: deleting it loses nothing. So writes are not
 // made durable, a database that cannot be opened is recreated empty, and a failed read or
@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "s3hc/v1/cache_record.pb.h"
+#include "cache/known_record.h"
 
 namespace rocksdb {
 class DB;
@@ -28,12 +28,6 @@ namespace s3hc::cache {
 
 class MetadataMirror {
  public:
-  struct Entry {
-    v1::CacheRecord record;
-    // When `record` was last read from or written to the shared directory (Unix ms).
-    std::int64_t checked_at_unix_ms = 0;
-  };
-
   // Opens the mirror in `dir`, creating the directory and the database when missing. A
   // database that is corrupt or unreadable is logged, deleted and created anew. Throws
   // std::runtime_error when another process (or another MetadataMirror in this one) has
@@ -48,10 +42,10 @@ class MetadataMirror {
 
   // The entry of the object; nullopt when there is none, it does not parse, or it belongs to
   // another object.
-  std::optional<Entry> get(std::string_view bucket, std::string_view key) const;
+  std::optional<KnownRecord> get(std::string_view bucket, std::string_view key) const;
 
-  // Replaces the entry of the object `record` names (its bucket and key).
-  void put(const v1::CacheRecord& record, std::int64_t checked_at_unix_ms);
+  // Replaces the entry of the object `known.record` names (its bucket and key).
+  void put(const KnownRecord& known);
 
   void erase(std::string_view bucket, std::string_view key);
 

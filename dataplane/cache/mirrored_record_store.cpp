@@ -9,31 +9,56 @@ MirroredRecordStore::MirroredRecordStore(RecordStore shared,
                                          MirroredRecordStoreOptions options)
     : shared_(std::move(shared)), mirror_(std::move(mirror)), options_(options) {}
 
-std::optional<v1::CacheRecord> MirroredRecordStore::load(std::string_view bucket,
-                                                         std::string_view key,
-                                                         std::int64_t now_unix_ms) const {
-  if (!mirror_) return shared_.load(bucket, key);
-  auto entry = mirror_->get(bucket, key);
-  if (entry) {
-    const auto age = now_unix_ms - entry->checked_at_unix_ms;
-    // A negative age (the wall clock went back) proves nothing about freshness: re-check.
-    if (age >= 0 && age < options_.recheck_interval.count()) return std::move(entry->record);
-  }
-  return refresh(bucket, key, now_unix_ms, entry.has_value());
+bool MirroredRecordStore::within_bound(const KnownRecord& known,
+                                       std::int64_t now_unix_ms) const {
+  const auto age = now_unix_ms - known.checked_at_unix_ms;
+  // A negative age (the wall clock went back) proves nothing about freshness: confirm.
+  return age >= 0 && age < options_.max_staleness.count();
 }
 
-std::optional<v1::CacheRecord> MirroredRecordStore::load_shared(std::string_view bucket,
-                                                                std::string_view key,
-                                                                std::int64_t now_unix_ms) const {
-  if (!mirror_) return shared_.load(bucket, key);
+MirroredRecordStore::Confirmation MirroredRecordStore::confirm(KnownRecord& known,
+                                                               std::int64_t now_unix_ms) const {
+  if (within_bound(known, now_unix_ms)) return Confirmation::kWithinBound;
+  const auto& record = *known.record;
+  if (shared_.stamp(record.bucket(), record.key()) != known.stamp) return Confirmation::kChanged;
+  known.checked_at_unix_ms = now_unix_ms;
+  return Confirmation::kStampUnchanged;
+}
+
+std::optional<KnownRecord> MirroredRecordStore::load(std::string_view bucket,
+                                                     std::string_view key,
+                                                     std::int64_t now_unix_ms) const {
+  if (!mirror_) return refresh(bucket, key, now_unix_ms, false);
+  auto entry = mirror_->get(bucket, key);
+  if (!entry) return refresh(bucket, key, now_unix_ms, false);
+  switch (confirm(*entry, now_unix_ms)) {
+    case Confirmation::kWithinBound:
+      return entry;
+    case Confirmation::kStampUnchanged:
+      // Strict mode never reads the time back: no mirror write per hit.
+      if (options_.max_staleness.count() > 0) mirror_->put(*entry);
+      return entry;
+    case Confirmation::kChanged:
+      break;
+  }
+  return refresh(bucket, key, now_unix_ms, true);
+}
+
+std::optional<KnownRecord> MirroredRecordStore::load_shared(std::string_view bucket,
+                                                            std::string_view key,
+                                                            std::int64_t now_unix_ms) const {
   // Not knowing what the mirror holds (its entry may be why the caller is here), erase it
   // whenever the shared record is gone.
   return refresh(bucket, key, now_unix_ms, true);
 }
 
-void MirroredRecordStore::store(v1::CacheRecord& record, std::int64_t now_unix_ms) const {
-  shared_.store(record);
-  if (mirror_) mirror_->put(record, now_unix_ms);
+KnownRecord MirroredRecordStore::store(v1::CacheRecord& record, std::int64_t now_unix_ms) const {
+  const auto stamp = shared_.store(record);
+  KnownRecord known{.record = std::make_shared<const v1::CacheRecord>(record),
+                    .stamp = stamp,
+                    .checked_at_unix_ms = now_unix_ms};
+  if (mirror_) mirror_->put(known);
+  return known;
 }
 
 bool MirroredRecordStore::remove(std::string_view bucket, std::string_view key) const {
@@ -45,17 +70,20 @@ bool MirroredRecordStore::remove(std::string_view bucket, std::string_view key) 
 
 // `mirrored`: the mirror may hold an entry to erase if the shared record is gone (erasing a
 // missing one would still write a tombstone, on every miss).
-std::optional<v1::CacheRecord> MirroredRecordStore::refresh(std::string_view bucket,
-                                                            std::string_view key,
-                                                            std::int64_t now_unix_ms,
-                                                            bool mirrored) const {
-  auto record = shared_.load(bucket, key);
-  if (record) {
-    mirror_->put(*record, now_unix_ms);
-  } else if (mirrored) {
-    mirror_->erase(bucket, key);
+std::optional<KnownRecord> MirroredRecordStore::refresh(std::string_view bucket,
+                                                        std::string_view key,
+                                                        std::int64_t now_unix_ms,
+                                                        bool mirrored) const {
+  auto stamped = shared_.load_stamped(bucket, key);
+  if (!stamped) {
+    if (mirror_ && mirrored) mirror_->erase(bucket, key);
+    return std::nullopt;
   }
-  return record;
+  KnownRecord known{.record = std::make_shared<const v1::CacheRecord>(std::move(stamped->record)),
+                    .stamp = stamped->stamp,
+                    .checked_at_unix_ms = now_unix_ms};
+  if (mirror_) mirror_->put(known);
+  return known;
 }
 
 }  // namespace s3hc::cache

@@ -57,7 +57,7 @@ ObjectStore::ObjectStore(CacheLayout layout, ObjectStoreOptions options,
                          std::unique_ptr<MetadataMirror> mirror, StoreObserver* observer)
     : layout_(layout),
       records_(RecordStore(std::move(layout)), std::move(mirror),
-               {.recheck_interval = options.mirror_recheck_interval}),
+               {.max_staleness = options.max_staleness}),
       options_(options),
       observer_(observer),
       ram_(options.ram_bytes == 0
@@ -65,58 +65,82 @@ ObjectStore::ObjectStore(CacheLayout layout, ObjectStoreOptions options,
                : std::make_unique<RamTier>(RamTierOptions{
                      .capacity_bytes = options.ram_bytes,
                      .max_entry_bytes = options.ram_max_entry_bytes,
-                     .shards = 16,
-                     .max_record_age = options.mirror_recheck_interval / 2,
-                     .clock = {}})) {}
+                     .shards = 16})) {}
 
 void ObjectStore::store(v1::CacheRecord& record) const {
-  records_.store(record, util::unix_now_ms());
-  if (ram_) {
-    ram_->put_record(RamTier::identity(record.bucket(), record.key()),
-                     std::make_shared<const v1::CacheRecord>(record));
-  }
+  const auto known = records_.store(record, util::unix_now_ms());
+  if (ram_) ram_->put_record(RamTier::identity(record.bucket(), record.key()), known);
 }
 
 namespace {
 
 // An invalidated object's record: no version, only the time it was dropped.
-std::optional<v1::CacheRecord> unless_tombstone(std::optional<v1::CacheRecord> record) {
-  if (record && record->etag().empty()) return std::nullopt;
-  return record;
+std::optional<v1::CacheRecord> unless_tombstone(const std::optional<KnownRecord>& known) {
+  if (!known || known->record->etag().empty()) return std::nullopt;
+  return *known->record;
 }
 
 }  // namespace
 
+std::optional<KnownRecord> ObjectStore::confirmed_in_ram(const s3::ObjectAddress& object,
+                                                         std::int64_t now_ms,
+                                                         bool may_stat) const {
+  if (!ram_) return std::nullopt;
+  const auto identity = RamTier::identity(object.bucket, object.key);
+  auto known = ram_->record(identity);
+  if (!known || (!may_stat && !records_.within_bound(*known, now_ms))) return std::nullopt;
+  switch (records_.confirm(*known, now_ms)) {
+    case MirroredRecordStore::Confirmation::kWithinBound:
+      return known;
+    case MirroredRecordStore::Confirmation::kStampUnchanged:
+      // Strict mode never reads the time back: no update per hit.
+      if (options_.max_staleness.count() > 0) ram_->put_record(identity, *known);
+      return known;
+    case MirroredRecordStore::Confirmation::kChanged:
+      break;
+  }
+  return std::nullopt;
+}
+
+std::optional<KnownRecord> ObjectStore::confirmed_record(const s3::ObjectAddress& object) const {
+  // (Mirror entries are timed with the real clock, whatever times the callers' news carry.)
+  const auto now_ms = util::unix_now_ms();
+  if (auto known = confirmed_in_ram(object, now_ms, true)) return known;
+  auto known = records_.load(object.bucket, object.key, now_ms);
+  if (known && ram_) ram_->put_record(RamTier::identity(object.bucket, object.key), *known);
+  return known;
+}
+
 std::optional<v1::CacheRecord> ObjectStore::lookup(const s3::ObjectAddress& object) const {
   if (observer_) observer_->accessed(CacheLayout::object_id(object.bucket, object.key));
-  // (Mirror entries are timed with the real clock, whatever times the callers' news carry.)
-  auto record = records_.load(object.bucket, object.key, util::unix_now_ms());
-  if (record && ram_) {
-    ram_->put_record(RamTier::identity(object.bucket, object.key),
-                     std::make_shared<const v1::CacheRecord>(*record));
-  }
-  return unless_tombstone(std::move(record));
+  return unless_tombstone(confirmed_record(object));
+}
+
+std::int64_t ObjectStore::news_time(const s3::ObjectAddress& object) const {
+  const auto known = confirmed_record(object);
+  return known ? known->record->fetched_at_unix_ms() : 0;
 }
 
 std::optional<v1::CacheRecord> ObjectStore::lookup_in_ram(const s3::ObjectAddress& object) const {
-  if (!ram_) return std::nullopt;
-  const auto held = ram_->record(RamTier::identity(object.bucket, object.key));
-  if (!held || held->etag().empty()) return std::nullopt;  // (a tombstone: ask lookup())
+  // Strict mode without cheap stats can never confirm a record here: not even an access.
+  if (!options_.cheap_stats && options_.max_staleness.count() == 0) return std::nullopt;
+  const auto known = confirmed_in_ram(object, util::unix_now_ms(), options_.cheap_stats);
+  if (!known || known->record->etag().empty()) return std::nullopt;  // (a tombstone: lookup())
   if (observer_) observer_->accessed(CacheLayout::object_id(object.bucket, object.key));
-  return *held;
+  return *known->record;
 }
 
 std::optional<v1::CacheRecord> ObjectStore::lookup_shared(const s3::ObjectAddress& object) const {
-  auto record = records_.load_shared(object.bucket, object.key, util::unix_now_ms());
+  auto known = records_.load_shared(object.bucket, object.key, util::unix_now_ms());
   if (ram_) {
     const auto identity = RamTier::identity(object.bucket, object.key);
-    if (record) {
-      ram_->put_record(identity, std::make_shared<const v1::CacheRecord>(*record));
+    if (known) {
+      ram_->put_record(identity, *known);
     } else {
       ram_->invalidate(identity);
     }
   }
-  return unless_tombstone(std::move(record));
+  return unless_tombstone(known);
 }
 
 std::optional<RamBytes> ObjectStore::ram_bytes(const v1::CacheRecord& record,
@@ -239,7 +263,7 @@ std::unique_ptr<RangeFill> ObjectStore::begin_fill(const s3::ObjectAddress& obje
 std::optional<v1::CacheRecord> ObjectStore::updated_record(
     const s3::ObjectAddress& object, const ObjectMeta& meta, std::int64_t now_ms,
     std::vector<std::string>& dropped) const {
-  auto current = records_.load_shared(object.bucket, object.key, util::unix_now_ms());
+  auto current = records_.shared().load(object.bucket, object.key);
   const bool same_version = current && current->etag() == meta.etag && current->size() == meta.size;
   if (current && !same_version) {
     if (current->fetched_at_unix_ms() > now_ms) return std::nullopt;
@@ -506,7 +530,7 @@ void ObjectStore::abort_upload(const s3::ObjectAddress& object, std::string_view
 
 void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_ms) const {
   std::lock_guard lock(record_lock(object));
-  const auto current = records_.load_shared(object.bucket, object.key, util::unix_now_ms());
+  const auto current = records_.shared().load(object.bucket, object.key);
   if (current && current->fetched_at_unix_ms() > news_ms) return;  // newer than this news
   // The tombstone goes first, so no reader is sent to a range file that is about to vanish.
   v1::CacheRecord tombstone;

@@ -63,14 +63,19 @@ struct ObjectMeta {
 struct ObjectStoreOptions {
   // Decoded bytes per block of a range file: the unit of partial reads. Default: 1 MiB.
   std::uint32_t block_size = 1024 * 1024;
-  // Longest a record from the local mirror is trusted without re-reading the shared one.
-  std::chrono::milliseconds mirror_recheck_interval{1000};
+  // How long a record held by this proxy (local mirror, RAM tier) is served without
+  // confirming that the shared record is still the same (mirrored_record_store.h); 0 (strict
+  // read-after-write across proxies) confirms on every lookup with one stat. Default: 0.
+  std::chrono::milliseconds max_staleness{0};
+  // Whether that stat is cheap enough for lookup_in_ram (an event loop's call): true for a
+  // local file system, false for a network one (a round trip to its server). Default: false.
+  bool cheap_stats = false;
   // A fill whose origin request is older than this when it commits is dropped: the sweeper
   // may have taken its files for a dead writer's, and tombstones are kept only that long.
   // Default: 1 h.
   std::chrono::milliseconds max_fill_age{3600 * 1000};
   // The RAM tier (ram_tier.h): bytes of memory for hot records and small ranges; 0 = none.
-  // Records in it are trusted for half the mirror's recheck interval. Default: 0.
+  // Default: 0.
   std::size_t ram_bytes = 0;
   // Longest range kept in the RAM tier. Default: 1 MiB.
   std::size_t ram_max_entry_bytes = 1024 * 1024;
@@ -118,13 +123,19 @@ class ObjectStore {
 
   const CacheLayout& layout() const { return layout_; }
 
-  // The object's record, from the local mirror when it was checked recently (and then kept in
-  // the RAM tier); nullopt when there is none or it was invalidated. Counts as an access of the
+  // The object's record, from the RAM tier or the local mirror when confirmed to be still the
+  // shared one (see max_staleness), else read from the shared directory (and then kept in
+  // both); nullopt when there is none or it was invalidated. Counts as an access of the
   // object. Callers try lookup_in_ram() first.
   std::optional<v1::CacheRecord> lookup(const s3::ObjectAddress& object) const;
-  // lookup() answered from the RAM tier alone (no I/O, so an event loop may call it): nullopt
-  // when the RAM tier holds no fresh record of the object (then call lookup()).
+  // lookup() answered from the RAM tier, with no I/O but the stat that confirms it when
+  // cheap_stats (so an event loop may call it): nullopt when the RAM tier holds no record of
+  // the object that could be confirmed that way (then call lookup()).
   std::optional<v1::CacheRecord> lookup_in_ram(const s3::ObjectAddress& object) const;
+  // When the newest information the shared directory holds of the object was true (Unix ms:
+  // its record's or tombstone's fetch or news time; 0 when it holds none), confirmed as
+  // lookup() confirms a record. A fill asked of the origin before then is outdated.
+  std::int64_t news_time(const s3::ObjectAddress& object) const;
   // The object's record as the shared directory has it now (after an inconsistency, such as a
   // range file the mirrored record names being gone).
   std::optional<v1::CacheRecord> lookup_shared(const s3::ObjectAddress& object) const;
@@ -242,6 +253,12 @@ class ObjectStore {
   void report_upload(const s3::ObjectAddress& object, std::string_view upload_id) const;
   // Stores the record in the shared directory (and mirror), and in the RAM tier.
   void store(v1::CacheRecord& record) const;
+  // The RAM tier's record of the object when confirmed to be still the shared one at `now_ms`;
+  // `may_stat` false: only when within the staleness bound.
+  std::optional<KnownRecord> confirmed_in_ram(const s3::ObjectAddress& object,
+                                              std::int64_t now_ms, bool may_stat) const;
+  // The record or tombstone, confirmed (RAM tier, mirror) or read from the shared directory.
+  std::optional<KnownRecord> confirmed_record(const s3::ObjectAddress& object) const;
 
   // Opens, in order, the range files holding `wanted` (fewest files: at each point the one
   // reaching furthest) and calls `visit` with each, the part of `wanted` it gives and where

@@ -46,7 +46,8 @@ struct Entry {
   Slots::value_type* owner = nullptr;
   std::size_t charge = 0;
   std::shared_ptr<const v1::CacheRecord> record{};
-  std::chrono::steady_clock::time_point put_at{};  // of the record, for max_record_age
+  FileStamp stamp{};                   // of the record
+  std::int64_t checked_at_unix_ms = 0;  // of the record
   // `bytes` are the object's from byte `first`, of the record version generation/etag/size.
   std::shared_ptr<const std::string> bytes{};
   std::uint64_t first = 0;
@@ -192,12 +193,8 @@ RamTier::Shard& RamTier::shard_of(std::uint64_t object_hash) const {
   return *shards_[object_hash % shards_.size()];
 }
 
-std::chrono::steady_clock::time_point RamTier::now() const {
-  return options_.clock ? options_.clock() : std::chrono::steady_clock::now();
-}
-
-std::shared_ptr<const v1::CacheRecord> RamTier::record(std::string_view object) const {
-  if (shards_.empty()) return nullptr;
+std::optional<KnownRecord> RamTier::record(std::string_view object) const {
+  if (shards_.empty()) return std::nullopt;
   const auto hash = sketch_key(object);
   auto& shard = shard_of(hash);
   const std::lock_guard lock(shard.mutex);
@@ -205,24 +202,23 @@ std::shared_ptr<const v1::CacheRecord> RamTier::record(std::string_view object) 
   const auto found = shard.find(object);
   if (found == shard.slots.end() || !found->second.record) {
     ++shard.counts.record_misses;
-    return nullptr;
+    return std::nullopt;
   }
   const auto entry = *found->second.record;
-  const auto age = options_.max_record_age;
-  if (age.count() > 0 && now() - entry->put_at >= age) {
-    shard.drop(entry);
-    ++shard.counts.record_misses;
-    return nullptr;
-  }
   shard.touch(entry);
   ++shard.counts.record_hits;
-  return entry->record;
+  return KnownRecord{.record = entry->record,
+                     .stamp = entry->stamp,
+                     .checked_at_unix_ms = entry->checked_at_unix_ms};
 }
 
-void RamTier::put_record(std::string_view object, std::shared_ptr<const v1::CacheRecord> record) {
-  if (shards_.empty() || !record) return;
+void RamTier::put_record(std::string_view object, KnownRecord known) {
+  if (shards_.empty() || !known.record) return;
   const auto hash = sketch_key(object);
-  Entry entry{.charge = charge_of(object, record->SpaceUsedLong()), .put_at = now()};
+  auto& record = known.record;
+  Entry entry{.charge = charge_of(object, record->SpaceUsedLong()),
+              .stamp = known.stamp,
+              .checked_at_unix_ms = known.checked_at_unix_ms};
   auto& shard = shard_of(hash);
   const std::lock_guard lock(shard.mutex);
   if (const auto found = shard.find(object); found != shard.slots.end()) {

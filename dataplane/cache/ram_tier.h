@@ -7,8 +7,8 @@
 // a record is deleted and the object cached again (eviction, the sweeper), so the ETag and size
 // keep bytes of an older incarnation from passing for a newer one. When the caller shows a
 // newer generation (put_record, put_bytes or bytes), entries of older ones are dropped. A
-// record is trusted for max_record_age after it was put, then looked up as a miss, so another
-// proxy's write is seen about as soon as through the local mirror.
+// record is held as a KnownRecord: whether it is still the shared one is the caller's to
+// confirm (mirrored_record_store.h), as for the local mirror's entries.
 //
 // Admission and eviction (TinyLFU without a window): every record() lookup is one access in
 // the shard's FrequencySketch. Each shard keeps its entries in LRU order; when a new entry
@@ -25,17 +25,15 @@
 // mutex, taken once per call. What a lookup returns stays valid after the entry is dropped.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "s3hc/v1/cache_record.pb.h"
+#include "cache/known_record.h"
 
 namespace s3hc::cache {
 
@@ -47,11 +45,6 @@ struct RamTierOptions {
   // Independent parts, each with its own lock, LRU order, sketch and capacity_bytes / shards.
   // Default: 16 (0 is taken as 1).
   std::size_t shards = 16;
-  // A record put longer ago than this is a miss (and dropped). 0: records never go stale.
-  // Default: 1 s, as ObjectStoreOptions::mirror_recheck_interval.
-  std::chrono::milliseconds max_record_age{1000};
-  // Where time comes from (tests step it). Default (empty): std::chrono::steady_clock::now.
-  std::function<std::chrono::steady_clock::time_point()> clock{};
 };
 
 // Bytes of an object held in memory: `length` bytes at `offset` of `data`, which the holder
@@ -87,14 +80,14 @@ class RamTier {
   // How callers name an object: bucket, a NUL, key (neither can contain a NUL).
   static std::string identity(std::string_view bucket, std::string_view key);
 
-  // The object's record; null when it is not held or older than max_record_age. Counts as one
-  // access of the object for admission, hit or miss: callers look the record up once per
-  // request, before any bytes.
-  std::shared_ptr<const v1::CacheRecord> record(std::string_view object) const;
-  // Holds `record` (not null) as the object's record, replacing the one held whatever its
-  // generation (after a restart of generations a lower one can be the newer), and drops byte
-  // entries of every other version. Subject to admission.
-  void put_record(std::string_view object, std::shared_ptr<const v1::CacheRecord> record);
+  // The object's record as it was put; nullopt when it is not held. Counts as one access of
+  // the object for admission, hit or miss: callers look the record up once per request,
+  // before any bytes.
+  std::optional<KnownRecord> record(std::string_view object) const;
+  // Holds `known` (its record not null) as the object's record, replacing the one held
+  // whatever its generation (after a restart of generations a lower one can be the newer),
+  // and drops byte entries of every other version. Subject to admission.
+  void put_record(std::string_view object, KnownRecord known);
 
   // Bytes [first, last] of the object as `record` describes it, when an entry of exactly that
   // version holds them (alone or within a larger range); nullopt otherwise. A newer
@@ -117,7 +110,6 @@ class RamTier {
  private:
   struct Shard;
   Shard& shard_of(std::uint64_t object_hash) const;
-  std::chrono::steady_clock::time_point now() const;
 
   RamTierOptions options_;
   std::vector<std::unique_ptr<Shard>> shards_;

@@ -186,7 +186,7 @@ ProxyConfig parse_config_yaml(const std::string& yaml_text) {
                          {"merge_gap_bytes", bounded(cache.merge_gap_bytes, 0, 1ll << 30)},
                          {"io_threads", bounded(cache.io_threads, 0, 256)},
                          {"mirror_dir", string_field(cache.mirror_dir)},
-                         {"mirror_recheck_ms", duration_ms(cache.mirror_recheck_ms)},
+                         {"max_staleness_ms", bounded(cache.max_staleness_ms, 0, 86'400'000)},
                          {"write_through", bool_field(cache.write_through)},
                          {"max_write_object_bytes",
                           bounded(cache.max_write_object_bytes, 0, 5ll << 40)},

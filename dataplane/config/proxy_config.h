@@ -68,8 +68,11 @@ struct CacheOptions {
   // Local RocksDB mirror of the records this proxy has seen, on a local disk (never the shared
   // directory); empty = every lookup reads the shared record. Default: "".
   std::string mirror_dir;
-  // Longest a mirrored record is trusted without re-reading the shared one. Default: 1000.
-  int mirror_recheck_ms = 1000;
+  // Staleness allowed across proxies: how long a record this proxy holds (mirror, RAM tier)
+  // is served without confirming that the shared one is still the same. 0 = strict: a write
+  // through any proxy is seen by every read through every proxy that starts after it was
+  // answered, at the cost of one stat of the shared record per hit. Default: 0.
+  int max_staleness_ms = 0;
   // Objects written through the proxy (PUT, multipart uploads) are cached as they stream.
   // Default: true.
   bool write_through = true;

@@ -35,8 +35,8 @@ CacheFill::~CacheFill() {
 
 void CacheFill::broadcast(std::string name, std::string header) {
   broadcast_name_ = std::move(name);
-  broadcast_ =
-      cache_.broadcasts.start(broadcast_name_, std::move(header), body_.bytes, body_.meta.etag);
+  broadcast_ = cache_.broadcasts.start(broadcast_name_, std::move(header), body_.bytes,
+                                       body_.meta.etag, fetched_at_ms_);
 }
 
 boost::asio::awaitable<void> CacheFill::on_body(std::span<const char> bytes, bool last) {

@@ -36,8 +36,10 @@ FillBroadcast::Piece FillBroadcast::piece(std::size_t index) const {
 }
 
 std::shared_ptr<FillBroadcast> FillBroadcasts::start(const std::string& name, std::string header,
-                                                     s3::ByteRange bytes, std::string etag) {
-  auto broadcast = std::make_shared<FillBroadcast>(std::move(header), bytes, std::move(etag));
+                                                     s3::ByteRange bytes, std::string etag,
+                                                     std::int64_t fetched_at_ms) {
+  auto broadcast =
+      std::make_shared<FillBroadcast>(std::move(header), bytes, std::move(etag), fetched_at_ms);
   std::lock_guard lock(mutex_);
   fills_[name] = broadcast;
   return broadcast;

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <limits>
 
 #include "cache/fill_lease.h"
 #include "http/header_writer.h"
@@ -47,9 +48,23 @@ asio::awaitable<bool> ReadPath::waited_for_other_fill() {
       if (fill_lease_) co_return false;
       // Another request took the lease between the probe and the attempt: wait for it.
     } else if (may_join_broadcast()) {
-      // A fill of this process: stream it as it arrives.
-      broadcast_ = cache_.broadcasts.find(name);
-      if (broadcast_) co_return true;
+      // A fill of this process: stream it as it arrives, unless it was asked of the origin
+      // before news this request must see (then wait for its end and look again).
+      if (auto fill = cache_.broadcasts.find(name)) {
+        std::int64_t news_ms = 0;
+        co_await offload(cache_.io, [&] {
+          // A cache that cannot tell is taken to hold news: no join.
+          const bool read = read_guarded([&] {
+            news_ms = cache_.store.news_time(read_.object);
+            return true;
+          });
+          if (!read) news_ms = std::numeric_limits<std::int64_t>::max();
+        });
+        if (fill->fetched_at_ms() > news_ms) {
+          broadcast_ = std::move(fill);
+          co_return true;
+        }
+      }
     }
     if (std::chrono::steady_clock::now() >= give_up) co_return false;
     waited = state == cache::FillLeaseState::kLive;

@@ -5,7 +5,8 @@ mid-consolidation: wherever it happens to be) and starts a replacement.
 
 During the chaos every answer a client gets must be one whole version that was written to the
 key (its MD5 is a version written, and an ETag of a version comes with that version's bytes),
-never torn or partial bytes. After it,
+never torn or partial bytes, and never a version that a write answered before the read began
+had already replaced (read-after-write across proxies, whichever proxy wrote). After it,
 once the TTL has run out, every object read through every proxy must be what the origin holds,
 exactly one proxy holds the maintenance lease, and no temp file older than orphan_age is left.
 Bounded to about a minute (S3HC_CHAOS_SECONDS, default 30 s of killing).
@@ -61,6 +62,8 @@ class ChaosTest(DumpLogsOnFailure, unittest.TestCase):
         self.bucket = f"s3hc-chaos-{os.getpid()}"
         self.direct.create_bucket(Bucket=self.bucket)
         self.versions = {}  # key -> {md5 of every body ever sent to it}
+        # key -> {md5: [when its write was sent, when it was answered (inf: not known)]}
+        self.write_times = {}
         self.next_version = {}
         for key in KEYS:
             self.write_direct(key)
@@ -97,7 +100,24 @@ class ChaosTest(DumpLogsOnFailure, unittest.TestCase):
         return body
 
     def write_direct(self, key):
-        self.direct.put_object(Bucket=self.bucket, Key=key, Body=self.new_body(key))
+        body = self.new_body(key)
+        self.direct.put_object(Bucket=self.bucket, Key=key, Body=body)
+        self.written(key, body, time.monotonic(), time.monotonic())
+
+    def written(self, key, body, sent, answered):
+        with self.lock:
+            self.write_times.setdefault(key, {})[hashlib.md5(body).hexdigest()] = [sent, answered]
+
+    def replaced_before(self, key, digest, read_sent):
+        """A write of `key` answered before `read_sent` that began after the write of
+        `digest` was answered (so a read sent then must not return `digest`), or None."""
+        with self.lock:
+            times = self.write_times.get(key, {})
+            answered = times.get(digest, [0, float("inf")])[1]
+            for other, (sent, other_answered) in times.items():
+                if other != digest and sent > answered and other_answered < read_sent:
+                    return other
+        return None
 
     # ---- load -------------------------------------------------------------
 
@@ -108,13 +128,19 @@ class ChaosTest(DumpLogsOnFailure, unittest.TestCase):
         key = rng.choice(KEYS)
         try:
             if rng.random() < 0.2:
-                client.put_object(Bucket=self.bucket, Key=key, Body=self.new_body(key))
+                body = self.new_body(key)
+                sent = time.monotonic()
+                # Until answered, when (or whether) the origin takes it is not known.
+                self.written(key, body, sent, float("inf"))
+                client.put_object(Bucket=self.bucket, Key=key, Body=body)
+                self.written(key, body, sent, time.monotonic())
                 return "put"
             if rng.random() < 0.15:
                 answer = client.get_object(Bucket=self.bucket, Key=key, Range="bytes=100-5099")
                 body = answer["Body"].read()
                 self.assertEqual(len(body), 5000, f"{key}: a short range")
                 return "range"
+            read_sent = time.monotonic()
             answer = client.get_object(Bucket=self.bucket, Key=key)
             body = answer["Body"].read()
         except CONNECTION_ERRORS:
@@ -136,6 +162,9 @@ class ChaosTest(DumpLogsOnFailure, unittest.TestCase):
         # proxy only passes such an answer on.)
         if etag in self.versions[key]:
             self.assertEqual(etag, digest, f"{key}: headers of one version, bytes of another")
+        newer = self.replaced_before(key, digest, read_sent)
+        self.assertIsNone(newer, f"{key}: a version replaced by a write answered before the read "
+                                 f"(X-Cache {answer['ResponseMetadata']['HTTPHeaders'].get('x-cache')})")
         return "get"
 
     def load(self, seed, stop):

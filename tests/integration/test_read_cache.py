@@ -1078,10 +1078,11 @@ class InlineSendfileTest(CacheTestCase):
         self.assert_body(answer, data, "GET after the hang-ups")
 
 
-class MirrorTest(CacheTestCase):
+class MirrorTestCase(CacheTestCase):
     """With the local metadata mirror (cache.mirror_dir), a hit reads no record from the shared
-    directory, and the mirror trusts what it holds for at most mirror_recheck_ms."""
-    RECHECK_MS = 1500
+    directory: in strict mode (the default) one stat confirms the record is still there; with
+    cache.max_staleness_ms the mirror trusts what it holds that long without even the stat."""
+    MAX_STALENESS_MS = 0
 
     @classmethod
     def proxy_config(cls):
@@ -1090,22 +1091,37 @@ class MirrorTest(CacheTestCase):
         cls.mirror_path = tempfile.mkdtemp(prefix="s3hc-mirror-test-")
         cls.addClassCleanup(shutil.rmtree, cls.mirror_path, True)
         config["cache"].update({"mirror_dir": os.path.join(cls.mirror_path, "mirror"),
-                                "mirror_recheck_ms": cls.RECHECK_MS})
+                                "max_staleness_ms": cls.MAX_STALENESS_MS})
         return config
 
-    def test_hits_need_no_shared_record_within_the_recheck_interval(self):
+    def cache_then_drop_the_shared_record(self, key, seed):
         bucket = self.new_bucket("mirror")
-        data = deterministic_bytes(100 * KIB, seed=80)
-        self.put_direct(bucket, "m", data)
-        self.assert_x_cache(self.get(bucket, "m"), "MISS", "first GET")
-        record = os.path.join(self.cache_dir.find(bucket, "m").directory, "record")
+        data = deterministic_bytes(100 * KIB, seed=seed)
+        self.put_direct(bucket, key, data)
+        self.assert_x_cache(self.get(bucket, key), "MISS", "first GET")
+        record = os.path.join(self.cache_dir.find(bucket, key).directory, "record")
         os.unlink(record)  # the shared record is gone; the range file is still there
+        return bucket, data, record
+
+
+class StrictMirrorTest(MirrorTestCase):
+    def test_a_record_gone_from_the_shared_directory_is_a_miss_at_once(self):
+        bucket, _, record = self.cache_then_drop_the_shared_record("strict", 81)
+        self.assert_x_cache(self.get(bucket, "strict"), "MISS", "GET after the record went")
+        self.assertTrue(os.path.exists(record), "the miss filled the cache again")
+
+
+class BoundedStalenessMirrorTest(MirrorTestCase):
+    MAX_STALENESS_MS = 1500
+
+    def test_hits_need_nothing_from_the_shared_directory_within_the_bound(self):
+        bucket, data, record = self.cache_then_drop_the_shared_record("m", 80)
         answer = self.get(bucket, "m")
         self.assert_x_cache(answer, "HIT", "GET served through the mirror")
         self.assert_body(answer, data, "GET served through the mirror")
-        time.sleep(self.RECHECK_MS / 1000 + 0.3)
-        # Past the interval the shared directory is asked again: no record, so a miss.
-        self.assert_x_cache(self.get(bucket, "m"), "MISS", "GET after the recheck interval")
+        time.sleep(self.MAX_STALENESS_MS / 1000 + 0.3)
+        # Past the bound the record is confirmed again: gone, so a miss.
+        self.assert_x_cache(self.get(bucket, "m"), "MISS", "GET after the bound")
         self.assertTrue(os.path.exists(record), "the miss filled the cache again")
 
 

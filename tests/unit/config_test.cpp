@@ -48,7 +48,7 @@ cache:
   merge_gap_bytes: 0
   io_threads: 2
   mirror_dir: /var/lib/s3hc/mirror
-  mirror_recheck_ms: 250
+  max_staleness_ms: 250
   write_through: false
   max_write_object_bytes: 1000
 )");
@@ -77,7 +77,7 @@ cache:
   EXPECT_EQ(config.cache.merge_gap_bytes, 0u);
   EXPECT_EQ(config.cache.io_threads, 2);
   EXPECT_EQ(config.cache.mirror_dir, "/var/lib/s3hc/mirror");
-  EXPECT_EQ(config.cache.mirror_recheck_ms, 250);
+  EXPECT_EQ(config.cache.max_staleness_ms, 250);
   EXPECT_FALSE(config.cache.write_through);
   EXPECT_EQ(config.cache.max_write_object_bytes, 1000u);
 }

@@ -9,7 +9,7 @@ namespace s3hc::pipeline {
 namespace {
 
 TEST(FillBroadcastTest, WaitersSeePiecesInOrderThenTheEnd) {
-  FillBroadcast broadcast("HTTP/1.1 200 OK\r\n\r\n", {0, 4}, "\"e\"");
+  FillBroadcast broadcast("HTTP/1.1 200 OK\r\n\r\n", {0, 4}, "\"e\"", 1);
   EXPECT_EQ(broadcast.header(), "HTTP/1.1 200 OK\r\n\r\n");
   auto nothing_yet = broadcast.piece(0);
   EXPECT_FALSE(nothing_yet.bytes);
@@ -29,7 +29,7 @@ TEST(FillBroadcastTest, WaitersSeePiecesInOrderThenTheEnd) {
 }
 
 TEST(FillBroadcastTest, OnlyTheLatestWindowIsKept) {
-  FillBroadcast broadcast("h", {0, 9}, "\"e\"", /*window_bytes=*/4);
+  FillBroadcast broadcast("h", {0, 9}, "\"e\"", /*fetched_at_ms=*/1, /*window_bytes=*/4);
   broadcast.publish("ab");
   broadcast.publish("cd");
   EXPECT_EQ(*broadcast.piece(0).bytes, "ab");
@@ -47,7 +47,7 @@ TEST(FillBroadcastTest, OnlyTheLatestWindowIsKept) {
 }
 
 TEST(FillBroadcastTest, ABrokenFillEndsIncompleteAndTheFirstEndCounts) {
-  FillBroadcast broadcast("h", {0, 0}, "\"e\"");
+  FillBroadcast broadcast("h", {0, 0}, "\"e\"", 1);
   broadcast.publish("x");
   broadcast.finish(false);
   broadcast.finish(true);  // e.g. a destructor after the last piece: no change
@@ -58,10 +58,10 @@ TEST(FillBroadcastTest, ABrokenFillEndsIncompleteAndTheFirstEndCounts) {
 TEST(FillBroadcastTest, RegistryFindsAFillUntilItsOwnEnd) {
   FillBroadcasts registry;
   EXPECT_FALSE(registry.find("obj"));
-  auto first = registry.start("obj", "h1", {0, 0}, "\"e\"");
+  auto first = registry.start("obj", "h1", {0, 0}, "\"e\"", 1);
   EXPECT_EQ(registry.find("obj"), first);
   // A newer fill under the same name replaces it; the older one's end leaves the newer.
-  auto second = registry.start("obj", "h2", {0, 0}, "\"e\"");
+  auto second = registry.start("obj", "h2", {0, 0}, "\"e\"", 1);
   registry.end("obj", *first);
   EXPECT_EQ(registry.find("obj"), second);
   registry.end("obj", *second);
@@ -70,7 +70,7 @@ TEST(FillBroadcastTest, RegistryFindsAFillUntilItsOwnEnd) {
 }
 
 TEST(FillBroadcastTest, AWaiterOnAnotherThreadGetsEveryByte) {
-  FillBroadcast broadcast("h", {0, 0}, "\"e\"");
+  FillBroadcast broadcast("h", {0, 0}, "\"e\"", 1);
   std::string received;
   std::thread waiter([&] {
     for (std::size_t index = 0;;) {

@@ -41,6 +41,12 @@ class MetadataMirrorTest : public ::testing::Test {
     return r;
   }
 
+  static KnownRecord known(v1::CacheRecord r, std::int64_t checked_at_unix_ms) {
+    return KnownRecord{.record = std::make_shared<const v1::CacheRecord>(std::move(r)),
+                       .stamp = {.inode = 7, .size = 42, .mtime_ns = checked_at_unix_ms * 1000},
+                       .checked_at_unix_ms = checked_at_unix_ms};
+  }
+
   // Writes `value` under the entry key of (bucket, key), past the mirror's API.
   void write_raw(const std::string& bucket, const std::string& key, const std::string& value) {
     rocksdb::Options options;
@@ -63,20 +69,21 @@ class MetadataMirrorTest : public ::testing::Test {
 TEST_F(MetadataMirrorTest, PutGetEraseRoundTrip) {
   auto mirror = MetadataMirror::open(dir_);
   EXPECT_FALSE(mirror->get("bucket", "key"));
-  mirror->put(record("bucket", "key"), kNow);
+  mirror->put(known(record("bucket", "key"), kNow));
   auto entry = mirror->get("bucket", "key");
   ASSERT_TRUE(entry);
   EXPECT_EQ(entry->checked_at_unix_ms, kNow);
-  EXPECT_EQ(entry->record.generation(), 3u);
-  EXPECT_EQ(entry->record.etag(), "\"v1\"");
-  ASSERT_EQ(entry->record.ranges_size(), 1);
-  EXPECT_EQ(entry->record.ranges(0).file(), "0-41.rng");
+  EXPECT_EQ(entry->stamp, (FileStamp{.inode = 7, .size = 42, .mtime_ns = kNow * 1000}));
+  EXPECT_EQ(entry->record->generation(), 3u);
+  EXPECT_EQ(entry->record->etag(), "\"v1\"");
+  ASSERT_EQ(entry->record->ranges_size(), 1);
+  EXPECT_EQ(entry->record->ranges(0).file(), "0-41.rng");
 
-  mirror->put(record("bucket", "key", "\"v2\""), kNow + 5);
+  mirror->put(known(record("bucket", "key", "\"v2\""), kNow + 5));
   entry = mirror->get("bucket", "key");
   ASSERT_TRUE(entry);
   EXPECT_EQ(entry->checked_at_unix_ms, kNow + 5);
-  EXPECT_EQ(entry->record.etag(), "\"v2\"");
+  EXPECT_EQ(entry->record->etag(), "\"v2\"");
 
   mirror->erase("bucket", "key");
   EXPECT_FALSE(mirror->get("bucket", "key"));
@@ -91,16 +98,16 @@ TEST_F(MetadataMirrorTest, BucketKeyBoundaryIsPartOfTheIdentity) {
             MetadataMirror::entry_key("a", std::string("\0b", 2)));
 
   auto mirror = MetadataMirror::open(dir_);
-  mirror->put(record("ab", "c", "\"ab/c\""), kNow);
-  mirror->put(record("a", "bc", "\"a/bc\""), kNow);
+  mirror->put(known(record("ab", "c", "\"ab/c\""), kNow));
+  mirror->put(known(record("a", "bc", "\"a/bc\""), kNow));
   const std::string nul_key("nul\0byte", 8);
-  mirror->put(record("a", nul_key, "\"nul\""), kNow);
+  mirror->put(known(record("a", nul_key, "\"nul\""), kNow));
   ASSERT_TRUE(mirror->get("ab", "c"));
   ASSERT_TRUE(mirror->get("a", "bc"));
   ASSERT_TRUE(mirror->get("a", nul_key));
-  EXPECT_EQ(mirror->get("ab", "c")->record.etag(), "\"ab/c\"");
-  EXPECT_EQ(mirror->get("a", "bc")->record.etag(), "\"a/bc\"");
-  EXPECT_EQ(mirror->get("a", nul_key)->record.etag(), "\"nul\"");
+  EXPECT_EQ(mirror->get("ab", "c")->record->etag(), "\"ab/c\"");
+  EXPECT_EQ(mirror->get("a", "bc")->record->etag(), "\"a/bc\"");
+  EXPECT_EQ(mirror->get("a", nul_key)->record->etag(), "\"nul\"");
   EXPECT_FALSE(mirror->get("a", "nul"));
 }
 
@@ -124,7 +131,7 @@ TEST_F(MetadataMirrorTest, ReopeningKeepsTheEntries) {
   {
     auto mirror = MetadataMirror::open(dir_);
     for (int i = 0; i < 100; ++i) {
-      mirror->put(record("bucket", "key" + std::to_string(i)), kNow + i);
+      mirror->put(known(record("bucket", "key" + std::to_string(i)), kNow + i));
     }
     mirror->erase("bucket", "key7");
   }
@@ -141,20 +148,20 @@ TEST_F(MetadataMirrorTest, ReopeningKeepsTheEntries) {
 }
 
 TEST_F(MetadataMirrorTest, ACorruptCurrentFileIsRecreatedEmpty) {
-  MetadataMirror::open(dir_)->put(record("bucket", "key"), kNow);
+  MetadataMirror::open(dir_)->put(known(record("bucket", "key"), kNow));
   overwrite_with_garbage(fs::path(dir_) / "CURRENT");
   std::unique_ptr<MetadataMirror> mirror;
   ASSERT_NO_THROW(mirror = MetadataMirror::open(dir_));
   EXPECT_FALSE(mirror->get("bucket", "key"));
-  mirror->put(record("bucket", "key", "\"v2\""), kNow + 1);
+  mirror->put(known(record("bucket", "key", "\"v2\""), kNow + 1));
   mirror.reset();
   mirror = MetadataMirror::open(dir_);
   ASSERT_TRUE(mirror->get("bucket", "key"));
-  EXPECT_EQ(mirror->get("bucket", "key")->record.etag(), "\"v2\"");
+  EXPECT_EQ(mirror->get("bucket", "key")->record->etag(), "\"v2\"");
 }
 
 TEST_F(MetadataMirrorTest, GarbageOverEveryFileIsRecreatedEmptyKeepingOtherFiles) {
-  MetadataMirror::open(dir_)->put(record("bucket", "key"), kNow);
+  MetadataMirror::open(dir_)->put(known(record("bucket", "key"), kNow));
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir_)) {
     if (entry.is_regular_file()) files.push_back(entry.path());
@@ -167,14 +174,14 @@ TEST_F(MetadataMirrorTest, GarbageOverEveryFileIsRecreatedEmptyKeepingOtherFiles
   std::unique_ptr<MetadataMirror> mirror;
   ASSERT_NO_THROW(mirror = MetadataMirror::open(dir_));
   EXPECT_FALSE(mirror->get("bucket", "key"));
-  mirror->put(record("bucket", "key"), kNow);
+  mirror->put(known(record("bucket", "key"), kNow));
   EXPECT_TRUE(mirror->get("bucket", "key"));
   EXPECT_TRUE(fs::exists(fs::path(dir_) / "notes.txt"));
 }
 
 TEST_F(MetadataMirrorTest, ASecondOpenInThisProcessThrowsAndTheFirstKeepsWorking) {
   auto first = MetadataMirror::open(dir_);
-  first->put(record("bucket", "key"), kNow);
+  first->put(known(record("bucket", "key"), kNow));
   try {
     MetadataMirror::open(dir_);
     FAIL() << "the second open succeeded";
@@ -192,7 +199,7 @@ TEST_F(MetadataMirrorTest, ASecondOpenInThisProcessThrowsAndTheFirstKeepsWorking
 }
 
 TEST_F(MetadataMirrorTest, OpeningADirectoryAnotherProcessHoldsThrows) {
-  MetadataMirror::open(dir_)->put(record("bucket", "key"), kNow);
+  MetadataMirror::open(dir_)->put(known(record("bucket", "key"), kNow));
   const std::string lock_file = dir_ + "/LOCK";  // built before fork: the child only makes syscalls
   int locked[2];
   int release[2];
@@ -244,7 +251,7 @@ TEST_F(MetadataMirrorTest, ThreadsUseOneMirrorConcurrently) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEntries; ++i) {
         const auto key = std::to_string(t) + "/" + std::to_string(i);
-        mirror->put(record("bucket", key), kNow + i);
+        mirror->put(known(record("bucket", key), kNow + i));
         (void)mirror->get("bucket", std::to_string((t + 1) % kThreads) + "/" + std::to_string(i));
       }
     });

@@ -1,5 +1,9 @@
 #include "cache/mirrored_record_store.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -30,9 +34,11 @@ class MirroredRecordStoreTest : public ::testing::Test {
     return r;
   }
 
-  MirroredRecordStore proxy(milliseconds interval = milliseconds(1000)) const {
+  // Strict (max_staleness 0) unless told otherwise.
+  MirroredRecordStore proxy(milliseconds max_staleness = milliseconds(0)) const {
     return MirroredRecordStore(RecordStore(CacheLayout(shared_dir_.string())),
-                               MetadataMirror::open(mirror_dir_), {.recheck_interval = interval});
+                               MetadataMirror::open(mirror_dir_),
+                               {.max_staleness = max_staleness});
   }
 
   void other_proxy_stores(const std::string& etag) const {
@@ -42,7 +48,15 @@ class MirroredRecordStoreTest : public ::testing::Test {
 
   std::string mirrored_etag(const MirroredRecordStore& store) const {
     const auto entry = store.mirror()->get("bucket", "key");
-    return entry ? entry->record.etag() : "<none>";
+    return entry ? entry->record->etag() : "<none>";
+  }
+
+  static std::string etag_of(const std::optional<KnownRecord>& known) {
+    return known ? known->record->etag() : "<none>";
+  }
+
+  std::string record_path() const {
+    return CacheLayout(shared_dir_.string()).record_path("bucket", "key");
   }
 
   s3hc::testing::TempDir shared_dir_{"mirrored-record-store-shared"};
@@ -54,85 +68,165 @@ class MirroredRecordStoreTest : public ::testing::Test {
 TEST_F(MirroredRecordStoreTest, StoreWritesTheSharedRecordAndTheMirror) {
   const auto store = proxy();
   auto r = record("\"v1\"");
-  store.store(r, kNow);
+  const auto stored = store.store(r, kNow);
   EXPECT_EQ(r.generation(), 1u);
+  EXPECT_EQ(stored.record->generation(), 1u);
   const auto shared = other_.load("bucket", "key");
   ASSERT_TRUE(shared);
   EXPECT_EQ(shared->etag(), "\"v1\"");
   const auto entry = store.mirror()->get("bucket", "key");
   ASSERT_TRUE(entry);
-  EXPECT_EQ(entry->record.generation(), 1u);
+  EXPECT_EQ(entry->record->generation(), 1u);
   EXPECT_EQ(entry->checked_at_unix_ms, kNow);
+  // The stamp is the shared file's.
+  EXPECT_EQ(entry->stamp, stored.stamp);
+  EXPECT_EQ(stamp_of_path(record_path()), stored.stamp);
 }
 
-TEST_F(MirroredRecordStoreTest, ServesTheMirrorWithinTheIntervalAndTheSharedRecordAfter) {
+TEST_F(MirroredRecordStoreTest, StrictModeSeesAnotherProxysWriteAtOnce) {
   const auto store = proxy();
   auto r = record("\"v1\"");
   store.store(r, kNow);
   other_proxy_stores("\"v2\"");
-
-  auto loaded = store.load("bucket", "key", kNow + 999);
-  ASSERT_TRUE(loaded);
-  EXPECT_EQ(loaded->etag(), "\"v1\"");  // no read of the shared directory
-
-  loaded = store.load("bucket", "key", kNow + 1000);
-  ASSERT_TRUE(loaded);
-  EXPECT_EQ(loaded->etag(), "\"v2\"");
-  EXPECT_EQ(loaded->generation(), 2u);
-  const auto entry = store.mirror()->get("bucket", "key");
-  ASSERT_TRUE(entry);
-  EXPECT_EQ(entry->record.etag(), "\"v2\"");
-  EXPECT_EQ(entry->checked_at_unix_ms, kNow + 1000);
-
-  // The refreshed entry is trusted for a new interval.
-  other_proxy_stores("\"v3\"");
-  EXPECT_EQ(store.load("bucket", "key", kNow + 1999)->etag(), "\"v2\"");
-  EXPECT_EQ(store.load("bucket", "key", kNow + 2000)->etag(), "\"v3\"");
+  const auto loaded = store.load("bucket", "key", kNow);  // no time passed
+  EXPECT_EQ(etag_of(loaded), "\"v2\"");
+  EXPECT_EQ(loaded->record->generation(), 2u);
+  EXPECT_EQ(mirrored_etag(store), "\"v2\"");
 }
 
-TEST_F(MirroredRecordStoreTest, TheIntervalIsConfigurable) {
-  const auto store = proxy(milliseconds(50));
+TEST_F(MirroredRecordStoreTest, StrictModeReadsNoSharedRecordWhileItsStampHolds) {
+  const auto store = proxy();
+  auto r = record("\"v1\"");
+  store.store(r, kNow);
+  // Garble the shared file in place, keeping its inode, size and modification time (records
+  // are never changed in place; this only shows whether a load reads the file).
+  const auto before = stamp_of_path(record_path());
+  ASSERT_TRUE(before);
+  struct stat status {};
+  ASSERT_EQ(::stat(record_path().c_str(), &status), 0);
+  const int fd = ::open(record_path().c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  const std::string garbage(before->size, '\xff');
+  ASSERT_EQ(::pwrite(fd, garbage.data(), garbage.size(), 0),
+            static_cast<ssize_t>(garbage.size()));
+  const timespec times[2] = {status.st_atim, status.st_mtim};
+  ASSERT_EQ(::futimens(fd, times), 0);
+  ::close(fd);
+  ASSERT_EQ(stamp_of_path(record_path()), before);
+  ASSERT_FALSE(other_.load("bucket", "key"));  // unreadable if read
+
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 60'000)), "\"v1\"");
+  // load_shared does read it.
+  EXPECT_FALSE(store.load_shared("bucket", "key", kNow + 60'001));
+}
+
+TEST_F(MirroredRecordStoreTest, StrictModeTellsApartReplacementsOfTheSameSize) {
+  // A file system reuses the inode numbers of deleted files; the precise modification time
+  // keeps a replacement of the same size from passing for the record held.
+  const auto store = proxy();
+  for (int round = 0; round < 200; ++round) {
+    std::string etag = "\"";  // every record one size
+    etag += std::to_string(1000 + round);
+    etag += '"';
+    if (round % 2 == 0) {
+      other_proxy_stores(etag);
+    } else {
+      auto r = record(etag);
+      store.store(r, kNow);
+    }
+    ASSERT_EQ(etag_of(store.load("bucket", "key", kNow)), etag) << "round " << round;
+  }
+}
+
+TEST_F(MirroredRecordStoreTest, ConfirmTellsWhetherAHeldRecordIsStillTheSharedOne) {
+  const auto store = proxy();
+  auto r = record("\"v1\"");
+  auto known = store.store(r, kNow);
+  EXPECT_EQ(store.confirm(known, kNow + 5), MirroredRecordStore::Confirmation::kStampUnchanged);
+  EXPECT_EQ(known.checked_at_unix_ms, kNow + 5);
+  other_proxy_stores("\"v2\"");
+  EXPECT_EQ(store.confirm(known, kNow + 6), MirroredRecordStore::Confirmation::kChanged);
+  ASSERT_TRUE(other_.remove("bucket", "key"));
+  EXPECT_EQ(store.confirm(known, kNow + 7), MirroredRecordStore::Confirmation::kChanged);
+}
+
+TEST_F(MirroredRecordStoreTest, BoundedModeServesTheMirrorWithinTheBoundAndTheSharedRecordAfter) {
+  const auto store = proxy(milliseconds(1000));
   auto r = record("\"v1\"");
   store.store(r, kNow);
   other_proxy_stores("\"v2\"");
-  EXPECT_EQ(store.load("bucket", "key", kNow + 49)->etag(), "\"v1\"");
-  EXPECT_EQ(store.load("bucket", "key", kNow + 50)->etag(), "\"v2\"");
 
-  // Zero: every load reads the shared record, though the mirror is kept.
-  const MirroredRecordStore always_shared(
-      RecordStore(CacheLayout(shared_dir_.string())),
-      MetadataMirror::open((local_dir_.path() / "mirror-0").string()),
-      {.recheck_interval = milliseconds(0)});
-  EXPECT_EQ(always_shared.load("bucket", "key", kNow + 50)->etag(), "\"v2\"");
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 999)), "\"v1\"");  // no check at all
+
+  const auto loaded = store.load("bucket", "key", kNow + 1000);
+  EXPECT_EQ(etag_of(loaded), "\"v2\"");
+  EXPECT_EQ(loaded->record->generation(), 2u);
+  const auto entry = store.mirror()->get("bucket", "key");
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->record->etag(), "\"v2\"");
+  EXPECT_EQ(entry->checked_at_unix_ms, kNow + 1000);
+
+  // The refreshed entry is trusted for a new bound.
   other_proxy_stores("\"v3\"");
-  EXPECT_EQ(always_shared.load("bucket", "key", kNow + 50)->etag(), "\"v3\"");
-  EXPECT_EQ(always_shared.mirror()->get("bucket", "key")->record.etag(), "\"v3\"");
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 1999)), "\"v2\"");
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 2000)), "\"v3\"");
+}
+
+TEST_F(MirroredRecordStoreTest, BoundedModeRenewsAnUnchangedEntryWithOneStat) {
+  const auto store = proxy(milliseconds(50));
+  auto r = record("\"v1\"");
+  store.store(r, kNow);
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 50)), "\"v1\"");
+  EXPECT_EQ(store.mirror()->get("bucket", "key")->checked_at_unix_ms, kNow + 50);
+  other_proxy_stores("\"v2\"");
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 99)), "\"v1\"");  // renewed bound
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 100)), "\"v2\"");
+}
+
+TEST_F(MirroredRecordStoreTest, AnEntryWithoutAStampIsConfirmedByReading) {
+  // (Mirrors written before entries had stamps.)
+  const auto store = proxy();
+  auto r = record("\"v1\"");
+  auto known = store.store(r, kNow);
+  known.stamp = FileStamp{};
+  auto mirror = MetadataMirror::open((local_dir_.path() / "mirror-old").string());
+  mirror->put(known);
+  const MirroredRecordStore old(RecordStore(CacheLayout(shared_dir_.string())),
+                                std::move(mirror), {});
+  const auto loaded = old.load("bucket", "key", kNow + 1);
+  EXPECT_EQ(etag_of(loaded), "\"v1\"");
+  EXPECT_EQ(old.mirror()->get("bucket", "key")->stamp, stamp_of_path(record_path()));
 }
 
 TEST_F(MirroredRecordStoreTest, ARecordSeenForTheFirstTimeIsMirrored) {
   const auto store = proxy();
   other_proxy_stores("\"v1\"");
-  const auto loaded = store.load("bucket", "key", kNow);
-  ASSERT_TRUE(loaded);
-  EXPECT_EQ(loaded->etag(), "\"v1\"");
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow)), "\"v1\"");
   const auto entry = store.mirror()->get("bucket", "key");
   ASSERT_TRUE(entry);
   EXPECT_EQ(entry->checked_at_unix_ms, kNow);
 }
 
 TEST_F(MirroredRecordStoreTest, AMissIsNotMirrored) {
-  const auto store = proxy();
+  const auto store = proxy(milliseconds(1000));
   EXPECT_FALSE(store.load("bucket", "key", kNow));
   EXPECT_FALSE(store.mirror()->get("bucket", "key"));
   other_proxy_stores("\"v1\"");
-  // Seen at once, within what would be the interval.
-  const auto loaded = store.load("bucket", "key", kNow + 1);
-  ASSERT_TRUE(loaded);
-  EXPECT_EQ(loaded->etag(), "\"v1\"");
+  // Seen at once, even within a staleness bound.
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 1)), "\"v1\"");
 }
 
-TEST_F(MirroredRecordStoreTest, ARecordDeletedOnTheSharedDirectoryGoesAfterTheInterval) {
+TEST_F(MirroredRecordStoreTest, ARecordDeletedOnTheSharedDirectoryIsGoneAtOnceInStrictMode) {
   const auto store = proxy();
+  auto r = record("\"v1\"");
+  store.store(r, kNow);
+  ASSERT_TRUE(other_.remove("bucket", "key"));
+  EXPECT_FALSE(store.load("bucket", "key", kNow));
+  EXPECT_EQ(mirrored_etag(store), "<none>");
+}
+
+TEST_F(MirroredRecordStoreTest, ARecordDeletedOnTheSharedDirectoryGoesAfterTheBound) {
+  const auto store = proxy(milliseconds(1000));
   auto r = record("\"v1\"");
   store.store(r, kNow);
   ASSERT_TRUE(other_.remove("bucket", "key"));
@@ -141,25 +235,23 @@ TEST_F(MirroredRecordStoreTest, ARecordDeletedOnTheSharedDirectoryGoesAfterTheIn
   EXPECT_EQ(mirrored_etag(store), "<none>");
 }
 
-TEST_F(MirroredRecordStoreTest, AWallClockThatWentBackReadsTheSharedRecord) {
-  const auto store = proxy();
+TEST_F(MirroredRecordStoreTest, AWallClockThatWentBackConfirms) {
+  const auto store = proxy(milliseconds(1000));
   auto r = record("\"v1\"");
   store.store(r, kNow);
   other_proxy_stores("\"v2\"");
-  EXPECT_EQ(store.load("bucket", "key", kNow - 1)->etag(), "\"v2\"");
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow - 1)), "\"v2\"");
 }
 
 TEST_F(MirroredRecordStoreTest, LoadSharedBypassesTheMirrorAndRefreshesIt) {
-  const auto store = proxy();
+  const auto store = proxy(milliseconds(1000));
   auto r = record("\"v1\"");
   store.store(r, kNow);
   other_proxy_stores("\"v2\"");
-  EXPECT_EQ(store.load("bucket", "key", kNow + 1)->etag(), "\"v1\"");
-  const auto shared = store.load_shared("bucket", "key", kNow + 2);
-  ASSERT_TRUE(shared);
-  EXPECT_EQ(shared->etag(), "\"v2\"");
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 1)), "\"v1\"");
+  EXPECT_EQ(etag_of(store.load_shared("bucket", "key", kNow + 2)), "\"v2\"");
   EXPECT_EQ(mirrored_etag(store), "\"v2\"");
-  EXPECT_EQ(store.load("bucket", "key", kNow + 3)->etag(), "\"v2\"");
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 3)), "\"v2\"");
 
   ASSERT_TRUE(other_.remove("bucket", "key"));
   EXPECT_FALSE(store.load_shared("bucket", "key", kNow + 4));
@@ -189,19 +281,19 @@ TEST_F(MirroredRecordStoreTest, DeletingTheMirrorLosesNothing) {
   const auto store = proxy();
   EXPECT_EQ(mirrored_etag(store), "<none>");
   const auto loaded = store.load("bucket", "key", kNow + 2);
-  ASSERT_TRUE(loaded);
-  EXPECT_EQ(loaded->etag(), "\"v1\"");
-  EXPECT_EQ(loaded->generation(), 2u);
+  EXPECT_EQ(etag_of(loaded), "\"v1\"");
+  EXPECT_EQ(loaded->record->generation(), 2u);
   EXPECT_EQ(mirrored_etag(store), "\"v1\"");
 }
 
 TEST_F(MirroredRecordStoreTest, WithoutAMirrorEveryLoadReadsTheSharedRecord) {
-  const MirroredRecordStore store(RecordStore(CacheLayout(shared_dir_.string())), nullptr);
+  const MirroredRecordStore store(RecordStore(CacheLayout(shared_dir_.string())), nullptr,
+                                  {.max_staleness = milliseconds(1000)});
   EXPECT_EQ(store.mirror(), nullptr);
   auto r = record("\"v1\"");
   store.store(r, kNow);
   other_proxy_stores("\"v2\"");
-  EXPECT_EQ(store.load("bucket", "key", kNow + 1)->etag(), "\"v2\"");
+  EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 1)), "\"v2\"");
   EXPECT_TRUE(store.remove("bucket", "key"));
   EXPECT_FALSE(store.load("bucket", "key", kNow + 2));
 }

@@ -21,7 +21,6 @@ class ObjectStoreTest : public ::testing::Test {
   ObjectStoreTest()
       : store_(CacheLayout(dir_.string()),
                {.block_size = 1000,
-                .mirror_recheck_interval = std::chrono::milliseconds(1000),
                 .max_fill_age = std::chrono::milliseconds::max()}) {
     std::mt19937 generator(5);
     object_.resize(10'000);

@@ -33,8 +33,11 @@ std::string etag_of(std::uint64_t generation) {
   return etag;
 }
 
-std::shared_ptr<const v1::CacheRecord> shared(v1::CacheRecord record) {
-  return std::make_shared<const v1::CacheRecord>(std::move(record));
+// The record as the RAM tier holds it (stamp and check time are the callers' business).
+KnownRecord shared(v1::CacheRecord record) {
+  return KnownRecord{.record = std::make_shared<const v1::CacheRecord>(std::move(record)),
+                     .stamp = {},
+                     .checked_at_unix_ms = 0};
 }
 
 // The object's bytes as version `generation` has them: any byte served can be checked.
@@ -55,7 +58,7 @@ bool holds_bytes(const RamTier& tier, int object, const v1::CacheRecord& record,
 }
 
 RamTierOptions one_shard(std::size_t capacity) {
-  return {.capacity_bytes = capacity, .shards = 1, .max_record_age = {}};
+  return {.capacity_bytes = capacity, .shards = 1};
 }
 
 TEST(RamTierTest, HoldsRecordsAndCountsHitsAndMisses) {
@@ -64,7 +67,7 @@ TEST(RamTierTest, HoldsRecordsAndCountsHitsAndMisses) {
   tier.put_record(object_name(1), shared(version(4)));
   const auto held = tier.record(object_name(1));
   ASSERT_TRUE(held);
-  EXPECT_EQ(held->generation(), 4u);
+  EXPECT_EQ(held->record->generation(), 4u);
   EXPECT_FALSE(tier.record(object_name(2)));
   const auto stats = tier.stats();
   EXPECT_EQ(stats.record_hits, 1u);
@@ -105,7 +108,7 @@ TEST(RamTierTest, NewerRecordDropsBytesOfOlderGenerations) {
   tier.put_record(object_name(1), shared(new_version));
   EXPECT_FALSE(holds_bytes(tier, 1, old_version, 0, 499));
   EXPECT_FALSE(holds_bytes(tier, 1, new_version, 0, 499));
-  EXPECT_EQ(tier.record(object_name(1))->generation(), 2u);
+  EXPECT_EQ(tier.record(object_name(1))->record->generation(), 2u);
   EXPECT_EQ(tier.stats().entries, 1u);
 
   // Bytes read with the replaced record come too late to be kept.
@@ -136,7 +139,7 @@ TEST(RamTierTest, RecordOfARestartedGenerationReplacesTheHeldOne) {
   tier.put_bytes(object_name(1), version(7, "\"old\""), 0, payload(1, 7, 0, 100));
 
   tier.put_record(object_name(1), shared(version(1, "\"new\"")));
-  EXPECT_EQ(tier.record(object_name(1))->etag(), "\"new\"");
+  EXPECT_EQ(tier.record(object_name(1))->record->etag(), "\"new\"");
   EXPECT_EQ(tier.stats().entries, 1u);
   tier.put_bytes(object_name(1), version(1, "\"new\""), 0, payload(1, 1, 0, 100));
   EXPECT_TRUE(holds_bytes(tier, 1, version(1, "\"new\""), 0, 99));
@@ -182,20 +185,6 @@ TEST(RamTierTest, ARangeHeldWithinAnotherIsNotKeptTwice) {
   tier.put_bytes(object_name(1), record, 500, payload(1, 1, 500, 10));
   EXPECT_EQ(tier.stats().entries, 1u) << "already held";
   EXPECT_TRUE(holds_bytes(tier, 1, record, 120, 350));
-}
-
-TEST(RamTierTest, RecordsGoStaleAfterMaxRecordAge) {
-  auto now = std::chrono::steady_clock::time_point{};
-  RamTier tier({.capacity_bytes = 1 << 20,
-                .shards = 1,
-                .max_record_age = std::chrono::milliseconds(1000),
-                .clock = [&now] { return now; }});
-  tier.put_record(object_name(1), shared(version(1)));
-  now += std::chrono::milliseconds(999);
-  EXPECT_TRUE(tier.record(object_name(1)));
-  now += std::chrono::milliseconds(1);
-  EXPECT_FALSE(tier.record(object_name(1)));
-  EXPECT_EQ(tier.stats().entries, 0u);
 }
 
 TEST(RamTierTest, CapacityIsNeverExceededUnderRandomPuts) {
@@ -329,7 +318,7 @@ TEST(RamTierTest, ConcurrentUseHonoursCapacityAndServesOnlyTheRightBytes) {
           }
           case 3: {
             const auto held = tier.record(object_name(object));
-            if (held && held->etag() != etag_of(held->generation())) {
+            if (held && held->record->etag() != etag_of(held->record->generation())) {
               ++wrong_bytes;
             }
             break;

@@ -1,0 +1,120 @@
+// Two ObjectStores on one shared directory stand for two proxies of a fleet, each with its
+// RAM tier and local mirror: what one writes or drops, the other's next lookup sees at once
+// in strict mode, and within the bound in bounded mode.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cache/object_store.h"
+#include "temp_dir.h"
+#include "util/wall_clock.h"
+
+namespace s3hc::cache {
+namespace {
+
+using std::chrono::milliseconds;
+
+class ReadAfterWriteTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<ObjectStore> proxy(const std::string& name, milliseconds max_staleness,
+                                     bool cheap_stats) {
+    return std::make_unique<ObjectStore>(
+        CacheLayout(shared_.string()),
+        ObjectStoreOptions{.block_size = 1000,
+                           .max_staleness = max_staleness,
+                           .cheap_stats = cheap_stats,
+                           .max_fill_age = milliseconds::max(),
+                           .ram_bytes = 1 << 20,
+                           .ram_max_entry_bytes = 1 << 20},
+        MetadataMirror::open((local_.path() / name).string()));
+  }
+
+  // A write through `store`: version `etag`, bytes `body`.
+  void write(const ObjectStore& store, const std::string& etag, const std::string& body) {
+    ObjectMeta meta;
+    meta.etag = etag;
+    meta.size = body.size();
+    meta.from_write = true;
+    auto fill = store.begin_fill(object_, meta, 0, false, util::unix_now_ms());
+    fill->append(body);
+    ASSERT_TRUE(store.commit(*fill));
+  }
+
+  // What a read through `store` finds, as the read path asks: the RAM tier first.
+  static std::string seen(const ObjectStore& store, const s3::ObjectAddress& object) {
+    auto record = store.lookup_in_ram(object);
+    if (!record) record = store.lookup(object);
+    return record ? record->etag() : "<none>";
+  }
+
+  // Reads the object through `store` until both its RAM tier and mirror hold it.
+  static void make_hot(const ObjectStore& store, const s3::ObjectAddress& object) {
+    const auto record = store.lookup(object);
+    ASSERT_TRUE(record);
+    ASSERT_TRUE(store.read_into_ram(*record, {0, record->size() - 1}));
+  }
+
+  s3hc::testing::TempDir shared_{"read-after-write-shared"};
+  s3hc::testing::TempDir local_{"read-after-write-local"};
+  const s3::ObjectAddress object_{.bucket = "bucket", .key = "key"};
+};
+
+TEST_F(ReadAfterWriteTest, StrictModeSeesAnotherProxysOverwriteAndDeleteAtOnce) {
+  const auto a = proxy("a", milliseconds(0), true);
+  const auto b = proxy("b", milliseconds(0), true);
+  write(*a, "\"v1\"", "old bytes");
+  make_hot(*b, object_);
+  ASSERT_EQ(b->lookup_in_ram(object_)->etag(), "\"v1\"");  // from memory, confirmed by a stat
+
+  write(*a, "\"v2\"", "new bytes");
+  EXPECT_EQ(seen(*b, object_), "\"v2\"");
+  const auto record = b->lookup(object_);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(*b->read(*record, {0, 8}), "new bytes");
+
+  make_hot(*b, object_);
+  a->invalidate(object_, util::unix_now_ms());
+  EXPECT_EQ(seen(*b, object_), "<none>");
+}
+
+TEST_F(ReadAfterWriteTest, WithoutCheapStatsStrictModeConfirmsOnlyOffTheEventLoop) {
+  const auto a = proxy("a", milliseconds(0), true);
+  const auto b = proxy("b", milliseconds(0), false);
+  write(*a, "\"v1\"", "old bytes");
+  make_hot(*b, object_);
+  EXPECT_FALSE(b->lookup_in_ram(object_));  // a stat there could be a round trip to NFS
+  EXPECT_EQ(b->lookup(object_)->etag(), "\"v1\"");
+  write(*a, "\"v2\"", "new bytes");
+  EXPECT_EQ(seen(*b, object_), "\"v2\"");
+}
+
+TEST_F(ReadAfterWriteTest, BoundedModeServesWhatItHoldsWithinTheBound) {
+  const auto a = proxy("a", milliseconds(0), true);
+  const auto b = proxy("b", milliseconds(60'000), false);
+  write(*a, "\"v1\"", "old bytes");
+  make_hot(*b, object_);
+  EXPECT_EQ(b->lookup_in_ram(object_)->etag(), "\"v1\"");  // no I/O at all
+  write(*a, "\"v2\"", "new bytes");
+  EXPECT_EQ(seen(*b, object_), "\"v1\"");  // stale, as the operator chose
+  a->invalidate(object_, util::unix_now_ms());
+  EXPECT_EQ(seen(*b, object_), "\"v1\"");
+  // Its own writes are seen at once.
+  write(*b, "\"v3\"", "b's bytes");
+  EXPECT_EQ(seen(*b, object_), "\"v3\"");
+}
+
+TEST_F(ReadAfterWriteTest, AWriterSeesItsOwnWriteFromMemory) {
+  const auto a = proxy("a", milliseconds(0), true);
+  write(*a, "\"v1\"", "old bytes");
+  make_hot(*a, object_);
+  write(*a, "\"v2\"", "new bytes");
+  const auto record = a->lookup_in_ram(object_);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->etag(), "\"v2\"");
+}
+
+}  // namespace
+}  // namespace s3hc::cache
