@@ -250,7 +250,10 @@ class ObjectWrite {
   asio::awaitable<bool> put_object() {
     std::optional<WrittenBody> written;
     const auto declared = declared_object_size(header_);
-    if ((!declared || *declared <= cache_.policy.max_write_object_bytes) &&
+    // A write whose headers the proxy cannot rebuild as S3 will answer them is left to S3:
+    // no bytes are kept either (written_object_meta would refuse them).
+    if (stored_request_headers(header_) &&
+        (!declared || *declared <= cache_.policy.max_write_object_bytes) &&
         admits_fill(cache_, declared.value_or(0), true)) {
       written.emplace(cache_, header_, [this] {
         return cache_.store.begin_fill(object_, cache::ObjectMeta{}, 0, compress(), 0);
@@ -287,9 +290,10 @@ class ObjectWrite {
           if (!answered || !succeeded(exchange_)) return;
           const auto body = answer.text();
           const auto upload_id = body ? s3::parse_initiate_multipart_result(*body) : std::nullopt;
-          if (upload_id) {
-            cache_.store.begin_upload(object_, *upload_id, stored_request_headers(header_));
-          }
+          // Without headers the proxy can rebuild, the upload is not kept: its completion then
+          // finds nothing and drops the object, and the first read asks S3.
+          const auto headers = stored_request_headers(header_);
+          if (upload_id && headers) cache_.store.begin_upload(object_, *upload_id, *headers);
         },
         &answer);
     co_return co_await relay_write(exchange_, nullptr, settlement);
@@ -306,7 +310,8 @@ class ObjectWrite {
       if (!answered || !written || !written->complete() || !written->fill()) return;
       const auto etag = exchange_.response().get()[bhttp::field::etag];
       if (succeeded(exchange_) && !etag.empty()) {
-        cache_.store.commit_part(*written->fill(), write.part_number, etag);
+        // Quoted like the ETags of the completion's parts, whatever the origin sent.
+        cache_.store.commit_part(*written->fill(), write.part_number, s3::quoted_etag(etag));
       }
     });
     co_return co_await relay_write(exchange_, written ? &*written : nullptr, settlement);
@@ -326,10 +331,14 @@ class ObjectWrite {
           if (answered && parts && etag && cache_.policy.write_through) {
             std::vector<std::pair<std::uint32_t, std::string>> named;
             for (const auto& part : *parts) named.emplace_back(part.part_number, part.etag);
+            auto meta = write_answer_meta(exchange_.response().get(), *etag);
+            // S3 names the object's checksums in the result's body, not in headers.
+            for (auto& header : s3::parse_complete_multipart_checksums(*result)) {
+              meta.whole_object_headers.push_back(std::move(header));
+            }
             const auto now_ms = unix_now_ms();
-            if (cache_.store.complete_upload(
-                    object_, upload_id, named,
-                    write_answer_meta(exchange_.response().get(), *etag), now_ms)) {
+            if (cache_.store.complete_upload(object_, upload_id, named, std::move(meta),
+                                             now_ms)) {
               cache_.metrics.fills_committed.inc();
               return;
             }

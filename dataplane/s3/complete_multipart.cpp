@@ -2,6 +2,7 @@
 
 #include "s3/read_request.h"
 #include "s3/xml_document.h"
+#include "util/ascii.h"
 
 namespace s3hc::s3 {
 namespace {
@@ -13,6 +14,17 @@ std::string_view trim_xml_space(std::string_view text) {
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
   while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   return text;
+}
+
+// The result of a successful CompleteMultipartUpload: S3 names its root ...Result; some
+// S3-compatible servers (moto) ...Response.
+std::optional<XmlElement> complete_result(std::string_view body) {
+  auto document = parse_xml_document(body);
+  if (!document || (document->name != "CompleteMultipartUploadResult" &&
+                    document->name != "CompleteMultipartUploadResponse")) {
+    return std::nullopt;
+  }
+  return document;
 }
 
 }  // namespace
@@ -28,20 +40,41 @@ std::optional<std::vector<CompletedPart>> parse_complete_multipart_upload(std::s
     if (!number_text || !etag) return std::nullopt;
     const auto number = parse_part_number(trim_xml_space(*number_text));
     if (!number || (!parts.empty() && *number <= parts.back().part_number)) return std::nullopt;
-    parts.push_back({*number, std::move(*etag)});
+    parts.push_back({*number, quoted_etag(*etag)});
   }
   if (parts.empty()) return std::nullopt;
   return parts;
 }
 
 std::optional<std::string> parse_complete_multipart_result(std::string_view body) {
-  const auto document = parse_xml_document(body);
-  // S3 names the root ...Result; some S3-compatible servers (moto) ...Response.
-  if (!document || (document->name != "CompleteMultipartUploadResult" &&
-                    document->name != "CompleteMultipartUploadResponse")) {
-    return std::nullopt;
-  }
+  const auto document = complete_result(body);
+  if (!document) return std::nullopt;
   return only_child_text(document->content, "ETag");
+}
+
+std::vector<std::pair<std::string, std::string>> parse_complete_multipart_checksums(
+    std::string_view body) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  const auto document = complete_result(body);
+  if (!document) return headers;
+  constexpr std::string_view kPrefix = "Checksum";
+  for (const auto& [name, child] : document->content) {
+    const std::string_view element = name;
+    if (!element.starts_with(kPrefix) || element.size() == kPrefix.size() || !child.empty()) {
+      continue;
+    }
+    headers.emplace_back("x-amz-checksum-" + util::to_lower_ascii(element.substr(kPrefix.size())),
+                         child.data());
+  }
+  return headers;
+}
+
+std::string quoted_etag(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') return std::string(etag);
+  std::string quoted;
+  quoted.reserve(etag.size() + 2);
+  quoted.append(1, '"').append(etag).append(1, '"');
+  return quoted;
 }
 
 std::optional<std::string> parse_initiate_multipart_result(std::string_view body) {

@@ -1,16 +1,9 @@
-#include "pipeline/cache_context.h"
 // What origin answers tell the cache, what cached answers carry, and what a written object's
-#include "pipeline/cache_context.h"
 // headers are rebuilt as.
-#include "pipeline/cache_context.h"
 #include <gtest/gtest.h>
-#include "pipeline/cache_context.h"
 
-#include "pipeline/cache_context.h"
 #include <boost/beast/http/field.hpp>
-#include "pipeline/cache_context.h"
 #include <string>
-#include "pipeline/cache_context.h"
 
 #include "pipeline/cache_context.h"
 #include "pipeline/cached_response.h"
@@ -155,6 +148,34 @@ TEST(CachedResponseTest, WholeObjectPartAndNotModifiedAnswers) {
   EXPECT_NE(text.find("\r\nETag: \"e1\"\r\n"), std::string::npos);
 }
 
+TEST(WrittenObjectTest, AnswerGivesEncryptionVersionExpirationAndChecksums) {
+  ResponseHeader response;
+  response.result(bhttp::status::ok);
+  response.set(bhttp::field::date, "Wed, 25 Nov 2026 10:00:00 GMT");
+  response.set("x-amz-version-id", "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY");
+  response.set("x-amz-expiration",
+               "expiry-date=\"Fri, 27 Nov 2026 00:00:00 GMT\", rule-id=\"r\"");
+  response.set("x-amz-server-side-encryption", "aws:kms");
+  response.set("x-amz-server-side-encryption-aws-kms-key-id", "arn:aws:kms:k");
+  response.set("x-amz-server-side-encryption-bucket-key-enabled", "true");
+  response.set("x-amz-server-side-encryption-context", "eyJhIjoiYiJ9");
+  response.set("x-amz-checksum-crc64nvme", "AAAAAAAAAAA=");
+  response.set("x-amz-checksum-type", "FULL_OBJECT");
+  response.set("x-amz-request-id", "PER-REQUEST");
+  const auto meta = write_answer_meta(response, "\"w1\"");
+  const cache::HeaderList expected = {
+      {"x-amz-version-id", "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"},
+      {"x-amz-expiration", "expiry-date=\"Fri, 27 Nov 2026 00:00:00 GMT\", rule-id=\"r\""},
+      {"x-amz-server-side-encryption", "aws:kms"},
+      {"x-amz-server-side-encryption-aws-kms-key-id", "arn:aws:kms:k"},
+      {"x-amz-server-side-encryption-bucket-key-enabled", "true"}};
+  EXPECT_EQ(meta.headers, expected);  // not the context: GET does not answer with it
+  const cache::HeaderList checksums = {{"x-amz-checksum-crc64nvme", "AAAAAAAAAAA="},
+                                       {"x-amz-checksum-type", "FULL_OBJECT"}};
+  EXPECT_EQ(meta.whole_object_headers, checksums);
+  EXPECT_EQ(meta.last_modified, "Wed, 25 Nov 2026 10:00:00 GMT");
+}
+
 TEST(WrittenObjectTest, HeadersRebuiltFromRequestAndAnswer) {
   RequestHeader request;
   request.method(bhttp::verb::put);
@@ -179,14 +200,19 @@ TEST(WrittenObjectTest, HeadersRebuiltFromRequestAndAnswer) {
   EXPECT_EQ(meta->size, 11u);
   EXPECT_TRUE(meta->from_write);
   EXPECT_EQ(meta->last_modified, "Wed, 25 Nov 2026 10:00:00 GMT");
-  const cache::HeaderList expected = {{"x-amz-meta-owner", "ml-team"},
-                                      {"Content-Type", "binary/octet-stream"},
-                                      {"Content-Encoding", "gzip"},
+  const cache::HeaderList expected = {{"Content-Encoding", "gzip"},
+                                      {"x-amz-meta-owner", "ml-team"},
                                       {"x-amz-tagging-count", "2"},
+                                      {"Content-Type", "binary/octet-stream"},
                                       {"x-amz-server-side-encryption", "AES256"}};
   EXPECT_EQ(meta->headers, expected);
 
   response.result(bhttp::status::forbidden);
+  EXPECT_FALSE(written_object_meta(request, response, 11));
+
+  // Request headers S3 may answer reads with otherwise than the proxy can rebuild: not cached.
+  response.result(bhttp::status::ok);
+  request.set("x-amz-object-lock-legal-hold", "ON");
   EXPECT_FALSE(written_object_meta(request, response, 11));
 
   RequestHeader plain;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "s3/complete_multipart.h"
@@ -21,7 +22,35 @@ TEST(CompleteMultipartTest, ReadsThePartsInOrder) {
       "</CompleteMultipartUpload>");
   EXPECT_EQ(parts, (Parts{{1, "\"a54357aff0632cce46d942af68356b38\""},
                           {2, "\"0c78aef83f66abc1fa1e8477f296d394\""},
-                          {7, "acbd18db4cc2f85cedef654fccc4a4d8"}}));
+                          {7, "\"acbd18db4cc2f85cedef654fccc4a4d8\""}}));
+}
+
+TEST(CompleteMultipartTest, PartEtagsAreQuotedWhetherSentWithQuotesOrNot) {
+  // s3cmd sends part ETags without the quotes UploadPart answered with; S3 takes both, and
+  // the parts kept under UploadPart's quoted ETag must be found either way.
+  const auto upload = [](const std::string& etag) {
+    return parse_complete_multipart_upload(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>" + etag +
+        "</ETag></Part></CompleteMultipartUpload>");
+  };
+  const std::string answered = "\"0c78aef83f66abc1fa1e8477f296d394\"";  // UploadPart's ETag
+  for (const std::string& sent :
+       {std::string("0c78aef83f66abc1fa1e8477f296d394"), answered,
+        std::string("&quot;0c78aef83f66abc1fa1e8477f296d394&quot;")}) {
+    const auto parts = upload(sent);
+    ASSERT_TRUE(parts) << sent;
+    EXPECT_EQ(parts->front().etag, quoted_etag(answered)) << sent;
+  }
+}
+
+TEST(CompleteMultipartTest, QuotedEtag) {
+  EXPECT_EQ(quoted_etag("abc"), "\"abc\"");
+  EXPECT_EQ(quoted_etag("\"abc\""), "\"abc\"");
+  EXPECT_EQ(quoted_etag("\"abc-2\""), "\"abc-2\"");
+  EXPECT_EQ(quoted_etag(""), "\"\"");
+  // Half-quoted ETags name no part S3 answered; quoting them again keeps them unmatched.
+  EXPECT_EQ(quoted_etag("\"abc"), "\"\"abc\"");
+  EXPECT_EQ(quoted_etag("\""), "\"\"\"");
 }
 
 TEST(CompleteMultipartTest, PartNumbersSpanOneToTenThousand) {
@@ -73,6 +102,35 @@ TEST(CompleteMultipartTest, ResultMayFollowKeepAliveWhitespace) {
   EXPECT_EQ(parse_complete_multipart_result("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" +
                                             std::string(300, ' ') + document),
             "\"abc-2\"");
+}
+
+TEST(CompleteMultipartTest, ResultChecksumsAreTheHeadersOfWholeObjectReads) {
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(parse_complete_multipart_checksums(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                "<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                "<Location>https://b.s3.amazonaws.com/k</Location><Bucket>b</Bucket><Key>k</Key>"
+                "<ETag>\"3858f62230ac3c915f300c664312c11f-2\"</ETag>"
+                "<ChecksumCRC32>vrjXKw==-2</ChecksumCRC32><ChecksumType>COMPOSITE</ChecksumType>"
+                "</CompleteMultipartUploadResult>"),
+            (Headers{{"x-amz-checksum-crc32", "vrjXKw==-2"},
+                     {"x-amz-checksum-type", "COMPOSITE"}}));
+  // Every algorithm, those newer than this code included.
+  EXPECT_EQ(parse_complete_multipart_checksums(
+                "<CompleteMultipartUploadResult><ETag>\"e-1\"</ETag>"
+                "<ChecksumCRC64NVME>AAAAAAAAAAA=</ChecksumCRC64NVME>"
+                "<ChecksumXXHASH64>AAAAAAAAAAA=</ChecksumXXHASH64>"
+                "<ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>"),
+            (Headers{{"x-amz-checksum-crc64nvme", "AAAAAAAAAAA="},
+                     {"x-amz-checksum-xxhash64", "AAAAAAAAAAA="},
+                     {"x-amz-checksum-type", "FULL_OBJECT"}}));
+  EXPECT_TRUE(parse_complete_multipart_checksums(
+                  "<CompleteMultipartUploadResponse><ETag>\"e-1\"</ETag>"
+                  "</CompleteMultipartUploadResponse>")
+                  .empty());
+  EXPECT_TRUE(parse_complete_multipart_checksums(
+                  "<Error><Code>InternalError</Code><ChecksumCRC32>x</ChecksumCRC32></Error>")
+                  .empty());
 }
 
 TEST(CompleteMultipartTest, ErrorDocumentWithStatus200IsNoResult) {
