@@ -52,10 +52,13 @@ std::optional<KnownRecord> MirroredRecordStore::load_shared(std::string_view buc
   return refresh(bucket, key, now_unix_ms, true);
 }
 
-KnownRecord MirroredRecordStore::store(v1::CacheRecord& record, std::int64_t now_unix_ms) const {
-  const auto stamp = shared_.store(record);
+std::optional<KnownRecord> MirroredRecordStore::replace(v1::CacheRecord& record,
+                                                        const SharedRecord& current,
+                                                        std::int64_t now_unix_ms) const {
+  const auto stamp = shared_.replace(record, current);
+  if (!stamp) return std::nullopt;
   KnownRecord known{.record = std::make_shared<const v1::CacheRecord>(record),
-                    .stamp = stamp,
+                    .stamp = *stamp,
                     .checked_at_unix_ms = now_unix_ms};
   if (mirror_) mirror_->put(known);
   return known;

@@ -15,7 +15,7 @@
 // mirror; its stamp is then not the shared file's, so the next load reads the shared record.
 //
 // Thread-safety: all methods may run concurrently from any thread. Two writers of one record
-// race last-writer-wins, as in RecordStore.
+// are ordered by RecordStore::replace.
 #pragma once
 
 #include <chrono>
@@ -63,10 +63,12 @@ class MirroredRecordStore {
   std::optional<KnownRecord> load_shared(std::string_view bucket, std::string_view key,
                                          std::int64_t now_unix_ms) const;
 
-  // RecordStore::store (which sets record.generation), then the mirror; returns what was
-  // stored. Throws std::system_error, leaving the mirror as it was, when the shared record
-  // cannot be written.
-  KnownRecord store(v1::CacheRecord& record, std::int64_t now_unix_ms) const;
+  // RecordStore::replace (a compare-and-swap, which sets record.generation), then the mirror;
+  // returns what was stored, nullopt when the shared record is no longer what `current` saw.
+  // Throws std::system_error, leaving the mirror as it was, when the shared record cannot be
+  // written.
+  std::optional<KnownRecord> replace(v1::CacheRecord& record, const SharedRecord& current,
+                                     std::int64_t now_unix_ms) const;
 
   // Deletes the shared record and the mirror's entry; false when there was no shared record.
   bool remove(std::string_view bucket, std::string_view key) const;

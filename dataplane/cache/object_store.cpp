@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <system_error>
+#include <thread>
 
 #include "cache/disk_usage.h"
 #include "cache/synced_file.h"
@@ -67,9 +69,23 @@ ObjectStore::ObjectStore(CacheLayout layout, ObjectStoreOptions options,
                      .max_entry_bytes = options.ram_max_entry_bytes,
                      .shards = 16})) {}
 
-void ObjectStore::store(v1::CacheRecord& record) const {
-  const auto known = records_.store(record, util::unix_now_ms());
-  if (ram_) ram_->put_record(RamTier::identity(record.bucket(), record.key()), known);
+std::optional<v1::CacheRecord> ObjectStore::update_record(const s3::ObjectAddress& object,
+                                                         const RecordChange& change) const {
+  // A claim left by a dead process is stepped over after 5 s (record_store.cpp): wait longer.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    const auto current = records_.shared().load_current(object.bucket, object.key);
+    auto next = change(current.record);
+    if (!next) return std::nullopt;
+    if (const auto known = records_.replace(*next, current, util::unix_now_ms())) {
+      if (ram_) ram_->put_record(RamTier::identity(object.bucket, object.key), *known);
+      return next;
+    }
+    // Another proxy replaced the record (or is replacing it): decide again on the new one.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  } while (std::chrono::steady_clock::now() < give_up);
+  throw std::system_error(EBUSY, std::generic_category(),
+                          "record of " + object.bucket + "/" + object.key + " stays contended");
 }
 
 namespace {
@@ -261,15 +277,15 @@ std::unique_ptr<RangeFill> ObjectStore::begin_fill(const s3::ObjectAddress& obje
 }
 
 std::optional<v1::CacheRecord> ObjectStore::updated_record(
-    const s3::ObjectAddress& object, const ObjectMeta& meta, std::int64_t now_ms,
-    std::vector<std::string>& dropped) const {
-  auto current = records_.shared().load(object.bucket, object.key);
+    const std::optional<v1::CacheRecord>& current, const s3::ObjectAddress& object,
+    const ObjectMeta& meta, std::int64_t now_ms, std::vector<std::string>& dropped) {
+  dropped.clear();
   const bool same_version = current && current->etag() == meta.etag && current->size() == meta.size;
   if (current && !same_version) {
     if (current->fetched_at_unix_ms() > now_ms) return std::nullopt;
     for (const auto& range : current->ranges()) dropped.push_back(range.file());
   }
-  v1::CacheRecord record = same_version ? std::move(*current) : record_for(object, meta);
+  v1::CacheRecord record = same_version ? *current : record_for(object, meta);
   // Information of the same version may arrive out of order: times only move forward.
   record.set_fetched_at_unix_ms(std::max(record.fetched_at_unix_ms(), now_ms));
   record.set_validated_at_unix_ms(std::max(record.validated_at_unix_ms(), now_ms));
@@ -343,23 +359,20 @@ std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
     return std::nullopt;
   }
   std::vector<std::string> dropped;
+  bool already_held = false;
   std::optional<v1::CacheRecord> updated;
   {
     std::lock_guard lock(record_lock(fill.object_));
-    updated = updated_record(fill.object_, fill.meta_, fill.now_ms_, dropped);
-    if (!updated) {
-      drop_fill();
-      return std::nullopt;
-    }
-    auto* ranges = updated->mutable_ranges();
-    // Bytes already held in one file (a concurrent miss of the same range): the existing
-    // file stays, so readers streaming from it are not cut off.
-    const bool already_held = std::any_of(ranges->begin(), ranges->end(), [&](const auto& range) {
-      return range.first() <= added.first && added.last <= range.last();
-    });
-    if (already_held) {
-      store(*updated);
-    } else {
+    updated = update_record(fill.object_, [&](const std::optional<v1::CacheRecord>& current) {
+      auto record = updated_record(current, fill.object_, fill.meta_, fill.now_ms_, dropped);
+      if (!record) return record;
+      auto* ranges = record->mutable_ranges();
+      // Bytes already held in one file (a concurrent miss of the same range): the existing
+      // file stays, so readers streaming from it are not cut off.
+      already_held = std::any_of(ranges->begin(), ranges->end(), [&](const auto& range) {
+        return range.first() <= added.first && added.last <= range.last();
+      });
+      if (already_held) return record;
       for (int i = ranges->size() - 1; i >= 0; --i) {
         const auto& range = ranges->Get(i);
         if (added.first <= range.first() && range.last() <= added.last) {
@@ -367,7 +380,7 @@ std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
           ranges->DeleteSubrange(i, 1);
         }
       }
-      auto* entry = updated->add_ranges();
+      auto* entry = record->add_ranges();
       entry->set_first(added.first);
       entry->set_last(added.last);
       entry->set_file(fill.file_);
@@ -375,10 +388,11 @@ std::optional<v1::CacheRecord> ObjectStore::commit(RangeFill& fill) const {
                 [](const v1::CachedRange& a, const v1::CachedRange& b) {
                   return a.first() < b.first();
                 });
-      store(*updated);
-    }
-    if (already_held) drop_fill();
+      return record;
+    });
   }
+  if (!updated || already_held) drop_fill();
+  if (!updated) return std::nullopt;
   delete_files(fill.object_, dropped);
   report_object(fill.object_, &*updated);
   return updated;
@@ -391,9 +405,10 @@ std::optional<v1::CacheRecord> ObjectStore::remember(const s3::ObjectAddress& ob
   std::optional<v1::CacheRecord> record;
   {
     std::lock_guard lock(record_lock(object));
-    record = updated_record(object, meta, now_ms, dropped);
+    record = update_record(object, [&](const std::optional<v1::CacheRecord>& current) {
+      return updated_record(current, object, meta, now_ms, dropped);
+    });
     if (!record) return std::nullopt;
-    store(*record);
   }
   delete_files(object, dropped);
   report_object(object, &*record);
@@ -404,11 +419,13 @@ std::optional<v1::CacheRecord> ObjectStore::confirm(const s3::ObjectAddress& obj
                                                     std::string_view etag,
                                                     std::int64_t now_ms) const {
   std::lock_guard lock(record_lock(object));
-  auto record = lookup_shared(object);
-  if (!record || record->etag() != etag) return std::nullopt;
-  record->set_validated_at_unix_ms(std::max(record->validated_at_unix_ms(), now_ms));
-  store(*record);
-  report_object(object, &*record);
+  auto record = update_record(object, [&](const std::optional<v1::CacheRecord>& current) {
+    auto record = current;
+    if (!record || record->etag().empty() || record->etag() != etag) return decltype(record)();
+    record->set_validated_at_unix_ms(std::max(record->validated_at_unix_ms(), now_ms));
+    return record;
+  });
+  if (record) report_object(object, &*record);
   return record;
 }
 
@@ -492,33 +509,40 @@ std::optional<v1::CacheRecord> ObjectStore::complete_upload(
   for (const auto& header : upload.headers())
     meta.headers.emplace_back(header.name(), header.value());
 
-  std::vector<std::string> dropped;
-  std::unique_lock lock(record_lock(object));
-  auto record = updated_record(object, meta, now_ms, dropped);
-  if (!record) {
-    lock.unlock();
-    forget_upload();
-    return std::nullopt;
-  }
-  for (const auto& range : record->ranges()) dropped.push_back(range.file());
-  record->clear_ranges();
+  // The parts become the object's range files first (unnamed until the record names them;
+  // removed again if the record is not replaced).
   const auto object_dir = layout_.object_dir(object.bucket, object.key);
   std::filesystem::create_directories(object_dir);
+  std::vector<v1::CachedRange> adopted;
   for (const auto& part : found) {
     auto name = new_range_file_name(part.bytes.first);
     if (::rename(part.path.c_str(), (object_dir + "/" + name).c_str()) != 0) {
       util::throw_errno("rename " + part.path);
     }
-    auto* range = record->add_ranges();
-    range->set_first(part.bytes.first);
-    range->set_last(part.bytes.last);
-    range->set_file(std::move(name));
+    auto& range = adopted.emplace_back();
+    range.set_first(part.bytes.first);
+    range.set_last(part.bytes.last);
+    range.set_file(std::move(name));
   }
-  store(*record);
-  lock.unlock();
+  std::vector<std::string> dropped;
+  std::optional<v1::CacheRecord> record;
+  {
+    std::lock_guard lock(record_lock(object));
+    record = update_record(object, [&](const std::optional<v1::CacheRecord>& current) {
+      auto record = updated_record(current, object, meta, now_ms, dropped);
+      if (!record) return record;
+      for (const auto& range : record->ranges()) dropped.push_back(range.file());
+      record->clear_ranges();
+      for (const auto& range : adopted) *record->add_ranges() = range;
+      return record;
+    });
+  }
+  if (!record) {
+    for (const auto& range : adopted) dropped.push_back(range.file());
+  }
   delete_files(object, dropped);
   forget_upload();
-  report_object(object, &*record);
+  if (record) report_object(object, &*record);
   return record;
 }
 
@@ -530,8 +554,6 @@ void ObjectStore::abort_upload(const s3::ObjectAddress& object, std::string_view
 
 void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_ms) const {
   std::lock_guard lock(record_lock(object));
-  const auto current = records_.shared().load(object.bucket, object.key);
-  if (current && current->fetched_at_unix_ms() > news_ms) return;  // newer than this news
   // The tombstone goes first, so no reader is sent to a range file that is about to vanish.
   v1::CacheRecord tombstone;
   tombstone.set_format_version(kFormatVersion);
@@ -539,7 +561,13 @@ void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_
   tombstone.set_key(object.key);
   tombstone.set_fetched_at_unix_ms(news_ms);
   tombstone.set_validated_at_unix_ms(news_ms);
-  store(tombstone);
+  const auto stored = update_record(object, [&](const std::optional<v1::CacheRecord>& current) {
+    if (current && current->fetched_at_unix_ms() > news_ms) {
+      return std::optional<v1::CacheRecord>();  // newer than this news
+    }
+    return std::optional<v1::CacheRecord>(tombstone);
+  });
+  if (!stored) return;
   std::error_code ignored;
   for (const auto& entry : std::filesystem::directory_iterator(
            layout_.object_dir(object.bucket, object.key), ignored)) {
@@ -550,7 +578,7 @@ void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_
       std::filesystem::remove(entry.path(), ignored);
     }
   }
-  report_object(object, &tombstone);
+  report_object(object, &*stored);
 }
 
 }  // namespace s3hc::cache

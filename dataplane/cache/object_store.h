@@ -10,9 +10,9 @@
 // its origin request was sent; a write or invalidation: when the origin answered it). A fill of
 // another version than the record's is refused when the record's information is newer, and
 // invalidation leaves a tombstone with its time, so a slow fill of the old bytes that started
-// before a write or a delete can never resurrect them. Two proxies committing at once still
-// race last-writer-wins on the record file; the lease protocol that orders them belongs to the
-// fleet engine.
+// before a write or a delete can never resurrect them. Every record change is a
+// compare-and-swap (RecordStore::replace): a change decided on a record that another proxy
+// replaced meanwhile is decided again on the new one.
 //
 // Thread-safety: const methods may run concurrently; a RangeFill is used by one thread.
 #pragma once
@@ -240,19 +240,27 @@ class ObjectStore {
   void invalidate(const s3::ObjectAddress& object, std::int64_t now_ms) const;
 
  private:
-  // Loads the record `meta` updates: the current one when it holds the same version, else a
-  // new one, with the files of every range it no longer names added to `dropped`. nullopt
-  // when the current record is of another version and newer than `now_ms`.
-  std::optional<v1::CacheRecord> updated_record(const s3::ObjectAddress& object,
-                                                const ObjectMeta& meta, std::int64_t now_ms,
-                                                std::vector<std::string>& dropped) const;
+  // The record `meta` makes of `current`: `current` when it holds the same version, else a
+  // new one, with the files of every range it no longer names in `dropped` (cleared first).
+  // nullopt when the current record is of another version and newer than `now_ms`.
+  static std::optional<v1::CacheRecord> updated_record(
+      const std::optional<v1::CacheRecord>& current, const s3::ObjectAddress& object,
+      const ObjectMeta& meta, std::int64_t now_ms, std::vector<std::string>& dropped);
+  // A change of an object's record: the one to store in place of `current` (nullopt: there is
+  // none, or it does not parse), or nullopt to store nothing.
+  using RecordChange = std::function<std::optional<v1::CacheRecord>(
+      const std::optional<v1::CacheRecord>& current)>;
+  // Read-modify-write of the object's shared record as a compare-and-swap across proxies:
+  // `change` runs again on the newer record whenever another process replaced it in between.
+  // Returns what was stored (in the mirror and the RAM tier too), nullopt when `change` chose
+  // nothing. Throws std::system_error when the record cannot be written or stays contended.
+  std::optional<v1::CacheRecord> update_record(const s3::ObjectAddress& object,
+                                               const RecordChange& change) const;
   void delete_files(const s3::ObjectAddress& object, const std::vector<std::string>& files) const;
   // Tells the observer what a directory takes now (`record`: the object's record now).
   void report_dir(const std::string& dir, const v1::CacheRecord* record) const;
   void report_object(const s3::ObjectAddress& object, const v1::CacheRecord* record) const;
   void report_upload(const s3::ObjectAddress& object, std::string_view upload_id) const;
-  // Stores the record in the shared directory (and mirror), and in the RAM tier.
-  void store(v1::CacheRecord& record) const;
   // The RAM tier's record of the object when confirmed to be still the shared one at `now_ms`;
   // `may_stat` false: only when within the staleness bound.
   std::optional<KnownRecord> confirmed_in_ram(const s3::ObjectAddress& object,

@@ -5,8 +5,11 @@
 // parse is treated as absent. Every record file is stamped (file_stamp.h): stamp() tells with
 // one stat whether the file is still the one a load or a store saw.
 //
-// Thread-safety: const methods may run concurrently from any thread. Two writers of one record
-// race last-writer-wins (the cross-proxy protocol with leases comes with the fleet engine).
+// Replacing a record is a compare-and-swap across processes and hosts (replace_claim.h): a
+// process that loaded a record replaces it only if it is still that version, so two proxies
+// updating one record (a fill and a write) never lose one another's update.
+//
+// Thread-safety: const methods may run concurrently from any thread.
 #pragma once
 
 #include <optional>
@@ -24,6 +27,12 @@ struct StampedRecord {
   FileStamp stamp;  // of the file it was read from or written to
 };
 
+// What the shared directory holds at an object's record path.
+struct SharedRecord {
+  std::optional<FileStamp> stamp;         // none: no file
+  std::optional<v1::CacheRecord> record;  // none: no file, or not a record of this object
+};
+
 class RecordStore {
  public:
   explicit RecordStore(CacheLayout layout) : layout_(std::move(layout)) {}
@@ -32,13 +41,20 @@ class RecordStore {
 
   std::optional<v1::CacheRecord> load(std::string_view bucket, std::string_view key) const;
   std::optional<StampedRecord> load_stamped(std::string_view bucket, std::string_view key) const;
+  SharedRecord load_current(std::string_view bucket, std::string_view key) const;
 
   // The stamp of the object's record file now; nullopt when there is none.
   std::optional<FileStamp> stamp(std::string_view bucket, std::string_view key) const;
 
-  // Writes `record` (its bucket and key name the file) with a generation one higher than the
-  // record it replaces (1 for a new one), and sets record.generation accordingly; returns the
-  // stamp of the file written. Throws std::system_error when the file cannot be written.
+  // Compare-and-swap: writes `record` (its bucket and key name the file) in place of exactly
+  // what `current` (from load_current) saw, with a generation one higher than current.record's
+  // (1 without one), and sets record.generation accordingly; returns the stamp of the file
+  // written. nullopt, with nothing written, when the file is no longer what `current` saw (or
+  // another process is replacing it now): load again and decide again. Throws
+  // std::system_error when the file cannot be written.
+  std::optional<FileStamp> replace(v1::CacheRecord& record, const SharedRecord& current) const;
+
+  // Writes `record` whatever the record file holds (replace, retried until it lands).
   FileStamp store(v1::CacheRecord& record) const;
 
   // Deletes the record; false when there was none.

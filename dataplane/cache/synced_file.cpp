@@ -10,9 +10,8 @@
 #include "util/errno_error.h"
 
 namespace s3hc::cache {
-namespace {
 
-FileStamp write_file_synced(const std::string& path, std::string_view bytes) {
+FileStamp write_new_file(const std::string& path, std::string_view bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) util::throw_errno("create " + path);
   while (!bytes.empty()) {
@@ -42,11 +41,9 @@ FileStamp write_file_synced(const std::string& path, std::string_view bytes) {
   return stamp;
 }
 
-}  // namespace
-
 FileStamp write_file_atomically(const std::string& path, std::string_view bytes) {
   const auto temp = CacheLayout::temp_path_for(path);
-  const auto stamp = write_file_synced(temp, bytes);
+  const auto stamp = write_new_file(temp, bytes);
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     const int saved = errno;
     ::unlink(temp.c_str());

@@ -18,6 +18,11 @@ namespace s3hc::cache {
 // written; the temp file is removed then.
 FileStamp write_file_atomically(const std::string& path, std::string_view bytes);
 
+// Creates `path` (which must not exist) with `bytes`, stamped and synced: the first half of
+// write_file_atomically, for callers that put the file in place themselves. Throws
+// std::system_error when it cannot (and removes what it created).
+FileStamp write_new_file(const std::string& path, std::string_view bytes);
+
 struct StampedBytes {
   std::string bytes;
   FileStamp stamp;  // of the file these bytes were read from

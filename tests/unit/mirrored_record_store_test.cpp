@@ -55,6 +55,15 @@ class MirroredRecordStoreTest : public ::testing::Test {
     return known ? known->record->etag() : "<none>";
   }
 
+  // A store through this proxy: the current record replaced, whatever it is.
+  static KnownRecord stores(const MirroredRecordStore& store, v1::CacheRecord& r,
+                            std::int64_t now_unix_ms) {
+    for (;;) {
+      const auto current = store.shared().load_current(r.bucket(), r.key());
+      if (auto known = store.replace(r, current, now_unix_ms)) return *known;
+    }
+  }
+
   std::string record_path() const {
     return CacheLayout(shared_dir_.string()).record_path("bucket", "key");
   }
@@ -68,7 +77,7 @@ class MirroredRecordStoreTest : public ::testing::Test {
 TEST_F(MirroredRecordStoreTest, StoreWritesTheSharedRecordAndTheMirror) {
   const auto store = proxy();
   auto r = record("\"v1\"");
-  const auto stored = store.store(r, kNow);
+  const auto stored = stores(store, r, kNow);
   EXPECT_EQ(r.generation(), 1u);
   EXPECT_EQ(stored.record->generation(), 1u);
   const auto shared = other_.load("bucket", "key");
@@ -86,7 +95,7 @@ TEST_F(MirroredRecordStoreTest, StoreWritesTheSharedRecordAndTheMirror) {
 TEST_F(MirroredRecordStoreTest, StrictModeSeesAnotherProxysWriteAtOnce) {
   const auto store = proxy();
   auto r = record("\"v1\"");
-  store.store(r, kNow);
+  stores(store, r, kNow);
   other_proxy_stores("\"v2\"");
   const auto loaded = store.load("bucket", "key", kNow);  // no time passed
   EXPECT_EQ(etag_of(loaded), "\"v2\"");
@@ -97,7 +106,7 @@ TEST_F(MirroredRecordStoreTest, StrictModeSeesAnotherProxysWriteAtOnce) {
 TEST_F(MirroredRecordStoreTest, StrictModeReadsNoSharedRecordWhileItsStampHolds) {
   const auto store = proxy();
   auto r = record("\"v1\"");
-  store.store(r, kNow);
+  stores(store, r, kNow);
   // Garble the shared file in place, keeping its inode, size and modification time (records
   // are never changed in place; this only shows whether a load reads the file).
   const auto before = stamp_of_path(record_path());
@@ -132,16 +141,33 @@ TEST_F(MirroredRecordStoreTest, StrictModeTellsApartReplacementsOfTheSameSize) {
       other_proxy_stores(etag);
     } else {
       auto r = record(etag);
-      store.store(r, kNow);
+      stores(store, r, kNow);
     }
     ASSERT_EQ(etag_of(store.load("bucket", "key", kNow)), etag) << "round " << round;
   }
 }
 
+TEST_F(MirroredRecordStoreTest, ReplaceIsACompareAndSwap) {
+  const auto store = proxy();
+  auto r = record("\"v1\"");
+  stores(store, r, kNow);
+  const auto seen = store.shared().load_current("bucket", "key");
+  other_proxy_stores("\"v2\"");  // between this proxy's load and its replace
+  auto mine = record("\"mine\"");
+  EXPECT_FALSE(store.replace(mine, seen, kNow + 1));
+  EXPECT_EQ(other_.load("bucket", "key")->etag(), "\"v2\"");  // not lost
+  EXPECT_EQ(mirrored_etag(store), "\"v1\"");                  // the mirror untouched
+  const auto now_seen = store.shared().load_current("bucket", "key");
+  const auto known = store.replace(mine, now_seen, kNow + 2);
+  ASSERT_TRUE(known);
+  EXPECT_EQ(known->record->generation(), 3u);
+  EXPECT_EQ(mirrored_etag(store), "\"mine\"");
+}
+
 TEST_F(MirroredRecordStoreTest, ConfirmTellsWhetherAHeldRecordIsStillTheSharedOne) {
   const auto store = proxy();
   auto r = record("\"v1\"");
-  auto known = store.store(r, kNow);
+  auto known = stores(store, r, kNow);
   EXPECT_EQ(store.confirm(known, kNow + 5), MirroredRecordStore::Confirmation::kStampUnchanged);
   EXPECT_EQ(known.checked_at_unix_ms, kNow + 5);
   other_proxy_stores("\"v2\"");
@@ -153,7 +179,7 @@ TEST_F(MirroredRecordStoreTest, ConfirmTellsWhetherAHeldRecordIsStillTheSharedOn
 TEST_F(MirroredRecordStoreTest, BoundedModeServesTheMirrorWithinTheBoundAndTheSharedRecordAfter) {
   const auto store = proxy(milliseconds(1000));
   auto r = record("\"v1\"");
-  store.store(r, kNow);
+  stores(store, r, kNow);
   other_proxy_stores("\"v2\"");
 
   EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 999)), "\"v1\"");  // no check at all
@@ -175,7 +201,7 @@ TEST_F(MirroredRecordStoreTest, BoundedModeServesTheMirrorWithinTheBoundAndTheSh
 TEST_F(MirroredRecordStoreTest, BoundedModeRenewsAnUnchangedEntryWithOneStat) {
   const auto store = proxy(milliseconds(50));
   auto r = record("\"v1\"");
-  store.store(r, kNow);
+  stores(store, r, kNow);
   EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 50)), "\"v1\"");
   EXPECT_EQ(store.mirror()->get("bucket", "key")->checked_at_unix_ms, kNow + 50);
   other_proxy_stores("\"v2\"");
@@ -187,7 +213,7 @@ TEST_F(MirroredRecordStoreTest, AnEntryWithoutAStampIsConfirmedByReading) {
   // (Mirrors written before entries had stamps.)
   const auto store = proxy();
   auto r = record("\"v1\"");
-  auto known = store.store(r, kNow);
+  auto known = stores(store, r, kNow);
   known.stamp = FileStamp{};
   auto mirror = MetadataMirror::open((local_dir_.path() / "mirror-old").string());
   mirror->put(known);
@@ -219,7 +245,7 @@ TEST_F(MirroredRecordStoreTest, AMissIsNotMirrored) {
 TEST_F(MirroredRecordStoreTest, ARecordDeletedOnTheSharedDirectoryIsGoneAtOnceInStrictMode) {
   const auto store = proxy();
   auto r = record("\"v1\"");
-  store.store(r, kNow);
+  stores(store, r, kNow);
   ASSERT_TRUE(other_.remove("bucket", "key"));
   EXPECT_FALSE(store.load("bucket", "key", kNow));
   EXPECT_EQ(mirrored_etag(store), "<none>");
@@ -228,7 +254,7 @@ TEST_F(MirroredRecordStoreTest, ARecordDeletedOnTheSharedDirectoryIsGoneAtOnceIn
 TEST_F(MirroredRecordStoreTest, ARecordDeletedOnTheSharedDirectoryGoesAfterTheBound) {
   const auto store = proxy(milliseconds(1000));
   auto r = record("\"v1\"");
-  store.store(r, kNow);
+  stores(store, r, kNow);
   ASSERT_TRUE(other_.remove("bucket", "key"));
   EXPECT_TRUE(store.load("bucket", "key", kNow + 500));  // stale, within the bound
   EXPECT_FALSE(store.load("bucket", "key", kNow + 1000));
@@ -238,7 +264,7 @@ TEST_F(MirroredRecordStoreTest, ARecordDeletedOnTheSharedDirectoryGoesAfterTheBo
 TEST_F(MirroredRecordStoreTest, AWallClockThatWentBackConfirms) {
   const auto store = proxy(milliseconds(1000));
   auto r = record("\"v1\"");
-  store.store(r, kNow);
+  stores(store, r, kNow);
   other_proxy_stores("\"v2\"");
   EXPECT_EQ(etag_of(store.load("bucket", "key", kNow - 1)), "\"v2\"");
 }
@@ -246,7 +272,7 @@ TEST_F(MirroredRecordStoreTest, AWallClockThatWentBackConfirms) {
 TEST_F(MirroredRecordStoreTest, LoadSharedBypassesTheMirrorAndRefreshesIt) {
   const auto store = proxy(milliseconds(1000));
   auto r = record("\"v1\"");
-  store.store(r, kNow);
+  stores(store, r, kNow);
   other_proxy_stores("\"v2\"");
   EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 1)), "\"v1\"");
   EXPECT_EQ(etag_of(store.load_shared("bucket", "key", kNow + 2)), "\"v2\"");
@@ -262,7 +288,7 @@ TEST_F(MirroredRecordStoreTest, LoadSharedBypassesTheMirrorAndRefreshesIt) {
 TEST_F(MirroredRecordStoreTest, RemoveDeletesTheSharedRecordAndTheEntry) {
   const auto store = proxy();
   auto r = record("\"v1\"");
-  store.store(r, kNow);
+  stores(store, r, kNow);
   EXPECT_TRUE(store.remove("bucket", "key"));
   EXPECT_FALSE(other_.load("bucket", "key"));
   EXPECT_EQ(mirrored_etag(store), "<none>");
@@ -274,8 +300,8 @@ TEST_F(MirroredRecordStoreTest, DeletingTheMirrorLosesNothing) {
   {
     const auto store = proxy();
     auto r = record("\"v1\"");
-    store.store(r, kNow);
-    store.store(r, kNow + 1);
+    stores(store, r, kNow);
+    stores(store, r, kNow + 1);
   }
   fs::remove_all(mirror_dir_);
   const auto store = proxy();
@@ -291,7 +317,7 @@ TEST_F(MirroredRecordStoreTest, WithoutAMirrorEveryLoadReadsTheSharedRecord) {
                                   {.max_staleness = milliseconds(1000)});
   EXPECT_EQ(store.mirror(), nullptr);
   auto r = record("\"v1\"");
-  store.store(r, kNow);
+  stores(store, r, kNow);
   other_proxy_stores("\"v2\"");
   EXPECT_EQ(etag_of(store.load("bucket", "key", kNow + 1)), "\"v2\"");
   EXPECT_TRUE(store.remove("bucket", "key"));
