@@ -2,22 +2,29 @@
 
 #include <xxhash.h>
 
-#include <cstdio>
+#include <cstdint>
 #include <random>
 
 namespace s3hc::cache {
 
 namespace {
 
+// Lower-case hex of `value`, 16 digits, at `out`. (Not snprintf: this runs on every hit.)
+void put_hex64(std::uint64_t value, char* out) {
+  constexpr char kDigits[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i, value >>= 4) out[i] = kDigits[value & 0xf];
+}
+
 // <area>/<h0h1>/<h2h3>/<hash of identity>
 std::string hashed_id(std::string_view area, std::string_view identity) {
   const auto hash = XXH3_128bits(identity.data(), identity.size());
-  char hex[33];
-  std::snprintf(hex, sizeof(hex), "%016llx%016llx", static_cast<unsigned long long>(hash.high64),
-                static_cast<unsigned long long>(hash.low64));
+  char hex[32];
+  put_hex64(hash.high64, hex);
+  put_hex64(hash.low64, hex + 16);
   const std::string_view name(hex, 32);
-  std::string dir(area);
-  dir.append("/");
+  std::string dir;
+  dir.reserve(area.size() + 8 + name.size());
+  dir.append(area).append("/");
   dir.append(name.substr(0, 2)).append("/").append(name.substr(2, 2)).append("/").append(name);
   return dir;
 }
