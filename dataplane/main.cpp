@@ -18,7 +18,7 @@ namespace {
 
 struct CommandLine {
   std::string config_file;
-  std::optional<std::string> listen, upstream, admin_listen, log_level, cache_dir;
+  std::optional<std::string> listen, upstream, admin_listen, log_level, cache_dir, ports_file;
   std::optional<int> threads;
 };
 
@@ -26,8 +26,10 @@ s3hc::config::ProxyConfig resolve_config(const CommandLine& args) {
   auto config = args.config_file.empty() ? s3hc::config::ProxyConfig{}
                                          : s3hc::config::load_config_file(args.config_file);
   try {
-    if (args.listen) config.listen = s3hc::http::parse_host_port(*args.listen);
-    if (args.admin_listen) config.admin_listen = s3hc::http::parse_host_port(*args.admin_listen);
+    if (args.listen) config.listen = s3hc::config::parse_listen_address(*args.listen);
+    if (args.admin_listen) {
+      config.admin_listen = s3hc::config::parse_listen_address(*args.admin_listen);
+    }
     if (args.upstream) config.upstream.url = s3hc::http::parse_upstream_url(*args.upstream);
   } catch (const std::invalid_argument& error) {
     throw std::invalid_argument(std::string("command line: ") + error.what());
@@ -35,6 +37,7 @@ s3hc::config::ProxyConfig resolve_config(const CommandLine& args) {
   if (args.log_level) config.log_level = *args.log_level;
   if (args.threads) config.threads = *args.threads;
   if (args.cache_dir) config.cache.dir = *args.cache_dir;
+  if (args.ports_file) config.ports_file = *args.ports_file;
   s3hc::config::validate(config);
   return config;
 }
@@ -45,9 +48,13 @@ int main(int argc, char** argv) {
   CLI::App app{"s3hc-proxy: caching proxy for Amazon S3 and S3-compatible stores"};
   CommandLine args;
   app.add_option("-c,--config", args.config_file, "YAML config file")->check(CLI::ExistingFile);
-  app.add_option("--listen", args.listen, "S3 listener HOST:PORT (overrides the config)");
+  app.add_option("--listen", args.listen,
+                 "S3 listener HOST:PORT, port 0 = any free one (overrides the config)");
   app.add_option("--upstream", args.upstream, "origin URL http(s)://HOST[:PORT]");
-  app.add_option("--admin-listen", args.admin_listen, "health/metrics listener HOST:PORT");
+  app.add_option("--admin-listen", args.admin_listen,
+                 "health/metrics listener HOST:PORT, port 0 = any free one");
+  app.add_option("--ports-file", args.ports_file,
+                 "write the bound ports here as JSON once listening (for port 0)");
   app.add_option("--log-level", args.log_level, "trace, debug, info, warn, error or off");
   app.add_option("--threads", args.threads, "worker threads (0 = one per core)")
       ->check(CLI::Range(0, 256));

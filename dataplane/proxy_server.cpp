@@ -27,6 +27,7 @@
 #include "obs/admin_server.h"
 #include "obs/cache_metrics.h"
 #include "obs/metrics.h"
+#include "obs/ports_file.h"
 #include "obs/proxy_metrics.h"
 #include "pipeline/cache_handler.h"
 #include "pipeline/forward_handler.h"
@@ -258,6 +259,15 @@ void ProxyServer::run() {
   auto& state = *state_;
   auto& main_io = state.workers.front().io;
 
+  // What the kernel chose for a port 0; the workers share the first one's socket.
+  const obs::BoundPorts ports{.listen = state.workers.front().acceptor.local_endpoint().port(),
+                              .admin = state.admin_acceptor->local_endpoint().port()};
+  const http::HostPort listening{state.config.listen.host, ports.listen};
+  const http::HostPort admin{state.config.admin_listen.host, ports.admin};
+  // Both sockets already listen (connections queue) but none is accepted before the event
+  // loops run below, so whoever reads the file finds a proxy about to serve.
+  if (!state.config.ports_file.empty()) obs::write_ports_file(state.config.ports_file, ports);
+
   for (auto& worker : state.workers) {
     asio::co_spawn(worker.io, worker.sweeper.run(), asio::detached);
     asio::co_spawn(worker.io,
@@ -276,7 +286,7 @@ void ProxyServer::run() {
   });
 
   spdlog::info("s3hc-proxy {} listening on {} (admin {}), upstream {}, {} worker threads, {}",
-               kVersion, state.config.listen.to_string(), state.config.admin_listen.to_string(),
+               kVersion, listening.to_string(), admin.to_string(),
                state.config.upstream.url.to_string(), state.workers.size(),
                state.config.cache.dir.empty() ? std::string("no cache")
                                               : "cache in " + state.config.cache.dir);

@@ -15,6 +15,8 @@ class ProxyServer {
   explicit ProxyServer(config::ProxyConfig config);
   ~ProxyServer();
 
+  // Writes config.ports_file (when set) with the ports bound, then serves until a stop
+  // signal. Throws std::system_error when the ports file cannot be written.
   void run();
 
  private:

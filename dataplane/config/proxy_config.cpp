@@ -140,6 +140,19 @@ FieldSetter section(std::map<std::string, FieldSetter> setters) {
 
 }  // namespace
 
+http::HostPort parse_listen_address(std::string_view text) {
+  if (!text.ends_with(":0")) return http::parse_host_port(text);
+  // parse_host_port refuses port 0, rightly for an address to connect to; to bind(), it means
+  // "let the kernel choose". The host part is checked with a stand-in port.
+  try {
+    auto address = http::parse_host_port(std::string(text.substr(0, text.size() - 1)) + "1");
+    address.port = 0;
+    return address;
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument("invalid listen address '" + std::string(text) + "'");
+  }
+}
+
 ProxyConfig parse_config_yaml(const std::string& yaml_text) {
   YAML::Node root;
   try {
@@ -154,8 +167,9 @@ ProxyConfig parse_config_yaml(const std::string& yaml_text) {
   CacheOptions& cache = config.cache;
   apply_mapping(root, "",
                 {
-                    {"listen", parsed_field(config.listen, http::parse_host_port)},
-                    {"admin_listen", parsed_field(config.admin_listen, http::parse_host_port)},
+                    {"listen", parsed_field(config.listen, parse_listen_address)},
+                    {"admin_listen", parsed_field(config.admin_listen, parse_listen_address)},
+                    {"ports_file", string_field(config.ports_file)},
                     {"threads", bounded(config.threads, 0, 256)},
                     {"log_level", string_field(config.log_level)},
                     {"shutdown_grace_ms", duration_ms(config.shutdown_grace_ms)},
@@ -257,7 +271,8 @@ void validate(const ProxyConfig& config) {
     // The holder renews once per round: a lease shorter than two rounds lapses between them.
     throw std::invalid_argument("cache.lease_ms must be at least twice cache.maintenance_interval_ms");
   }
-  if (config.listen.port == config.admin_listen.port &&
+  // Two port-0 listeners are not a clash: the kernel gives each its own port.
+  if (config.listen.port != 0 && config.listen.port == config.admin_listen.port &&
       config.listen.host == config.admin_listen.host) {
     throw std::invalid_argument("listen and admin_listen must differ");
   }

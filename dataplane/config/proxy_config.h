@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "http/endpoint.h"
 
@@ -123,10 +124,17 @@ struct CacheOptions {
 };
 
 struct ProxyConfig {
-  // S3 listener for clients. YAML: listen. Default: 0.0.0.0:8080
+  // S3 listener for clients; port 0 = any free port (see ports_file). YAML: listen.
+  // Default: 0.0.0.0:8080
   http::HostPort listen{"0.0.0.0", 8080};
-  // Health and metrics listener. YAML: admin_listen. Default: 127.0.0.1:9090
+  // Health and metrics listener; port 0 = any free port. YAML: admin_listen.
+  // Default: 127.0.0.1:9090
   http::HostPort admin_listen{"127.0.0.1", 9090};
+  // Once both listeners are bound, and before any client is served, their ports are written
+  // here as {"listen":P,"admin":A} (atomically: a reader sees all of it or nothing), so
+  // whoever gave port 0 learns the ports chosen. Empty = no file. YAML: ports_file.
+  // Default: "".
+  std::string ports_file;
   // Worker threads, each with its own event loop; 0 = one per core. Default: 0.
   int threads = 0;
   // trace, debug, info, warn, error or off. Default: info.
@@ -143,6 +151,10 @@ struct ProxyConfig {
 // Parses YAML text into a config starting from the defaults. Unknown keys and values of the
 // wrong type or range throw std::invalid_argument naming the key.
 ProxyConfig parse_config_yaml(const std::string& yaml_text);
+
+// Parses a listen address: HOST:PORT as http::parse_host_port does, and also HOST:0, "any
+// free port". Throws std::invalid_argument naming the text.
+http::HostPort parse_listen_address(std::string_view text);
 
 // Reads and parses a file; also throws std::invalid_argument when it cannot be read.
 ProxyConfig load_config_file(const std::string& path);

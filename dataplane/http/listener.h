@@ -13,7 +13,8 @@
 
 namespace s3hc::http {
 
-// Binds and listens; throws std::runtime_error naming the address when that fails.
+// Binds and listens; throws std::runtime_error naming the address when that fails. Port 0
+// lets the kernel choose a free port: read it from the acceptor's local_endpoint().
 boost::asio::ip::tcp::acceptor open_acceptor(const boost::asio::any_io_executor& executor,
                                              const HostPort& address);
 

@@ -1,7 +1,7 @@
 """moto_server as the S3 origin, with real SigV4 checking.
 
 Usage:
-    origin = MotoOrigin().start()      # free port, IAM user with an Allow-all key
+    origin = MotoOrigin().start()      # a port moto binds itself, IAM user with an Allow-all key
     origin.endpoint_url                # "http://127.0.0.1:P"
     origin.access_key_id, origin.secret_access_key
     s3 = origin.client()               # boto3 S3 client straight to moto
@@ -27,7 +27,6 @@ import urllib.request
 import boto3
 from botocore.config import Config
 
-from .ports import free_port
 from .processes import ManagedProcess
 
 REGION = "us-east-1"
@@ -39,6 +38,8 @@ _ALLOW_ALL_POLICY = json.dumps({
 })
 # werkzeug access log line: 127.0.0.1 - - [date] "GET /bucket/key?x HTTP/1.1" 200 -
 _ACCESS_LINE_RE = re.compile(r'"([A-Z]+) (\S+) HTTP/[0-9.]+" (\d{3}) ')
+# werkzeug's start-up banner, logged once it listens, with the port it bound.
+_RUNNING_ON_RE = re.compile(r"Running on http://127\.0\.0\.1:(\d+)")
 
 
 def moto_server_argv(host, port):
@@ -77,7 +78,9 @@ class AccessLogEntry:
 
 class MotoOrigin:
     def __init__(self, port=None):
-        self.port = port or free_port()
+        """port: listen there; None (the default): moto binds port 0 and start() reads the
+        port the kernel gave it from moto's banner, so no other process can take it first."""
+        self.port = port
         self.process = None
         self.access_key_id = None
         self.secret_access_key = None
@@ -92,10 +95,12 @@ class MotoOrigin:
     def start(self, timeout=30.0):
         """Start moto in strict-auth mode and create the test access key. Returns self."""
         self.process = ManagedProcess(
-            moto_server_argv("127.0.0.1", self.port), name="moto_server",
+            moto_server_argv("127.0.0.1", self.port or 0), name="moto_server",
             env={"INITIAL_NO_AUTH_ACTION_COUNT": str(FREE_SETUP_CALLS),
                  "PYTHONUNBUFFERED": "1"})
         self.process.start()
+        if not self.port:
+            self.port = int(self.process.wait_for_log(_RUNNING_ON_RE, timeout=timeout).group(1))
         self.process.wait_for_port(self.port, timeout=timeout)
         self._create_access_key()
         self._setup_log_entries = len(self.access_log())

@@ -4,6 +4,8 @@ Usage:
     proc = ManagedProcess(["prog", "--flag"], name="prog", env={"X": "1"})
     proc.start()
     proc.wait_for_port(port)            # or proc.wait_for_http("http://127.0.0.1:P/health")
+    proc.wait_for_file(path)            # a file it writes (whole, by rename)
+    proc.wait_for_log(re.compile(r"port (\d+)")).group(1)   # a line it logs
     ...
     proc.stop()                         # SIGTERM, then SIGKILL after a grace period
     print(proc.log_tail())              # last lines of combined stdout+stderr
@@ -135,6 +137,22 @@ class ManagedProcess:
             except OSError:
                 return False
         self._wait(ready, timeout, f"GET {url} -> {expected_status}")
+
+    def wait_for_file(self, path, timeout=15.0):
+        """Wait until `path` exists (for a file the process writes whole, by rename)."""
+        self._wait(lambda: os.path.exists(path), timeout, f"file {path}")
+
+    def wait_for_log(self, pattern, timeout=15.0):
+        """Wait until the log matches the compiled regex `pattern`; returns the match."""
+        found = []
+
+        def ready():
+            match = pattern.search(self.log_text())
+            if match:
+                found.append(match)
+            return bool(match)
+        self._wait(ready, timeout, f"log line matching {pattern.pattern!r}")
+        return found[0]
 
     def _wait(self, ready, timeout, what):
         deadline = time.monotonic() + timeout

@@ -2,10 +2,11 @@
 
 Usage:
     proxy = ProxyProcess(upstream_url="http://127.0.0.1:5000")
-    proxy.start()                      # picks free ports, waits for GET /health == 200
+    proxy.start()                      # the proxy binds free ports and reports them; waits
+                                       # for its ports file, then GET /health == 200
     proxy.endpoint_url                 # "http://127.0.0.1:P"  (S3 clients talk here)
     proxy.admin_url                    # "http://127.0.0.1:A"
-    proxy.port, proxy.admin_port, proxy.pid
+    proxy.port, proxy.admin_port, proxy.pid   # ports: None until started
     proxy.health()                     # /health JSON as a dict
     proxy.metrics()                    # {"s3hc_requests_total{method=\"GET\",status=\"200\"}": 3.0, ...}
     proxy.metric("s3hc_requests_total", method="GET", status="200")  # -> 3.0 (0.0 if absent)
@@ -16,15 +17,22 @@ Usage:
 Small limits/timeouts: ProxyProcess(upstream, config={"timeouts": {"client_read_ms": 500}})
 writes a temp YAML file and passes -c FILE (a YAML string is accepted too).
 ProxyProcess is also a context manager (start on enter, stop on exit).
+
+Ports: the proxy is started with --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 and
+--ports-file in its own temp dir; the kernel picks both ports and the proxy writes them there
+(whole, by rename) before it serves. No port is chosen in advance, so no other process can
+take one in between, and the two listeners can never be handed the same port. listen_port= /
+admin_port= still ask for fixed ports (e.g. a restart on the same address).
 """
 
 import json
 import os
 import re
+import shutil
 import tempfile
+import time
 import urllib.request
 
-from .ports import free_port
 from .processes import ManagedProcess, ProcessError
 
 _REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -92,19 +100,25 @@ class ProxyProcess:
         self.threads = threads
         self.extra_args = list(extra_args)
         self.binary = binary or proxy_binary()
-        self.port = listen_port or free_port()
-        self.admin_port = admin_port or free_port()
+        # 0: any free port, reported by the proxy (see the module doc).
+        self.requested_ports = (listen_port or 0, admin_port or 0)
+        self.port = None        # the bound ports, known once started
+        self.admin_port = None
+        self.run_dir = None     # temp dir of the config and ports files
         self.config_path = None
         self.process = None
 
     # ---- lifecycle -------------------------------------------------------
 
     def argv(self):
+        """The command line; call after run_dir is made (start() does both)."""
         args = [self.binary]
         if self.config is not None:
             args += ["-c", self._write_config()]
-        args += ["--listen", f"127.0.0.1:{self.port}",
-                 "--admin-listen", f"127.0.0.1:{self.admin_port}",
+        listen_port, admin_port = self.requested_ports
+        args += ["--listen", f"127.0.0.1:{listen_port}",
+                 "--admin-listen", f"127.0.0.1:{admin_port}",
+                 "--ports-file", self.ports_path,
                  "--upstream", self.upstream_url,
                  "--log-level", self.log_level]
         if self.threads is not None:
@@ -112,19 +126,34 @@ class ProxyProcess:
         return args + self.extra_args
 
     def start(self, timeout=15.0):
-        """Start the proxy and wait until /health answers 200. Returns self.
-        Raises ProcessError (with the log tail) if it exits or is not ready in time."""
+        """Start the proxy, read the ports it bound from its ports file and wait until
+        /health answers 200. Returns self. Raises ProcessError (with the log tail) if it
+        exits or is not ready in time."""
         if not os.access(self.binary, os.X_OK):
             raise ProcessError(f"s3hc-proxy binary not found or not executable: {self.binary}")
-        self.process = ManagedProcess(self.argv(), name="s3hc-proxy").start()
-        self.process.wait_for_http(self.admin_url + "/health", timeout=timeout)
+        deadline = time.monotonic() + timeout
+        self.port = self.admin_port = None
+        self._remove_run_dir()
+        self.run_dir = tempfile.mkdtemp(prefix="s3hc-proxy-")
+        try:
+            self.process = ManagedProcess(self.argv(), name="s3hc-proxy").start()
+            self.process.wait_for_file(self.ports_path, timeout=timeout)
+            with open(self.ports_path) as f:
+                ports = json.load(f)
+            self.port, self.admin_port = ports["listen"], ports["admin"]
+            self.process.wait_for_http(self.admin_url + "/health",
+                                       timeout=max(1.0, deadline - time.monotonic()))
+        except BaseException:
+            # Callers often register stop() only once start() succeeded: leave nothing behind
+            # (the log file stays, for log_tail()).
+            self.stop()
+            raise
         return self
 
     def stop(self, grace_seconds=5.0):
         """SIGTERM (graceful), SIGKILL after grace_seconds. Returns the exit status."""
         status = self.process.stop(grace_seconds) if self.process else None
-        if self.config_path and os.path.exists(self.config_path):
-            os.unlink(self.config_path)
+        self._remove_run_dir()
         return status
 
     def kill(self):
@@ -136,11 +165,21 @@ class ProxyProcess:
     def __exit__(self, *exc):
         self.stop()
 
+    @property
+    def ports_path(self):
+        """Where the proxy reports the ports it bound (written before it serves)."""
+        return os.path.join(self.run_dir, "ports.json")
+
     def _write_config(self):
-        fd, self.config_path = tempfile.mkstemp(prefix="s3hc-config-", suffix=".yaml")
-        with os.fdopen(fd, "w") as f:
+        self.config_path = os.path.join(self.run_dir, "config.yaml")
+        with open(self.config_path, "w") as f:
             f.write(config_to_yaml(self.config))
         return self.config_path
+
+    def _remove_run_dir(self):
+        if self.run_dir:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            self.run_dir = self.config_path = None
 
     # ---- addresses -------------------------------------------------------
 
