@@ -17,16 +17,8 @@ debian_packages=(
   nginx wrk curl procps openssl varnish
 )
 
-missing=()
-for pkg in "${debian_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$S3HC_ROOT/scripts/debian_packages.sh"
+install_missing_packages setup "${debian_packages[@]}"
 
 # The integration tests need a Python with moto (server mode), boto3 and the AWS CLI (v1).
 find_test_python() {

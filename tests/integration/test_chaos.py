@@ -210,7 +210,7 @@ class ChaosTest(DumpLogsOnFailure, unittest.TestCase):
                     totals[outcome] = totals.get(outcome, 0) + count
         print(f"\nchaos: {kills} proxies killed in {CHAOS_SECONDS:.0f} s; operations {totals}",
               file=sys.stderr)
-        self.assertGreaterEqual(kills, CHAOS_SECONDS // 2)
+        self.assertGreaterEqual(kills, CHAOS_SECONDS // 3)  # (an instrumented proxy starts slower)
         self.assertGreater(totals.get("get", 0), 100)
 
         # Past the TTL every proxy answers what the origin holds.
