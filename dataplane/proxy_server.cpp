@@ -85,6 +85,7 @@ cache::FleetEngine::RoundObserver fleet_metrics_updater(obs::CacheMetrics& metri
     metrics.size_bytes.set(static_cast<std::int64_t>(stats.total_bytes));
     metrics.written_bytes.set(static_cast<std::int64_t>(stats.written_bytes));
     metrics.objects.set(static_cast<std::int64_t>(stats.objects));
+    metrics.effective_capacity_bytes.set(static_cast<std::int64_t>(stats.capacity_bytes));
     metrics.maintenance_holder.set(stats.holder ? 1 : 0);
     metrics.evictions.inc(stats.evictions - last.evictions);
     metrics.evicted_bytes.inc(stats.evicted_bytes - last.evicted_bytes);

@@ -14,14 +14,19 @@ namespace {
 // file's header, index and block rounding (du counts allocated blocks).
 constexpr std::uint64_t kDirectoryOverheadBytes = 16 * 1024;
 
+void raise_to(std::atomic<std::uint64_t>& value, std::uint64_t at_least) {
+  auto seen = value.load(std::memory_order_relaxed);
+  while (seen < at_least && !value.compare_exchange_weak(seen, at_least)) {
+  }
+}
 
 }  // namespace
 
 FleetEngine::FleetEngine(CacheLayout layout, std::string proxy_id, FleetOptions options,
-                         RoundObserver on_round)
+                         RoundObserver on_round, std::shared_ptr<const CapacityProbe> probe)
     : options_(options),
       journal_(FleetMaintainer::journal_dir(layout), proxy_id, options.ttls),
-      maintainer_(std::move(layout), std::move(proxy_id), options),
+      maintainer_(std::move(layout), std::move(proxy_id), options, std::move(probe)),
       on_round_(std::move(on_round)) {}
 
 FleetEngine::~FleetEngine() { stop(); }
@@ -71,28 +76,57 @@ void FleetEngine::run() {
 }
 
 void FleetEngine::tick(std::int64_t now_ms, int round) {
+  const auto news = take_space_news();
   // A failing shared directory (full, unmounted, deleted) must not end the thread: the next
   // round tries again.
   try {
     if (round % kJournalRotationRounds == kJournalRotationRounds - 1) journal_.rotate();
+    journal_.lacked_room(news);
     journal_.flush();
-    maintainer_.round(now_ms);
+    maintainer_.round(now_ms, news);
     if (on_round_) on_round_(maintainer_.stats());
   } catch (const std::exception& error) {
     spdlog::warn("cache maintenance: {}", error.what());
   }
+  // One line per round, however many fills the full file system cost.
+  if (news.no_space != 0) {
+    spdlog::warn(
+        "cache file system full: {} fills dropped for lack of space in the last {} ms; the cache "
+        "may now take {} bytes (0: unlimited); the lease holder evicts to make room",
+        news.no_space, last_round_ms_ ? now_ms - last_round_ms_ : 0,
+        maintainer_.stats().capacity_bytes);
+  }
+  last_round_ms_ = now_ms;
+}
+
+SpaceNews FleetEngine::take_space_news() {
+  return {.refused = refused_.exchange(0),
+          .no_space = no_space_.exchange(0),
+          .largest_bytes = largest_lacking_.exchange(0)};
+}
+
+void FleetEngine::lacked_space(std::uint64_t bytes) {
+  no_space_.fetch_add(1);
+  raise_to(largest_lacking_, bytes + kDirectoryOverheadBytes);
 }
 
 bool FleetEngine::admits(std::uint64_t bytes, bool from_write) const {
-  const auto max = options_.max_size_bytes;
-  if (max == 0) return true;
   const auto usage = maintainer_.usage();
   if (!usage) return true;  // nothing published yet: an empty cache
+  // The holder's effective capacity (the file system's share), never above our own max_size.
+  const auto limit = tighter_limit(options_.max_size_bytes, usage->effective_capacity_bytes());
+  if (limit == 0) return true;
   const auto after =
       journal_.unaccounted_growth(usage->at_unix_ms()) + bytes + kDirectoryOverheadBytes;
-  if (usage->total_bytes() + after > max) return false;
+  if (usage->total_bytes() + after > limit) {
+    // The holder makes room for it at its next round (cache/capacity.h, eviction_target).
+    refused_.fetch_add(1);
+    raise_to(largest_lacking_, bytes + kDirectoryOverheadBytes);
+    return false;
+  }
   return !from_write ||
-         usage->written_bytes() + after <= static_cast<std::uint64_t>(max * options_.max_written_share);
+         usage->written_bytes() + after <=
+             static_cast<std::uint64_t>(static_cast<double>(limit) * options_.max_written_share);
 }
 
 }  // namespace s3hc::cache

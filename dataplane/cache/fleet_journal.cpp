@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -51,6 +52,17 @@ void FleetJournal::accessed(std::string_view dir_id) {
   auto& entry = entry_for(dir_id);
   entry.set_accesses(entry.accesses() + 1);
   if (!entry.stored()) entry.set_at_unix_ms(now_ms);
+}
+
+void FleetJournal::lacked_room(const SpaceNews& news) {
+  if (!news.any()) return;
+  const auto now_ms = util::unix_now_ms();
+  std::lock_guard lock(mutex_);
+  auto& entry = entry_for("");
+  entry.set_at_unix_ms(now_ms);
+  entry.set_fills_refused(entry.fills_refused() + news.refused);
+  entry.set_fills_no_space(entry.fills_no_space() + news.no_space);
+  entry.set_largest_fill_bytes(std::max(entry.largest_fill_bytes(), news.largest_bytes));
 }
 
 bool FleetJournal::flush() {

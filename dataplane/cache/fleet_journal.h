@@ -8,7 +8,8 @@
 // statistics: the sweeper's audit of every directory corrects sizes, and access counts are
 // estimates anyway.
 //
-// Thread-safety: stored() and accessed() from any thread; flush() and rotate() from one.
+// Thread-safety: stored(), accessed() and lacked_room() from any thread; flush() and rotate()
+// from one.
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "cache/capacity.h"
 #include "cache/journal.h"
 #include "cache/store_observer.h"
 #include "s3hc/v1/fleet.pb.h"
@@ -43,6 +45,9 @@ class FleetJournal final : public StoreObserver {
   void stored(std::string_view dir_id, std::uint64_t bytes,
               const v1::CacheRecord* record) override;
   void accessed(std::string_view dir_id) override;
+  // Fills of this proxy that found no room (refused, or the file system full), journaled for
+  // the lease holder as an entry of no directory (empty dir_id).
+  void lacked_room(const SpaceNews& news);
 
   // Appends what was gathered since the last flush as one batch; false when the append
   // failed (the batch is lost).

@@ -1,10 +1,12 @@
 #include "cache/fleet_maintainer.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 
 #include "cache/dir_removal.h"
@@ -34,22 +36,26 @@ std::string file_name(const std::string& path) { return path.substr(path.rfind('
 
 }  // namespace
 
-FleetMaintainer::FleetMaintainer(CacheLayout layout, std::string proxy_id, FleetOptions options)
+FleetMaintainer::FleetMaintainer(CacheLayout layout, std::string proxy_id, FleetOptions options,
+                                 std::shared_ptr<const CapacityProbe> probe)
     : layout_(layout),
       options_(options),
       lease_(fleet_path(layout, "maintenance.lease"), std::move(proxy_id),
              LeaseOptions{.duration = options.lease_duration,
                           .takeover_grace = options.lease_duration / 5}),
       sweeper_(layout, options.sweep),
+      probe_(probe ? std::move(probe) : std::make_shared<StatvfsProbe>(layout.root())),
       journal_dir_(journal_dir(layout)),
+      reserve_path_(fleet_path(layout, "reserve")),
       sketch_(kSketchItems) {}
 
 std::string FleetMaintainer::journal_dir(const CacheLayout& layout) {
   return fleet_path(layout, "journal");
 }
 
-void FleetMaintainer::round(std::int64_t now_ms) {
-  if (!lease_.acquire(now_ms)) {
+void FleetMaintainer::round(std::int64_t now_ms, const SpaceNews& local) {
+  news_ = local;
+  if (!acquire_lease(now_ms)) {
     if (holding_) lose_lease();
     read_usage();
     return;
@@ -58,10 +64,39 @@ void FleetMaintainer::round(std::int64_t now_ms) {
   consolidate(now_ms);
   sweep(now_ms);
   if (options_.active_expiry) expire(now_ms);
+  capacity_ = effective_capacity(options_.max_size_bytes, index_.total_bytes(), probe_->space(),
+                                 news_.no_space != 0);
   evict(now_ms);
   if (!holding_) return;
   publish(now_ms);
-  if (now_ms - last_snapshot_ms_ >= options_.snapshot_interval.count()) save_snapshot(now_ms);
+  if (!holding_) return;
+  if (reserve_unchecked_) keep_reserve();
+  if (now_ms - last_snapshot_ms_ >= options_.snapshot_interval.count()) {
+    save_snapshot(now_ms);
+    reserve_unchecked_ = true;  // (deleted with the directory, say) at the next round
+  }
+}
+
+bool FleetMaintainer::acquire_lease(std::int64_t now_ms) {
+  try {
+    return lease_.acquire(now_ms).has_value();
+  } catch (const std::system_error& error) {
+    if (!is_no_space(error.code())) throw;
+    // The file system is full, too full even for the lease's small files. This round evicts
+    // (the file system said no: the capacity is at most what is accounted), which makes room
+    // for good, and for the reserve again.
+    ++news_.no_space;
+    reserve_unchecked_ = true;
+    if (::unlink(reserve_path_.c_str()) != 0) {
+      // No reserve left: a hold that has not expired yet may still evict.
+      if (holding_ && lease_.held(now_ms)) return true;
+      throw;
+    }
+  }
+  spdlog::warn("cache maintenance: no space left for the maintenance lease; released the "
+               "reserve ({} bytes) to go on",
+               kReserveBytes);
+  return lease_.acquire(now_ms).has_value();
 }
 
 void FleetMaintainer::release(std::int64_t now_ms) {
@@ -132,7 +167,7 @@ void FleetMaintainer::consolidate(std::int64_t now_ms) {
       const auto read = read_journal_segment(segment.path, offset);
       for (const auto& record : read.records) {
         v1::JournalEntry entry;
-        if (entry.ParseFromString(record)) apply(entry);
+        if (entry.ParseFromString(record)) apply(entry, now_ms);
       }
       applied += read.records.size();
       offset = read.next_offset;
@@ -146,8 +181,18 @@ void FleetMaintainer::consolidate(std::int64_t now_ms) {
   stats_.journal_entries += applied;
 }
 
-void FleetMaintainer::apply(const v1::JournalEntry& entry) {
+void FleetMaintainer::apply(const v1::JournalEntry& entry, std::int64_t now_ms) {
   const auto& id = entry.dir_id();
+  if (id.empty()) {
+    // Fills that found no room. Only recent news asks for room now (a successor re-reads
+    // journals from the last snapshot's cursors).
+    if (entry.at_unix_ms() + options_.lease_duration.count() >= now_ms) {
+      news_.merge({.refused = entry.fills_refused(),
+                   .no_space = entry.fills_no_space(),
+                   .largest_bytes = entry.largest_fill_bytes()});
+    }
+    return;
+  }
   const auto key = sketch_key(id);
   for (std::uint32_t i = 0; i < std::min<std::uint32_t>(entry.accesses(), 15); ++i) {
     sketch_.record(key);
@@ -250,12 +295,11 @@ void FleetMaintainer::expire(std::int64_t now_ms) {
 }
 
 void FleetMaintainer::evict(std::int64_t now_ms) {
-  const auto max = options_.max_size_bytes;
-  if (max == 0 || index_.total_bytes() <= static_cast<std::uint64_t>(max * options_.high_watermark)) {
-    return;
-  }
-  const auto target = static_cast<std::uint64_t>(max * options_.low_watermark);
-  for (int evicted = 0; index_.total_bytes() > target; ++evicted) {
+  if (capacity_ == 0) return;  // no limit: neither max_size nor a file system's size known
+  const auto target =
+      eviction_target(capacity_, options_.high_watermark, options_.low_watermark, news_);
+  if (index_.total_bytes() <= target.above) return;
+  for (int evicted = 0; index_.total_bytes() > target.down_to; ++evicted) {
     if (evicted % kEvictionsPerLeaseCheck == 0 && !lease_.held(now_ms)) {
       lose_lease();
       return;
@@ -287,8 +331,31 @@ void FleetMaintainer::publish(std::int64_t now_ms) {
   usage.set_max_size_bytes(options_.max_size_bytes);
   usage.set_at_unix_ms(now_ms);
   usage.set_lease_token(lease_.token());
+  usage.set_effective_capacity_bytes(capacity_);
   write_file_atomically(fleet_path(layout_, "usage"), usage.SerializeAsString());
   remember_usage(usage, true);
+}
+
+void FleetMaintainer::keep_reserve() {
+  struct stat status {};
+  if (::stat(reserve_path_.c_str(), &status) == 0 &&
+      static_cast<std::uint64_t>(status.st_size) == kReserveBytes) {
+    reserve_unchecked_ = false;
+    return;
+  }
+  // Bytes no file system compresses or deduplicates away.
+  std::string bytes(kReserveBytes, '\0');
+  for (std::size_t i = 0; i + 8 <= bytes.size(); i += 8) {
+    const auto word = rng_();
+    std::memcpy(bytes.data() + i, &word, 8);
+  }
+  try {
+    write_file_atomically(reserve_path_, bytes);
+    reserve_unchecked_ = false;
+  } catch (const std::system_error& error) {
+    // Still full: the next round, after more evictions, tries again.
+    spdlog::debug("cache maintenance: no reserve file yet: {}", error.what());
+  }
 }
 
 void FleetMaintainer::remember_usage(const v1::FleetUsage& usage, bool holder) {
@@ -298,6 +365,8 @@ void FleetMaintainer::remember_usage(const v1::FleetUsage& usage, bool holder) {
   stats_.total_bytes = usage.total_bytes();
   stats_.written_bytes = usage.written_bytes();
   stats_.objects = usage.objects();
+  stats_.capacity_bytes =
+      tighter_limit(options_.max_size_bytes, usage.effective_capacity_bytes());
 }
 
 void FleetMaintainer::save_snapshot(std::int64_t now_ms) {

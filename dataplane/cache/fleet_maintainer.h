@@ -5,10 +5,16 @@
 //      index of directories (sizes, accesses, expiry) and the frequency sketch;
 //   2. sweeps a few directories (cache/sweeper.h): cleans orphans, audits sizes;
 //   3. in active expiry mode, drops a sample of expired objects;
-//   4. above the high watermark of max_size, evicts (sampled TinyLFU or LRU,
-//      cache/eviction_index.h) down to the low watermark;
-//   5. publishes the fill level (<root>/fleet/usage), which every proxy reads to hold back new
-//      fills while the cache is full;
+//   4. works out the effective capacity, min(max_size, what the file system can hold for the
+//      cache: cache/capacity.h, through a CapacityProbe), and above its high watermark evicts
+//      (sampled TinyLFU or LRU, cache/eviction_index.h) down to the low watermark; fills that
+//      found no room since the last round (refused, or ENOSPC: any proxy's journal, or this
+//      proxy's own news) make it evict down to the low watermark, less the largest such fill;
+//   5. publishes the fill level and the effective capacity (<root>/fleet/usage), which every
+//      proxy reads to hold back new fills while the cache is full; keeps a small reserve file
+//      (<root>/fleet/reserve) that any proxy deletes when the file system is too full for the
+//      lease's own files, so that a full file system never stops the maintenance that empties
+//      it;
 //   6. now and then saves its state (<root>/fleet/snapshot) and only then deletes the journal
 //      segments that state has consumed, so a successor resumes without losing news.
 // Before each change only the holder may make (evictions, usage, snapshot) it checks that the
@@ -24,6 +30,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -32,6 +39,7 @@
 #include <unordered_set>
 
 #include "cache/cache_layout.h"
+#include "cache/capacity.h"
 #include "cache/eviction_index.h"
 #include "cache/fleet_journal.h"
 #include "cache/frequency_sketch.h"
@@ -47,14 +55,16 @@ namespace s3hc::cache {
 inline constexpr int kJournalRotationRounds = 30;
 
 struct FleetOptions {
-  // Bytes the shared directory may take (as du counts them); 0 = no limit (accounting runs).
+  // Bytes the shared directory may take (as du counts them); 0 = no limit but the file
+  // system's (accounting runs). The file system may bound it further: the effective capacity,
+  // cache/capacity.h.
   std::uint64_t max_size_bytes = 0;
-  // Eviction starts above high_watermark x max_size and stops at low_watermark x max_size.
-  // Defaults: 0.90 and 0.80.
+  // Eviction starts above high_watermark x the effective capacity and stops at low_watermark
+  // x it. Defaults: 0.90 and 0.80.
   double high_watermark = 0.90;
   double low_watermark = 0.80;
-  // Share of max_size that objects written through the proxies may take; beyond it writes are
-  // forwarded without being cached. Default: 0.5.
+  // Share of the effective capacity that objects written through the proxies may take;
+  // beyond it writes are forwarded without being cached. Default: 0.5.
   double max_written_share = 0.5;
   // Default: TinyLFU.
   EvictionPolicy policy = EvictionPolicy::kTinyLfu;
@@ -82,6 +92,9 @@ struct FleetStats {
   std::uint64_t total_bytes = 0;    // published (or, when not holding, last read) usage
   std::uint64_t written_bytes = 0;
   std::uint64_t objects = 0;
+  // What the cache may take (cache/capacity.h): as worked out by this proxy's round when
+  // holding, else as last published and no more than this proxy's max_size; 0 = unlimited.
+  std::uint64_t capacity_bytes = 0;
   std::uint64_t evictions = 0;      // by this proxy, since start
   std::uint64_t evicted_bytes = 0;
   std::uint64_t expired = 0;        // dropped by active expiry, since start
@@ -90,10 +103,14 @@ struct FleetStats {
 
 class FleetMaintainer {
  public:
-  FleetMaintainer(CacheLayout layout, std::string proxy_id, FleetOptions options);
+  // `probe`: the file system's size and free space; null: statvfs of the cache directory.
+  FleetMaintainer(CacheLayout layout, std::string proxy_id, FleetOptions options,
+                  std::shared_ptr<const CapacityProbe> probe = nullptr);
 
-  // One round (see above) at wall-clock `now_ms`.
-  void round(std::int64_t now_ms);
+  // One round (see above) at wall-clock `now_ms`. `local`: this proxy's fills that found no
+  // room since its last round (also journaled; told directly too, since a full file system
+  // may have lost the journal's append).
+  void round(std::int64_t now_ms, const SpaceNews& local = {});
   // Saves the state and gives the lease up, when held (on shutdown).
   void release(std::int64_t now_ms);
 
@@ -102,18 +119,22 @@ class FleetMaintainer {
   std::optional<v1::FleetUsage> usage() const;
 
   static std::string journal_dir(const CacheLayout& layout);
+  // Bytes of <root>/fleet/reserve.
+  static constexpr std::uint64_t kReserveBytes = 256 * 1024;
 
  private:
+  bool acquire_lease(std::int64_t now_ms);
   void take_over(std::int64_t now_ms);
   std::string instance_id();
   void consolidate(std::int64_t now_ms);
-  void apply(const v1::JournalEntry& entry);
+  void apply(const v1::JournalEntry& entry, std::int64_t now_ms);
   void sweep(std::int64_t now_ms);
   void audit(const AuditedDir& dir, std::int64_t now_ms);
   void expire(std::int64_t now_ms);
   void evict(std::int64_t now_ms);
   void drop(const std::string& id);
   void publish(std::int64_t now_ms);
+  void keep_reserve();
   void save_snapshot(std::int64_t now_ms);
   void read_usage();
   void remember_usage(const v1::FleetUsage& usage, bool holder);
@@ -123,7 +144,17 @@ class FleetMaintainer {
   FleetOptions options_;
   LeaseFile lease_;
   Sweeper sweeper_;
+  std::shared_ptr<const CapacityProbe> probe_;
   std::string journal_dir_;
+  std::string reserve_path_;
+  // Whether the reserve is to be checked (and written if missing) after this round's
+  // publication: in this process's first hold, after releasing it, and once per snapshot
+  // interval. (Not at once when a deleted directory is taken on again: a big write then
+  // would race an operator's rm -rf of it.)
+  bool reserve_unchecked_ = true;
+  // This round's: fills that found no room (local and journaled news), the effective capacity.
+  SpaceNews news_;
+  std::uint64_t capacity_ = 0;
   // The holder's state; meaningful only while holding.
   bool holding_ = false;
   std::string instance_;

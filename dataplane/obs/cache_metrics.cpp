@@ -28,6 +28,7 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
       fills_committed(fills.with({"committed"})),
       fills_failed(fills.with({"failed"})),
       fills_refused(fills.with({"refused"})),
+      fills_no_space(fills.with({"no_space"})),
       corrupt_reads(registry.counter(
           "s3hc_cache_corrupt_reads_total",
           "Cached ranges found corrupt or missing when read; served from the origin instead.")),
@@ -40,6 +41,10 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
                                    "Of the cache's bytes, those of objects written through proxies.")),
       objects(registry.gauge("s3hc_cache_objects", "Cache directories (objects, uploads) accounted.")),
       max_size_bytes(registry.gauge("s3hc_cache_max_size_bytes", "cache.max_size; 0 = unlimited.")),
+      effective_capacity_bytes(registry.gauge(
+          "s3hc_cache_effective_capacity_bytes",
+          "What the cache may take: min(cache.max_size, what its file system can hold for it); "
+          "0 = unlimited.")),
       maintenance_holder(registry.gauge(
           "s3hc_cache_maintenance_holder", "1 while this proxy holds the fleet's maintenance lease.")),
       evictions(registry.counter("s3hc_cache_evictions_total",

@@ -23,10 +23,13 @@ struct CacheMetrics {
   Counter& served_bytes;        // body bytes sent to clients from the cache
   Counter& ram_hits;            // answers whose bytes came from the RAM tier
   Counter& fill_bytes;          // body bytes written to the cache from origin responses
-  Family<Counter>& fills;       // result: committed, failed, refused (the cache is full)
+  // result: committed, failed, refused (the cache is full), no_space (the file system said
+  // ENOSPC/EDQUOT: dropped, and the lease holder makes room)
+  Family<Counter>& fills;
   Counter& fills_committed;
   Counter& fills_failed;
   Counter& fills_refused;
+  Counter& fills_no_space;
   Counter& corrupt_reads;       // cached bytes that failed their checksum or were missing
   Counter& invalidations;       // objects dropped after a write, a delete or a 404
   // The fleet engine's view of the shared directory, as of the last round.
@@ -34,6 +37,9 @@ struct CacheMetrics {
   Gauge& written_bytes;         // of which objects written through the proxies
   Gauge& objects;               // cache directories (objects, uploads) accounted
   Gauge& max_size_bytes;        // cache.max_size (0 = unlimited)
+  // min(max_size, what the file system can hold for the cache), as last worked out by the
+  // lease holder (0 = unlimited)
+  Gauge& effective_capacity_bytes;
   Gauge& maintenance_holder;    // 1 while this proxy holds the maintenance lease
   Counter& evictions;           // objects evicted by this proxy (as lease holder)
   Counter& evicted_bytes;

@@ -4,9 +4,14 @@
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <system_error>
 
+#include "cache/capacity.h"
 #include "cache/fill_admission.h"
 #include "cache/object_store.h"
 #include "obs/cache_metrics.h"
@@ -31,7 +36,7 @@ struct CachePolicy {
 struct CacheContext {
   const cache::ObjectStore& store;
   boost::asio::thread_pool* io;  // null: cache file I/O runs on the event loops
-  const cache::FillAdmission* admission;  // null: every fill is admitted
+  cache::FillAdmission* admission;  // null: every fill is admitted
   FillBroadcasts& broadcasts;             // fills this process streams to its waiters
   CachePolicy policy;
   s3::AddressingOptions addressing;
@@ -43,6 +48,23 @@ inline bool admits_fill(CacheContext& cache, std::uint64_t bytes, bool from_writ
   if (!cache.admission || cache.admission->admits(bytes, from_write)) return true;
   cache.metrics.fills_refused.inc();
   return false;
+}
+
+// Whether a cache write of `bytes` (0: unknown) failed because the file system is full
+// (ENOSPC, EDQUOT). If so it is counted (fills_total{result="no_space"}) and reported to the
+// fleet engine, which logs it once per round and has the lease holder make room: the caller
+// logs nothing. Otherwise the caller logs and counts the failure as it always did.
+inline bool note_no_space(CacheContext& cache, const std::exception& error,
+                          std::uint64_t bytes) {
+  const auto* system = dynamic_cast<const std::system_error*>(&error);
+  if (!system || !cache::is_no_space(system->code())) return false;
+  cache.metrics.fills_no_space.inc();
+  if (cache.admission) {
+    cache.admission->lacked_space(bytes);
+  } else {
+    spdlog::warn("cache write dropped: {}", error.what());
+  }
+  return true;
 }
 
 using util::unix_now_ms;

@@ -49,8 +49,11 @@ boost::asio::awaitable<void> CacheFill::on_body(std::span<const char> bytes, boo
   try {
     co_await offload(cache_.io, [this, bytes, last] { append(bytes, last); });
   } catch (const std::exception& error) {
-    spdlog::warn("cache fill of {}/{} dropped: {}", object_.bucket, object_.key, error.what());
-    cache_.metrics.fills_failed.inc();
+    // A full file system: counted and reported, logged once per round by the fleet engine.
+    if (!note_no_space(cache_, error, body_.bytes.length())) {
+      spdlog::warn("cache fill of {}/{} dropped: {}", object_.bucket, object_.key, error.what());
+      cache_.metrics.fills_failed.inc();
+    }
     failed_ = true;
     fill_.reset();
     lease_.reset();

@@ -1,6 +1,7 @@
 // Runs an update of the cache (a record written, an object dropped) on the cache I/O pool. A
 // failure (a full disk, an unwritable directory, a vanished NFS server) is logged and counted
-// and never fails the request: the cache only loses an entry.
+// and never fails the request: the cache only loses an entry. A full file system is reported
+// to the fleet engine instead of logged (note_no_space).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -19,6 +20,7 @@ inline boost::asio::awaitable<void> update_cache(CacheContext& cache,
     try {
       update();
     } catch (const std::exception& error) {
+      if (note_no_space(cache, error, 0)) return;
       spdlog::warn("cache not updated: {}", error.what());
       cache.metrics.fills_failed.inc();
     }

@@ -18,7 +18,8 @@ using ResponseHeader = boost::beast::http::response_header<>;
 
 struct CacheableBody {
   cache::ObjectMeta meta;
-  s3::ByteRange bytes;  // of the object; unset (length 0) for an empty body
+  // Of the object; for an empty body none: length() 0 (last = first - 1).
+  s3::ByteRange bytes{.first = 0, .last = ~std::uint64_t{0}};
   bool empty = false;
 };
 

@@ -99,8 +99,10 @@ class WrittenBody final : public BodyTap {
     try {
       co_await offload(cache_.io, [this, bytes, last] { append(bytes, last); });
     } catch (const std::exception& error) {
-      spdlog::warn("write-through dropped: {}", error.what());
-      cache_.metrics.fills_failed.inc();
+      if (!note_no_space(cache_, error, declared_size_.value_or(0))) {
+        spdlog::warn("write-through dropped: {}", error.what());
+        cache_.metrics.fills_failed.inc();
+      }
       give_up();
     }
   }
