@@ -186,14 +186,16 @@ struct ProxyServer::State {
         .store = *object_store,
         .io = cache_io ? &*cache_io : nullptr,
         .admission = &*fleet,
-        .broadcasts = fill_broadcasts,
+        .fills = fills,
         .policy = {.get_ttl_ms = options.get_ttl_ms,
                    .head_ttl_ms = options.head_ttl_ms,
                    .put_ttl_ms = options.put_ttl_ms,
                    .merge_gap_bytes = options.merge_gap_bytes,
                    .write_through = options.write_through,
                    .max_write_object_bytes = options.max_write_object_bytes,
-                   .coalesce_timeout = std::chrono::milliseconds(options.coalesce_timeout_ms)},
+                   .coalesce_timeout = std::chrono::milliseconds(options.coalesce_timeout_ms),
+                   .abandoned_fills = {.finish_below_bytes = options.finish_abandoned_fill_below,
+                                       .finish_percent = options.finish_abandoned_fill_percent}},
         .addressing = {},
         .metrics = *cache_metrics});
   }
@@ -211,7 +213,7 @@ struct ProxyServer::State {
   }
 
   // Stops accepting, lets open connections finish their current request (idle ones close at
-  // once) for up to shutdown_grace_ms, then stops every event loop.
+  // once) and running fills end for up to shutdown_grace_ms, then stops every event loop.
   asio::awaitable<void> drain_and_stop() {
     draining = true;
     for (auto& worker : workers) {
@@ -224,7 +226,13 @@ struct ProxyServer::State {
     const auto give_up = std::chrono::steady_clock::now() +
                          std::chrono::milliseconds(config.shutdown_grace_ms);
     asio::steady_timer poll(workers.front().io);
-    while (metrics.open_connections.value() > 0 && std::chrono::steady_clock::now() < give_up) {
+    // Fills running on their own (their clients gone) are waited for too: one stopped with
+    // the event loops commits nothing.
+    const auto busy = [this] {
+      return metrics.open_connections.value() > 0 ||
+             (cache_metrics && cache_metrics->fills_in_flight.value() > 0);
+    };
+    while (busy() && std::chrono::steady_clock::now() < give_up) {
       poll.expires_after(std::chrono::milliseconds(50));
       co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
     }
@@ -243,7 +251,7 @@ struct ProxyServer::State {
   std::optional<asio::thread_pool> cache_io;
   std::optional<obs::CacheMetrics> cache_metrics;
   std::optional<cache::FleetEngine> fleet;  // outlives the store, which reports to it
-  pipeline::FillBroadcasts fill_broadcasts;
+  pipeline::FillRegistry fills;  // of this process, that requests may join
   std::optional<cache::ObjectStore> object_store;
   std::optional<pipeline::CacheContext> cache_context;
   std::deque<Worker> workers;  // deque: workers are neither copyable nor movable

@@ -87,6 +87,8 @@ class RangeFill {
   void append(std::string_view bytes) { writer_.append(bytes); }
   std::uint64_t length() const { return writer_.length(); }
   const std::string& path() const { return writer_.final_path(); }
+  // What readers may read of the file already (see UnfinishedRangeFile).
+  void describe_written(UnfinishedRangeFile& file) const { writer_.describe_written(file); }
   // What the origin said, when it is only known after the bytes (a write's answer).
   void set_meta(ObjectMeta meta, std::int64_t now_ms) {
     meta_ = std::move(meta);

@@ -83,7 +83,8 @@ RangeFileWriter::RangeFileWriter(std::string final_path, std::uint64_t first,
   if (block_size_ == 0 || block_size_ > kMaxBlockBytes) {
     throw std::invalid_argument("range file block size out of bounds");
   }
-  fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // Read-write: readers of the unfinished file share the descriptor (describe_written).
+  fd_ = ::open(temp_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) util::throw_errno("create " + temp_path_);
   try {
     // The real header goes in at commit, when the length is known.
@@ -122,6 +123,7 @@ void RangeFileWriter::flush_block() {
   }
   block_offsets_.push_back(file_offset_);
   write_all(encoded_);
+  blocks_end_ = file_offset_;
   pending_.clear();
 }
 
@@ -133,6 +135,25 @@ void RangeFileWriter::append(std::string_view bytes) {
     bytes.remove_prefix(take);
     if (pending_.size() == block_size_) flush_block();
   }
+}
+
+void RangeFileWriter::describe_written(UnfinishedRangeFile& file) const {
+  if (!file.file) {
+    // The writer's own descriptor (read-write) while it writes; the final file after that.
+    const int fd = fd_ >= 0 ? ::fcntl(fd_, F_DUPFD_CLOEXEC, 0)
+                            : ::open(final_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) util::throw_errno("open for readers " + final_path_);
+    file.file = std::make_shared<const util::UniqueFd>(fd);
+  }
+  file.first = first_;
+  file.block_size = block_size_;
+  file.block_offsets.insert(file.block_offsets.end(),
+                            block_offsets_.begin() + static_cast<std::ptrdiff_t>(
+                                                         file.block_offsets.size()),
+                            block_offsets_.end());
+  // Only the last block, written at commit, may be short.
+  file.length = committed_ ? length_ : block_offsets_.size() * std::uint64_t{block_size_};
+  file.blocks_end = blocks_end_;
 }
 
 void RangeFileWriter::commit() {
@@ -250,6 +271,14 @@ std::optional<RangeFileReader> RangeFileReader::open(const std::string& path) {
   RangeFileReader reader(fd, {}, first, length, block_size, std::move(offsets), footer_start);
   reader.path_ = path;
   return reader;
+}
+
+std::optional<RangeFileReader> RangeFileReader::open_unfinished(const UnfinishedRangeFile& file) {
+  if (file.block_offsets.empty() || !file.file) return std::nullopt;
+  const int fd = ::fcntl(file.file->get(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  return RangeFileReader(fd, {}, file.first, file.length, file.block_size, file.block_offsets,
+                         file.blocks_end);
 }
 
 bool RangeFileReader::read_at(std::uint64_t offset, std::span<char> first,

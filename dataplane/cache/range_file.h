@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,8 +24,22 @@
 
 #include "cache/verified_blocks.h"
 #include "s3/byte_range.h"
+#include "util/unique_fd.h"
 
 namespace s3hc::cache {
+
+// The complete blocks of a range file still being written: what readers may already read of
+// it (RangeFileReader::open_unfinished) while the writer goes on. Bytes of the block being
+// filled are not in the file yet. The file is held open, so readers read on whatever becomes
+// of its name (renamed at commit, removed when superseded).
+struct UnfinishedRangeFile {
+  std::shared_ptr<const util::UniqueFd> file;  // null until the first description
+  std::uint64_t first = 0;   // object offset of the range
+  std::uint64_t length = 0;  // bytes in the complete blocks
+  std::uint32_t block_size = 0;
+  std::vector<std::uint64_t> block_offsets;  // in the file, of the complete blocks
+  std::uint64_t blocks_end = 0;              // file offset after the last complete block
+};
 
 class RangeFileWriter {
  public:
@@ -43,6 +58,9 @@ class RangeFileWriter {
   void commit();
   std::uint64_t length() const { return length_; }
   const std::string& final_path() const { return final_path_; }
+  // Brings `file` up to date with the blocks written so far (only new blocks are copied).
+  // Called between appends, or after commit().
+  void describe_written(UnfinishedRangeFile& file) const;
 
  private:
   void write_all(std::string_view bytes);
@@ -56,6 +74,7 @@ class RangeFileWriter {
   bool try_compress_;
   std::uint64_t length_ = 0;
   std::uint64_t file_offset_ = 0;
+  std::uint64_t blocks_end_ = 0;  // file offset after the last block written
   std::string pending_;  // bytes of the block being filled
   std::string encoded_;  // scratch for the encoded block
   std::vector<std::uint64_t> block_offsets_;
@@ -66,6 +85,10 @@ class RangeFileReader {
  public:
   // Opens and validates a range file; nullopt when it is missing or not a whole, valid file.
   static std::optional<RangeFileReader> open(const std::string& path);
+  // Opens the complete blocks of a file still being written; nullopt when there are none yet
+  // or the file is not there (any more: renamed at commit, or removed). Blocks are checked as
+  // on any read; the reader keeps the file open, so it reads on whatever the writer does.
+  static std::optional<RangeFileReader> open_unfinished(const UnfinishedRangeFile& file);
   RangeFileReader(RangeFileReader&& other) noexcept;
   RangeFileReader& operator=(RangeFileReader&&) = delete;
   ~RangeFileReader();

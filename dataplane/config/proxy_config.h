@@ -119,6 +119,12 @@ struct CacheOptions {
   // Longest a miss waits for another request (on any proxy) filling the same bytes before
   // fetching them itself; 0 = no coalescing. Default: 30000.
   int coalesce_timeout_ms = 30'000;
+  // A fill whose every reader hung up still finishes when the bytes it fetches are at most
+  // this many (bytes or with a KiB/MiB/GiB suffix)... Default: 67108864 (64 MiB).
+  std::uint64_t finish_abandoned_fill_below = 64ull << 20;
+  // ...or when at least this percentage of them has arrived; otherwise it stops, committing
+  // nothing. 0-100. Default: 50.
+  int finish_abandoned_fill_percent = 50;
   // Cache directories the sweeper visits per round. Default: 256.
   int sweep_per_round = 256;
 };

@@ -29,6 +29,10 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
       fills_failed(fills.with({"failed"})),
       fills_refused(fills.with({"refused"})),
       fills_no_space(fills.with({"no_space"})),
+      fills_abandoned(fills.with({"abandoned"})),
+      fills_in_flight(registry.gauge(
+          "s3hc_cache_fills_in_flight",
+          "Fills reading the origin at its own pace, whatever their clients do.")),
       corrupt_reads(registry.counter(
           "s3hc_cache_corrupt_reads_total",
           "Cached ranges found corrupt or missing when read; served from the origin instead.")),

@@ -24,12 +24,15 @@ struct CacheMetrics {
   Counter& ram_hits;            // answers whose bytes came from the RAM tier
   Counter& fill_bytes;          // body bytes written to the cache from origin responses
   // result: committed, failed, refused (the cache is full), no_space (the file system said
-  // ENOSPC/EDQUOT: dropped, and the lease holder makes room)
+  // ENOSPC/EDQUOT: dropped, and the lease holder makes room), abandoned (every reader hung up
+  // and the fill was not worth finishing)
   Family<Counter>& fills;
   Counter& fills_committed;
   Counter& fills_failed;
   Counter& fills_refused;
   Counter& fills_no_space;
+  Counter& fills_abandoned;
+  Gauge& fills_in_flight;       // fills running as their own producers (fill_producer.h)
   Counter& corrupt_reads;       // cached bytes that failed their checksum or were missing
   Counter& invalidations;       // objects dropped after a write, a delete or a 404
   // The fleet engine's view of the shared directory, as of the last round.

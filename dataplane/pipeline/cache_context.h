@@ -15,11 +15,24 @@
 #include "cache/fill_admission.h"
 #include "cache/object_store.h"
 #include "obs/cache_metrics.h"
-#include "pipeline/fill_broadcast.h"
+#include "pipeline/fill_progress.h"
 #include "s3/read_request.h"
 #include "util/wall_clock.h"
 
 namespace s3hc::pipeline {
+
+// When a fill with no reader left still finishes (fill_producer.h):
+// cache.finish_abandoned_fill_below and cache.finish_abandoned_fill_percent.
+struct AbandonedFills {
+  std::uint64_t finish_below_bytes = 64 * 1024 * 1024;
+  int finish_percent = 50;
+
+  // `done` of `total` bytes fetched.
+  bool finishes(std::uint64_t done, std::uint64_t total) const {
+    return total <= finish_below_bytes ||
+           done * 100 >= total * static_cast<std::uint64_t>(finish_percent);
+  }
+};
 
 struct CachePolicy {
   std::int64_t get_ttl_ms;
@@ -31,13 +44,14 @@ struct CachePolicy {
   // Longest a miss waits for another request's fill of the same bytes (coalescing); zero: no
   // coalescing.
   std::chrono::milliseconds coalesce_timeout;
+  AbandonedFills abandoned_fills;
 };
 
 struct CacheContext {
   const cache::ObjectStore& store;
   boost::asio::thread_pool* io;  // null: cache file I/O runs on the event loops
   cache::FillAdmission* admission;  // null: every fill is admitted
-  FillBroadcasts& broadcasts;             // fills this process streams to its waiters
+  FillRegistry& fills;  // fills of this process that requests may join
   CachePolicy policy;
   s3::AddressingOptions addressing;
   obs::CacheMetrics& metrics;

@@ -27,24 +27,14 @@ CacheFill::CacheFill(CacheContext& cache, s3::ObjectAddress object, CacheableBod
       lease_(std::move(lease)) {}
 
 // An unfinished fill removes its temp file: file I/O, but rare (the body ended early) and short.
-CacheFill::~CacheFill() {
-  if (!broadcast_) return;
-  broadcast_->finish(false);  // (no-op after the last piece)
-  cache_.broadcasts.end(broadcast_name_, *broadcast_);
-}
+CacheFill::~CacheFill() = default;
 
-void CacheFill::broadcast(std::string name, std::string header) {
-  broadcast_name_ = std::move(name);
-  broadcast_ = cache_.broadcasts.start(broadcast_name_, std::move(header), body_.bytes,
-                                       body_.meta.etag, fetched_at_ms_);
+void CacheFill::report_to(std::shared_ptr<FillProgress> progress) {
+  progress_ = std::move(progress);
+  if (failed_) progress_->drop_file();
 }
 
 boost::asio::awaitable<void> CacheFill::on_body(std::span<const char> bytes, bool last) {
-  // Waiters get the origin's bytes whether or not the cache keeps them.
-  if (broadcast_) {
-    broadcast_->publish({bytes.data(), bytes.size()});
-    if (last) broadcast_->finish(true);
-  }
   if (failed_) co_return;
   try {
     co_await offload(cache_.io, [this, bytes, last] { append(bytes, last); });
@@ -55,9 +45,14 @@ boost::asio::awaitable<void> CacheFill::on_body(std::span<const char> bytes, boo
       cache_.metrics.fills_failed.inc();
     }
     failed_ = true;
+    if (progress_) progress_->drop_file();
     fill_.reset();
     lease_.reset();
   }
+}
+
+void CacheFill::tell_progress() {
+  if (progress_) progress_->file_grew([this](auto& file) { fill_->describe_written(file); });
 }
 
 void CacheFill::append(std::span<const char> bytes, bool last) {
@@ -75,12 +70,16 @@ void CacheFill::append(std::span<const char> bytes, bool last) {
   }
   fill_->append({bytes.data(), bytes.size()});
   cache_.metrics.fill_bytes.inc(bytes.size());
-  if (!last) return;
+  if (!last) {
+    tell_progress();
+    return;
+  }
   if (fill_->length() != body_.bytes.length()) {
     throw std::runtime_error("body length differs from its Content-Length");
   }
   if (cache_.store.commit(*fill_)) {
     cache_.metrics.fills_committed.inc();
+    tell_progress();  // the whole file, under its final name
   } else {
     spdlog::debug("fill of {}/{} superseded by newer news of the object", object_.bucket,
                   object_.key);

@@ -4,13 +4,15 @@
 // directory) is dropped and counted; the client's response goes on regardless. A body that
 // ends early is never committed.
 //
-// Thread-safety: one fill per response, driven by the client connection's coroutine.
+// Thread-safety: one fill per response, driven by one coroutine (the client connection's, or
+// the fill's own producer, fill_producer.h).
 #pragma once
 
 #include <memory>
 
 #include "cache/fill_lease.h"
 #include "pipeline/cache_context.h"
+#include "pipeline/fill_progress.h"
 #include "pipeline/origin_exchange.h"
 #include "pipeline/origin_response.h"
 
@@ -24,15 +26,18 @@ class CacheFill final : public BodyTap {
   CacheFill(CacheContext& cache, s3::ObjectAddress object, CacheableBody body,
             std::int64_t fetched_at_ms, std::unique_ptr<cache::FillLease> lease = nullptr);
 
-  // Also streams the body to this process's requests waiting for the fill, under `name` in
-  // cache.broadcasts, each sending `header` first (see fill_broadcast.h).
-  void broadcast(std::string name, std::string header);
+  // Tells `progress` (fill_progress.h) what its readers may read of the cache file as it
+  // grows, or that there is none (the fill was refused or failed).
+  void report_to(std::shared_ptr<FillProgress> progress);
   ~CacheFill() override;
+
+  const CacheableBody& body() const { return body_; }
 
   boost::asio::awaitable<void> on_body(std::span<const char> bytes, bool last) override;
 
  private:
   void append(std::span<const char> bytes, bool last);  // on the I/O pool
+  void tell_progress();                                  // on the I/O pool
 
   CacheContext& cache_;
   s3::ObjectAddress object_;
@@ -40,8 +45,7 @@ class CacheFill final : public BodyTap {
   std::int64_t fetched_at_ms_;
   std::unique_ptr<cache::RangeFill> fill_;
   std::unique_ptr<cache::FillLease> lease_;
-  std::string broadcast_name_;
-  std::shared_ptr<FillBroadcast> broadcast_;
+  std::shared_ptr<FillProgress> progress_;
   bool failed_ = false;
 };
 

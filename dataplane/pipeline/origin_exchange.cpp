@@ -138,27 +138,37 @@ asio::awaitable<bool> OriginExchange::relay(BodyTap* tap) {
 }
 
 asio::awaitable<std::optional<std::size_t>> OriginExchange::read_body(std::span<char> into) {
-  auto& body = response_->get().body();
-  std::size_t total = 0;
-  // Beast hands out nothing while only framing (chunk headers) is parsed: read on until bytes
-  // or the end of the body come.
-  while (total == 0 && !response_->is_done()) {
-    body.data = into.data();
-    body.size = into.size();
-    arm_upstream();
-    auto [ec, consumed] = co_await upstream_->visit([this](auto& stream) {
-      return bhttp::async_read_some(stream, upstream_->buffer(), *response_,
-                                    asio::as_tuple(asio::use_awaitable));
-    });
-    total = into.size() - body.size;
-    if (ec && ec != bhttp::error::need_buffer) {
-      spdlog::warn("{} {}: upstream failed mid-response: {}", method_, target_, ec.message());
-      origin_.metrics.count_upstream_error(upstream_->timed_out() ? obs::UpstreamError::kTimeout
-                                                                  : obs::UpstreamError::kReset);
-      co_return std::nullopt;
-    }
-  }
-  co_return total;
+  return read_origin_body(*upstream_, *response_, origin_, method_, target_, into);
+}
+
+bool OriginExchange::whole_body_buffered() const {
+  const auto length = response_->content_length();
+  return response_->is_done() ||
+         (!response_->chunked() && length && upstream_->buffer().size() >= *length);
+}
+
+std::string OriginExchange::client_header() {
+  auto& response = response_->get();
+  // Connection management is per hop: the proxy decides its own with the client.
+  response.erase(bhttp::field::connection);
+  response.erase(bhttp::field::keep_alive);
+  // A response that arrives before the whole request body was read ends the connection:
+  // the unread rest of the body cannot be told apart from a next request.
+  // A body delimited by the origin closing its connection can only be relayed the same way.
+  client_keep_alive_ =
+      request_.get().keep_alive() && body_fully_read() && !response_->need_eof();
+  response.keep_alive(client_keep_alive_);
+
+  origin_.metrics.count_response(method_, response.result_int());
+  std::string header;
+  header.reserve(kTypicalHeaderBytes);
+  http::append_header(response.base(), header);
+  return header;
+}
+
+OriginBody OriginExchange::take_body() {
+  return OriginBody(std::move(upstream_), std::move(response_), origin_, std::string(method_),
+                    std::string(target_));
 }
 
 void OriginExchange::finish() {
@@ -253,7 +263,7 @@ asio::awaitable<void> OriginExchange::upload() {
 
 asio::awaitable<error_code> OriginExchange::read_response_header() {
   for (;;) {
-    response_.emplace();
+    response_ = std::make_unique<ResponseParser>();
     response_->body_limit(boost::none);
     response_->header_limit(kMaxUpstreamHeaderBytes);
     if (request_.get().method() == bhttp::verb::head) response_->skip(true);
@@ -285,29 +295,14 @@ asio::awaitable<error_code> OriginExchange::read_response_header() {
 }
 
 asio::awaitable<bool> OriginExchange::relay_response(BodyTap* tap) {
+  const auto header = client_header();
   auto& response = response_->get();
-  // Connection management is per hop: the proxy decides its own with the client.
-  response.erase(bhttp::field::connection);
-  response.erase(bhttp::field::keep_alive);
-  // A response that arrives before the whole request body was read ends the connection:
-  // the unread rest of the body cannot be told apart from a next request.
-  // A body delimited by the origin closing its connection can only be relayed the same way.
-  client_keep_alive_ =
-      request_.get().keep_alive() && body_fully_read() && !response_->need_eof();
-  response.keep_alive(client_keep_alive_);
-
-  origin_.metrics.count_response(method_, response.result_int());
-  std::string header;
-  header.reserve(kTypicalHeaderBytes);
-  http::append_header(response.base(), header);
 
   // A header-only response, or one whose whole body arrived with the header (small objects):
   // one write straight from the upstream buffer, no relay loop.
-  const auto length = response_->content_length();
-  const bool body_buffered = !response_->chunked() && length &&
-                             upstream_->buffer().size() >= *length;
-  if (response_->is_done() || body_buffered) {
-    const std::size_t body_size = response_->is_done() ? 0 : static_cast<std::size_t>(*length);
+  if (whole_body_buffered()) {
+    const std::size_t body_size =
+        response_->is_done() ? 0 : static_cast<std::size_t>(*response_->content_length());
     const char* body = static_cast<const char*>(upstream_->buffer().data().data());
     if (tap) co_await tap->on_body({body, body_size}, true);
     const std::array<asio::const_buffer, 2> pieces{asio::buffer(header),

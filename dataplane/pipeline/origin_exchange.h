@@ -25,12 +25,12 @@
 #include "http/async_event.h"
 #include "http/body_relay.h"
 #include "http/request_handler.h"
+#include "pipeline/origin_body.h"
 #include "pipeline/origin_context.h"
 #include "s3/error_response.h"
 
 namespace s3hc::pipeline {
 
-using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
 using RequestSerializer = boost::beast::http::request_serializer<boost::beast::http::buffer_body>;
 
 // Sees the body of a relayed response before the client does.
@@ -69,6 +69,16 @@ class OriginExchange {
   // Returns the bytes read, 0 at the end of the body, nullopt when the origin failed.
   boost::asio::awaitable<std::optional<std::size_t>> read_body(std::span<char> into);
   bool body_done() const { return response_->is_done(); }
+
+  // Whether the whole response body has arrived with its header (a small object).
+  bool whole_body_buffered() const;
+  // The response header as the client gets it (connection management decided here, the
+  // response counted), for a pipeline that sends the body itself: the exchange then only
+  // hands its body over (take_body()).
+  std::string client_header();
+  // The body still to read, with the connection it comes on: the exchange is done with it.
+  // Only for a request without a body.
+  OriginBody take_body();
 
   // Ends a pulled exchange: the connection goes back to the pool when the whole response was
   // read and the origin keeps it open; otherwise it is closed.
@@ -118,7 +128,7 @@ class OriginExchange {
   std::unique_ptr<http::UpstreamConnection> upstream_;
   std::string request_header_;  // as sent upstream, kept for a retry on a new connection
   std::optional<RequestSerializer> request_serializer_;
-  std::optional<ResponseParser> response_;
+  std::unique_ptr<ResponseParser> response_;
   bool upload_started_ = false;
   bool upload_stopped_ = false;
   bool continue_relayed_ = false;

@@ -68,8 +68,14 @@ asio::awaitable<bool> ReadPath::run() {
   if (!is_head() && cache_.policy.coalesce_timeout.count() > 0 &&
       co_await waited_for_other_fill()) {
     cache_.metrics.coalesced.inc();
-    if (broadcast_) {
-      if (const auto streamed = co_await stream_broadcast()) co_return *streamed;
+    if (joined_) {
+      const FillProgress::Reader reader(std::move(joined_));
+      const auto streamed =
+          co_await read_fill(reader, reader->header(), &cache_.metrics.served_bytes);
+      if (streamed) {
+        cache_.metrics.fanned_out.inc();
+        co_return *streamed;
+      }
     }
     if (const auto answered = co_await answer_from_cache()) co_return *answered;
   }
@@ -151,7 +157,8 @@ asio::awaitable<bool> ReadPath::forward_and_fill() {
 
 asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
   auto& response = exchange.response().get();
-  std::optional<CacheFill> fill;
+  std::unique_ptr<CacheFill> fill;
+  const bool joinable = fill_lease_ != nullptr;  // others of this proxy wait for it
   if (is_head()) {
     if (auto meta = head_meta(response)) {
       co_await update_cache(cache_, [this, &meta] {
@@ -160,16 +167,20 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
     }
   } else if (auto body = cacheable_body(response, read_.part_number)) {
     if (admits_fill(cache_, body->bytes.length(), false)) {
-      const bool broadcast = fill_lease_ && body->bytes.length() > 0;
-      fill.emplace(cache_, read_.object, std::move(*body), fetched_at_ms_,
-                   std::move(fill_lease_));
-      if (broadcast) fill->broadcast(fill_name(), broadcast_header(response.base()));
+      fill = std::make_unique<CacheFill>(cache_, read_.object, std::move(*body), fetched_at_ms_,
+                                         std::move(fill_lease_));
     }
   }
   fill_lease_.reset();  // nothing to wait for when this answer fills nothing
   if (exchange.status() == 404) co_await invalidate();
   response.set("X-Cache", "MISS");
-  co_return co_await exchange.relay(fill ? &*fill : nullptr);
+  // A body that came whole with the header is cached before the client's write; any other is
+  // read by a fill of its own, at the origin's pace whatever this client's (a request that
+  // still has a body of its own to upload keeps its exchange whole).
+  if (fill && !exchange.whole_body_buffered() && request_.is_done()) {
+    co_return co_await fill_on_its_own(exchange, std::move(fill), joinable);
+  }
+  co_return co_await exchange.relay(fill.get());
 }
 
 asio::awaitable<bool> ReadPath::revalidate(const v1::CacheRecord& record, Plan plan) {

@@ -18,7 +18,9 @@
 #include "http/request_handler.h"
 #include "cache/fill_lease.h"
 #include "pipeline/cache_context.h"
+#include "pipeline/cache_fill.h"
 #include "pipeline/cached_response.h"
+#include "pipeline/fill_progress.h"
 #include "pipeline/origin_response.h"
 #include "pipeline/origin_context.h"
 #include "pipeline/origin_exchange.h"
@@ -66,17 +68,27 @@ class ReadPath {
   boost::asio::awaitable<bool> waited_for_other_fill();
   // What a fill for this request holds: only identical requests coalesce.
   std::string fill_name() const;
-  // Streaming another request's fill of this process (fill_broadcast.h): the header waiters
-  // send, whether this request may, and the streaming itself (nullopt, with nothing sent,
-  // when the fill ended before its first byte: answer otherwise).
-  std::string broadcast_header(const ResponseHeader& response) const;
-  bool may_join_broadcast() const;
-  boost::asio::awaitable<std::optional<bool>> stream_broadcast();
-  // A waiter that fell out of the broadcast's window after sending `sent` body bytes (or none,
-  // without the header): waits for the fill's end, then sends the rest from the cache.
-  boost::asio::awaitable<std::optional<bool>> finish_from_cache(const FillBroadcast& broadcast,
-                                                                std::uint64_t sent,
-                                                                bool sent_header);
+  // Joining a fill of this process (fill_progress.h): the header joiners send, and whether
+  // this request may join.
+  std::string joiner_header(const ResponseHeader& response) const;
+  bool may_join_fill() const;
+  // Starts the fill of `exchange`'s body as its own producer (fill_producer.h) and answers
+  // as one of its readers; `joinable`: other requests of this proxy may join it.
+  boost::asio::awaitable<bool> fill_on_its_own(OriginExchange& exchange,
+                                               std::unique_ptr<CacheFill> fill, bool joinable);
+  // Sends `header` then the fill's body at this client's pace (from memory, or from the
+  // cache file when behind), counting the bytes in `served` when given (a joiner's answer
+  // comes from the cache). nullopt, with nothing sent, when the fill ended (or cannot be read)
+  // before its first byte: answer otherwise. Else whether the connection goes on.
+  boost::asio::awaitable<std::optional<bool>> read_fill(const FillProgress::Reader& fill,
+                                                        std::string_view header,
+                                                        obs::Counter* served);
+  // Bytes the fill's window no longer holds, from its cache file (opened, or opened again
+  // for blocks written since, in `file`): up to into.size() of them from object offset
+  // `first`, as far as the file's complete blocks go. The bytes read; 0 when none can be.
+  boost::asio::awaitable<std::size_t> read_behind(const FillProgress& fill,
+                                                  std::optional<cache::RangeFileReader>& file,
+                                                  std::uint64_t first, std::span<char> into);
   boost::asio::awaitable<bool> forward_and_fill();
   boost::asio::awaitable<bool> relay_and_fill(OriginExchange& exchange);
   boost::asio::awaitable<bool> revalidate(const v1::CacheRecord& record, Plan plan);
@@ -142,7 +154,7 @@ class ReadPath {
   std::optional<std::string> original_range_;  // the client's Range, when it sent one
   std::vector<std::string> added_headers_;
   std::unique_ptr<cache::FillLease> fill_lease_;  // while this request fills for others too
-  std::shared_ptr<FillBroadcast> broadcast_;      // another request's fill it joined
+  std::shared_ptr<FillProgress> joined_;          // a fill of this process it joins
 };
 
 }  // namespace s3hc::pipeline

@@ -1,7 +1,12 @@
 // ReadPath, coalescing: waiting for another request's fill of the same bytes (fill leases on
-// the shared directory) and streaming this proxy's fills to their waiters (fill_broadcast.h).
+// the shared directory), and fills as their own producers that this proxy's requests read at
+// their own pace (fill_producer.h, fill_progress.h).
 #include "pipeline/read_path.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -10,6 +15,7 @@
 #include "cache/fill_lease.h"
 #include "http/header_writer.h"
 #include "pipeline/blocking_io.h"
+#include "pipeline/fill_producer.h"
 #include "s3/preconditions.h"
 
 namespace s3hc::pipeline {
@@ -24,8 +30,9 @@ namespace {
 constexpr std::chrono::milliseconds kFillLeaseStaleAfter{5000};
 // How often a waiting request looks whether the fill it waits for is over.
 constexpr std::chrono::milliseconds kFillLeasePollPeriod{20};
-// How often a request streaming another's fill looks for its next piece.
-constexpr std::chrono::milliseconds kBroadcastPollPeriod{2};
+// A reader waiting for a fill's next bytes is woken by the producer; this only bounds the
+// wait should a wake-up ever be missed.
+constexpr std::chrono::milliseconds kFillReaderWakeBound{1000};
 
 }  // namespace
 
@@ -47,10 +54,10 @@ asio::awaitable<bool> ReadPath::waited_for_other_fill() {
       if (waited) co_return true;  // the fill waited for is over (or its filler died)
       if (fill_lease_) co_return false;
       // Another request took the lease between the probe and the attempt: wait for it.
-    } else if (may_join_broadcast()) {
-      // A fill of this process: stream it as it arrives, unless it was asked of the origin
+    } else if (may_join_fill()) {
+      // A fill of this process: read it as it arrives, unless it was asked of the origin
       // before news this request must see (then wait for its end and look again).
-      if (auto fill = cache_.broadcasts.find(name)) {
+      if (auto fill = cache_.fills.find(name)) {
         std::int64_t news_ms = 0;
         co_await offload(cache_.io, [&] {
           // A cache that cannot tell is taken to hold news: no join.
@@ -61,7 +68,7 @@ asio::awaitable<bool> ReadPath::waited_for_other_fill() {
           if (!read) news_ms = std::numeric_limits<std::int64_t>::max();
         });
         if (fill->fetched_at_ms() > news_ms) {
-          broadcast_ = std::move(fill);
+          joined_ = std::move(fill);
           co_return true;
         }
       }
@@ -86,75 +93,121 @@ std::string ReadPath::fill_name() const {
   return name;
 }
 
-asio::awaitable<std::optional<bool>> ReadPath::finish_from_cache(const FillBroadcast& broadcast,
-                                                                std::uint64_t sent,
-                                                                bool sent_header) {
-  // The fill is over when its lease is gone (released after the commit, or the failure).
-  const auto dir = cache_.store.layout().path_of(cache::kFillLeaseDir);
-  const auto name = fill_name();
-  const auto give_up = std::chrono::steady_clock::now() + cache_.policy.coalesce_timeout;
-  asio::steady_timer poll(co_await asio::this_coro::executor);
-  for (;;) {
-    auto state = cache::FillLeaseState::kNone;
-    co_await offload(cache_.io, [&] {
-      state = cache::FillLease::probe(dir, name, kFillLeaseStaleAfter);
-    });
-    if (state != cache::FillLeaseState::kLive) break;
-    if (std::chrono::steady_clock::now() >= give_up) co_return sent_header ? false : std::optional<bool>();
-    poll.expires_after(kFillLeasePollPeriod);
-    co_await poll.async_wait(asio::use_awaitable);
+asio::awaitable<bool> ReadPath::fill_on_its_own(OriginExchange& exchange,
+                                                std::unique_ptr<CacheFill> fill, bool joinable) {
+  const auto header = exchange.client_header();
+  const auto& body = fill->body();
+  auto progress = std::make_shared<FillProgress>(joiner_header(exchange.response().get().base()),
+                                                 body.bytes, body.meta.etag, fetched_at_ms_);
+  fill->report_to(progress);
+  std::string name;
+  if (joinable) {
+    name = fill_name();
+    cache_.fills.add(name, progress);
   }
-  if (!sent_header) co_return std::nullopt;  // answer as any request after the commit would
-  const s3::ByteRange rest{broadcast.bytes().first + sent, broadcast.bytes().last};
-  const auto record = co_await find_record(true);
-  const bool same = record && record->etag() == broadcast.etag() &&
-                    cache::ObjectStore::held(*record).covers(rest);
-  if (!same || !co_await stream_cached_part(*record, rest)) co_return false;
-  cache_.metrics.fanned_out.inc();
+  // A reader before the producer starts: it must not find its fill abandoned.
+  const FillProgress::Reader reader(progress);
+  asio::co_spawn(co_await asio::this_coro::executor,
+                 produce_fill(cache_, origin_, exchange.take_body(), std::move(fill), progress,
+                              std::move(name)),
+                 asio::detached);
+  if (const auto answered = co_await read_fill(reader, header, nullptr)) co_return *answered;
+  // The fill broke off before its first byte: the origin's header alone, then the close
+  // (the client sees a short body and retries).
+  co_await write_client(header, {});
+  co_return false;
+}
+
+asio::awaitable<std::optional<bool>> ReadPath::read_fill(const FillProgress::Reader& fill,
+                                                         std::string_view header,
+                                                         obs::Counter* served) {
+  const auto executor = co_await asio::this_coro::executor;
+  // Cancelled from the producer's thread (through this thread's queue) when bytes arrive.
+  const auto wake = std::make_shared<asio::steady_timer>(executor);
+  const auto total = fill->bytes().length();
+  std::optional<cache::RangeFileReader> file;  // opened once this reader falls behind
+  http::RelayBuffers::Lease behind;
+  // Until bytes past `offset` come, or the fill ends.
+  const auto wait_past = [&](std::uint64_t offset) -> asio::awaitable<void> {
+    wake->expires_after(kFillReaderWakeBound);
+    const bool waits = fill->wake_after(offset, [executor, weak = std::weak_ptr(wake)] {
+      asio::post(executor, [weak] {
+        if (const auto timer = weak.lock()) timer->cancel();
+      });
+    });
+    if (waits) co_await wake->async_wait(asio::as_tuple(asio::use_awaitable));
+  };
+  std::uint64_t sent = 0;  // body bytes
+  while (sent < total) {
+    const auto next = fill->next(sent);
+    std::string_view bytes;
+    if (next.piece) {
+      bytes = std::string_view(*next.piece).substr(next.from);
+    } else if (next.behind) {
+      if (!behind) behind = pieces_.take();
+      const auto room = std::min<std::uint64_t>(behind.span().size(), total - sent);
+      const auto read = co_await read_behind(*fill, file, fill->bytes().first + sent,
+                                             behind.span().first(room));
+      if (read == 0) {
+        // (The fill kept no file, or it is unreadable: its bytes are nowhere else.)
+        if (header.empty()) co_return false;
+        co_return std::nullopt;
+      }
+      bytes = std::string_view(behind.span().data(), read);
+    } else if (next.ended) {
+      if (!header.empty()) co_return std::nullopt;  // nothing sent: answer otherwise
+      co_return false;  // the origin's answer broke off: the client sees a short body
+    } else {
+      co_await wait_past(sent);
+      continue;
+    }
+    // The answer's last bytes go out once the fill has ended (committed, where it could be):
+    // a request the client sends after its answer finds them in the cache.
+    if (sent + bytes.size() == total && !fill->next(total).ended) {
+      co_await wait_past(total);
+      continue;
+    }
+    if (!co_await write_client(header, bytes)) co_return false;
+    header = {};
+    sent += bytes.size();
+    if (served) served->inc(bytes.size());
+  }
   co_return client_keep_alive_;
 }
 
-asio::awaitable<std::optional<bool>> ReadPath::stream_broadcast() {
-  const auto broadcast = std::move(broadcast_);
-  asio::steady_timer poll(co_await asio::this_coro::executor);
-  std::uint64_t sent = 0;  // body bytes
-  bool sent_header = false;
-  for (std::size_t index = 0;;) {
-    const auto piece = broadcast->piece(index);
-    if (piece.bytes) {
-      if (!co_await write_client(sent_header ? std::string_view() : broadcast->header(),
-                                 *piece.bytes)) {
-        co_return false;
+asio::awaitable<std::size_t> ReadPath::read_behind(const FillProgress& fill,
+                                                   std::optional<cache::RangeFileReader>& file,
+                                                   std::uint64_t first, std::span<char> into) {
+  std::size_t read = 0;
+  co_await offload(cache_.io, [&] {
+    return read_guarded([&] {
+      if (!file || file->range().last < first) {
+        // Blocks written since the file was opened: open it again with them.
+        file.reset();
+        if (const auto written = fill.unfinished_file()) {
+          if (auto opened = cache::RangeFileReader::open_unfinished(*written)) {
+            file.emplace(std::move(*opened));
+          }
+        }
       }
-      sent_header = true;
-      sent += piece.bytes->size();
-      cache_.metrics.served_bytes.inc(piece.bytes->size());
-      ++index;
-      continue;
-    }
-    if (piece.dropped) {
-      // Too far behind the fill: the rest comes from the cache once it is committed.
-      co_return co_await finish_from_cache(*broadcast, sent, sent_header);
-    }
-    if (piece.ended) {
-      if (!sent_header) co_return std::nullopt;  // nothing sent: answer otherwise
-      if (!piece.complete) co_return false;      // the origin's answer broke off
-      cache_.metrics.fanned_out.inc();
-      co_return client_keep_alive_;
-    }
-    poll.expires_after(kBroadcastPollPeriod);
-    co_await poll.async_wait(asio::use_awaitable);
-  }
+      if (!file || file->range().last < first) return false;
+      const s3::ByteRange wanted{first, std::min(file->range().last, first + into.size() - 1)};
+      if (!file->read_into(wanted, into.data())) return false;
+      read = static_cast<std::size_t>(wanted.length());
+      return true;
+    });
+  });
+  co_return read;
 }
 
-bool ReadPath::may_join_broadcast() const {
+bool ReadPath::may_join_fill() const {
   // Bytes without the origin's say: only where a fresh hit would be served (a TTL), and only
   // for an answer the client's own preconditions cannot change.
   return cache_.policy.get_ttl_ms > 0 && !s3::has_conditional_headers(request_.get().base());
 }
 
-std::string ReadPath::broadcast_header(const ResponseHeader& response) const {
-  // What a waiter gets is what a fresh hit would give: the origin's answer, marked HIT.
+std::string ReadPath::joiner_header(const ResponseHeader& response) const {
+  // What a joiner gets is what a fresh hit would give: the origin's answer, marked HIT.
   auto header = response;
   header.set("X-Cache", "HIT");
   std::string text;

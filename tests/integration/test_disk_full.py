@@ -23,8 +23,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support.moto_origin import MotoOrigin  # noqa: E402
-from support.processes import DumpLogsOnFailure  # noqa: E402
+from support.fleet_fixture import FleetTestCase  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
 from support.s3compare import deterministic_bytes  # noqa: E402
 
@@ -62,17 +61,11 @@ def fill_to_the_last_byte(path):
     return written
 
 
-class DiskFullTest(DumpLogsOnFailure, unittest.TestCase):
-    origin = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.origin = MotoOrigin()
-        cls.addClassCleanup(cls.origin.stop)
-        cls.origin.start()
-        cls.direct = cls.origin.client()
+class DiskFullTest(FleetTestCase):
+    """moto per class (the fixture's); one proxy per test on its own tmpfs."""
 
     def setUp(self):
+        super().setUp()
         self.proxy = None
         self.mount_point = tempfile.mkdtemp(prefix="s3hc-disk-full-")
         self.addCleanup(shutil.rmtree, self.mount_point, True)
@@ -114,15 +107,6 @@ class DiskFullTest(DumpLogsOnFailure, unittest.TestCase):
 
     def metric(self, name, **labels):
         return self.proxy.metric(name, **labels)
-
-    def wait_for(self, predicate, timeout, what):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.02)
-        self.fail(f"timed out after {timeout} s waiting for {what}")
 
     def usage_mtime(self):
         try:

@@ -26,16 +26,13 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from support import fleet_fixture  # noqa: E402
 from support.cache_dir import CacheDir  # noqa: E402
-from support.moto_origin import MotoOrigin  # noqa: E402
-from support.processes import DumpLogsOnFailure  # noqa: E402
-from support.proxy import ProxyProcess  # noqa: E402
 from support.s3compare import deterministic_bytes  # noqa: E402
 
 KIB = 1024
@@ -46,54 +43,22 @@ FAST = {"maintenance_interval_ms": 100, "lease_ms": 1000, "protect_ms": 0,
         "sweep_per_round": 100000}
 
 
-class FleetTestCase(DumpLogsOnFailure, unittest.TestCase):
-    """One moto per class; each test starts its proxies on a fresh shared directory."""
+class FleetTestCase(fleet_fixture.FleetTestCase):
+    """One moto per class (the fixture's); each test starts its proxies on a fresh shared
+    directory."""
 
-    origin = None
-    _names = 0
-
-    @classmethod
-    def setUpClass(cls):
-        cls.origin = MotoOrigin()
-        cls.addClassCleanup(cls.origin.stop)
-        cls.origin.start()
-        cls.direct = cls.origin.client()
+    BUCKET_PREFIX = "s3hc-fleet"
 
     def setUp(self):
-        parent = tempfile.mkdtemp(prefix="s3hc-fleet-test-")
-        self.addCleanup(shutil.rmtree, parent, True)
-        self.parent = parent
-        self.cache_path = os.path.join(parent, "cache")
-        self.proxies = []
-
-    def log_sources(self):
-        return self.proxies + [self.origin]
+        super().setUp()
+        self.fleet = self.new_fleet()
+        self.parent = self.fleet.parent
+        self.cache_path = self.fleet.cache_path
+        self.proxies = self.fleet.proxies
 
     def start_proxy(self, cache_dir=None, **cache):
-        config = {"cache": dict({"dir": cache_dir or self.cache_path}, **FAST, **cache)}
-        proxy = ProxyProcess(self.origin.endpoint_url, config=config, threads=2)
-        proxy.start()
-        self.addCleanup(proxy.stop)
-        self.proxies.append(proxy)
-        return proxy
-
-    def client(self, proxy):
-        return self.origin.client(proxy.endpoint_url)
-
-    def new_bucket(self, tag):
-        FleetTestCase._names += 1
-        bucket = f"s3hc-fleet-{tag}-{os.getpid()}-{FleetTestCase._names}"
-        self.direct.create_bucket(Bucket=bucket)
-        return bucket
-
-    def wait_for(self, predicate, timeout, what):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.05)
-        self.fail(f"timed out after {timeout} s waiting for {what}")
+        return self.fleet.start_proxy(self.origin.endpoint_url, cache=dict(FAST, **cache),
+                                      cache_dir=cache_dir)
 
     def get(self, client, bucket, key):
         """(body, X-Cache) of a GET through a proxy."""

@@ -12,9 +12,7 @@ S3HC_RAW_ROUNDS sets the strict rounds per kind of write (default 200).
 """
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 import unittest
 
@@ -22,9 +20,7 @@ import botocore.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support.moto_origin import MotoOrigin  # noqa: E402
-from support.processes import DumpLogsOnFailure  # noqa: E402
-from support.proxy import ProxyProcess  # noqa: E402
+from support.fleet_fixture import FleetTestCase, SharedCache  # noqa: E402
 
 GONE = b"<no such key>"
 WRITES = ("overwrite", "delete", "delete_objects", "copy", "multipart")
@@ -35,33 +31,24 @@ def version_bytes(kind, round_number, tag):
     return f"{kind}:{round_number}:{tag}:".encode() * 64
 
 
-class ReadAfterWriteCase(DumpLogsOnFailure, unittest.TestCase):
+class ReadAfterWriteCase(FleetTestCase):
+    """moto (the fixture's) and proxies A and B on one cache directory, each with its own
+    local mirror, for the whole class."""
+
     MAX_STALENESS_MS = 0
 
     @classmethod
     def setUpClass(cls):
-        cls.origin = MotoOrigin()
-        cls.addClassCleanup(cls.origin.stop)
-        cls.origin.start()
-        cls.direct = cls.origin.client()
-        parent = tempfile.mkdtemp(prefix="s3hc-raw-test-")
-        cls.addClassCleanup(shutil.rmtree, parent, True)
-        cls.proxies = []
-        for name in ("a", "b"):
-            config = {"cache": {"dir": os.path.join(parent, "cache"),
-                                "mirror_dir": os.path.join(parent, f"mirror-{name}"),
-                                "max_staleness_ms": cls.MAX_STALENESS_MS}}
-            proxy = ProxyProcess(cls.origin.endpoint_url, config=config, threads=2)
-            proxy.start()
-            cls.addClassCleanup(proxy.stop)
-            cls.proxies.append(proxy)
+        super().setUpClass()
+        cls.class_fleet = SharedCache(cls.addClassCleanup, "s3hc-raw-test-")
+        cls.proxies = [
+            cls.class_fleet.start_proxy(cls.origin.endpoint_url, mirror=name,
+                                        cache={"max_staleness_ms": cls.MAX_STALENESS_MS})
+            for name in ("a", "b")]
         cls.a = cls.origin.client(cls.proxies[0].endpoint_url)
         cls.b = cls.origin.client(cls.proxies[1].endpoint_url)
         cls.bucket = f"s3hc-raw-{cls.MAX_STALENESS_MS}-{os.getpid()}"
         cls.direct.create_bucket(Bucket=cls.bucket)
-
-    def log_sources(self):
-        return self.proxies + [self.origin]
 
     def read(self, client, key):
         """(body or GONE, X-Cache) of a GET."""

@@ -3,7 +3,10 @@
 nginx serves and stores files (the fast file origin); a 1 GiB GET and a 1 GiB PUT
 go through the proxy and are checksummed on both sides, then the proxy's peak RSS
 must still be small. A chunked PUT (Transfer-Encoding: chunked, odd chunk sizes)
-must arrive byte for byte.
+must arrive byte for byte. With a cache: a 1 GiB fill started by a client that reads
+nothing, read whole meanwhile by another client through the same proxy, costs no more
+memory (the fill keeps a bounded window and the stalled reader's bytes wait in the
+cache file, not in memory).
 
 Run: python3 tests/integration/test_streaming_memory.py
 """
@@ -11,7 +14,10 @@ Run: python3 tests/integration/test_streaming_memory.py
 import hashlib
 import itertools
 import os
+import shutil
+import socket
 import struct
+import tempfile
 import unittest
 
 from support.fixtures import open_connection, start_file_origin_and_proxy
@@ -66,9 +72,8 @@ def odd_chunks(total_size):
         offset += size
 
 
-class StreamingMemoryTest(unittest.TestCase):
-    def setUp(self):
-        self.origin, self.proxy = start_file_origin_and_proxy(self)
+class ThroughTheProxy:
+    """Requests through self.proxy (set up by the test case)."""
 
     def connect(self):
         return open_connection(self, self.proxy.port, SOCKET_TIMEOUT)
@@ -99,6 +104,11 @@ class StreamingMemoryTest(unittest.TestCase):
         resp = conn.getresponse()
         resp.read()
         return digest.hexdigest(), resp.status
+
+
+class StreamingMemoryTest(ThroughTheProxy, unittest.TestCase):
+    def setUp(self):
+        self.origin, self.proxy = start_file_origin_and_proxy(self)
 
     def test_1gib_get_and_put_stream_with_small_peak_rss(self):
         source_md5 = write_blocks(self.origin.path_of("bucket/big-get"), numbered_blocks(BIG_SIZE))
@@ -137,6 +147,37 @@ class StreamingMemoryTest(unittest.TestCase):
         stored = self.origin.path_of("bucket/chunked")
         self.assertEqual(os.path.getsize(stored), CHUNKED_PUT_SIZE)
         self.assertEqual(file_md5(stored), sent_md5)
+
+
+class StalledReaderMemoryTest(ThroughTheProxy, unittest.TestCase):
+    """The same origin, through a proxy with a cache."""
+
+    def setUp(self):
+        cache = tempfile.mkdtemp(prefix="s3hc-stalled-")
+        self.addCleanup(shutil.rmtree, cache, True)
+        self.origin, self.proxy = start_file_origin_and_proxy(
+            self, {"cache": {"dir": cache, "get_ttl_ms": 60000, "ram_size": 0}})
+
+    def test_a_stalled_reader_of_a_1gib_fill_costs_no_memory(self):
+        source_md5 = write_blocks(self.origin.path_of("bucket/big"), numbered_blocks(BIG_SIZE))
+        stalled = socket.create_connection(("127.0.0.1", self.proxy.port), SOCKET_TIMEOUT)
+        self.addCleanup(stalled.close)
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        stalled.sendall(b"GET /bucket/big HTTP/1.1\r\nHost: origin\r\n\r\n")
+        head = stalled.recv(4096)  # the header (and a little body), then nothing is read
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:100])
+
+        received_md5, received = self.get_md5_through_proxy("bucket/big")
+        self.assertEqual(received, BIG_SIZE)
+        self.assertEqual(received_md5, source_md5)
+        self.assertEqual(self.proxy.metric("s3hc_cache_fills_total", result="committed"), 1)
+        self.assertEqual(self.proxy.metric("s3hc_cache_fanned_out_total"), 1,
+                         "the reader joined the stalled client's fill")
+        self.assertTrue(self.proxy.is_running())
+        peak = self.proxy.peak_rss_bytes()
+        self.assertLess(peak, PEAK_RSS_LIMIT,
+                        f"proxy peak RSS {peak / MiB:.1f} MiB with a stalled reader of a 1 GiB "
+                        "fill")
 
 
 if __name__ == "__main__":

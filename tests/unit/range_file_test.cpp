@@ -63,6 +63,33 @@ TEST_F(RangeFileTest, AnySubRangeReadsBackExactly) {
   }
 }
 
+TEST_F(RangeFileTest, ReadersReadTheCompleteBlocksOfAFileStillBeingWritten) {
+  const auto object = object_bytes(40'000);
+  RangeFileWriter writer(path("growing"), 5'000, 4096, true);
+  UnfinishedRangeFile written;
+  writer.describe_written(written);
+  EXPECT_FALSE(RangeFileReader::open_unfinished(written));  // no complete block yet
+  writer.append(std::string_view(object).substr(5'000, 10'000));  // two blocks and a bit
+  writer.describe_written(written);
+  auto reader = RangeFileReader::open_unfinished(written);
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(reader->range(), (s3::ByteRange{5'000, 5'000 + 2 * 4096 - 1}));
+  EXPECT_EQ(*reader->read({5'000, 13'191}), object.substr(5'000, 8'192));
+  writer.append(std::string_view(object).substr(15'000, 20'000));
+  writer.describe_written(written);  // only the new blocks' offsets are added
+  EXPECT_EQ(written.block_offsets.size(), 30'000u / 4096);
+  writer.commit();
+  writer.describe_written(written);  // the short last block too, now in the final file
+  EXPECT_EQ(written.length, 30'000u);
+  const auto whole = RangeFileReader::open_unfinished(written);
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(*whole->read({5'000, 34'999}), object.substr(5'000, 30'000));
+  // The description holds the file open: it reads on after the file is gone.
+  fs::remove(path("growing"));
+  EXPECT_EQ(*RangeFileReader::open_unfinished(written)->read({30'000, 34'999}),
+            object.substr(30'000, 5'000));
+}
+
 TEST_F(RangeFileTest, OnlyTheFinalFileRemains) {
   const auto object = object_bytes(10'000);
   write("final", object, 0, object.size(), 1024);

@@ -11,4 +11,9 @@ Modules:
   s3compare    -- assertions comparing a proxied S3 answer with a direct one.
   cache_dir    -- CacheDir: the files and decoded records of a proxy's cache directory,
                   corrupt_middle() to damage a range file.
+  fleet_fixture -- FleetTestCase: moto per test class; SharedCache: one cache directory and
+                  the proxies started on it (per class or per test).
+  fault_origin -- FaultOrigin: a byte-for-byte relay in front of moto that resets, stalls,
+                  cuts short or slows the body of chosen GETs, and counts what it served.
+  waiting      -- Waiting: wait_for(predicate, timeout, what) for test cases.
 """
