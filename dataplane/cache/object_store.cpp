@@ -1,5 +1,7 @@
 #include "cache/object_store.h"
 
+#include "cache/capacity.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -561,13 +563,32 @@ void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_
   tombstone.set_key(object.key);
   tombstone.set_fetched_at_unix_ms(news_ms);
   tombstone.set_validated_at_unix_ms(news_ms);
-  const auto stored = update_record(object, [&](const std::optional<v1::CacheRecord>& current) {
-    if (current && current->fetched_at_unix_ms() > news_ms) {
-      return std::optional<v1::CacheRecord>();  // newer than this news
-    }
-    return std::optional<v1::CacheRecord>(tombstone);
-  });
+  std::optional<v1::CacheRecord> stored;
+  try {
+    stored = update_record(object, [&](const std::optional<v1::CacheRecord>& current) {
+      if (current && current->fetched_at_unix_ms() > news_ms) {
+        return std::optional<v1::CacheRecord>();  // newer than this news
+      }
+      return std::optional<v1::CacheRecord>(tombstone);
+    });
+  } catch (const std::system_error& error) {
+    if (!is_no_space(error.code())) throw;
+    // No room for a tombstone: the record goes instead (unlinking needs none), so no proxy
+    // serves what the news replaced; its stat of the record finds it gone. Without the
+    // tombstone a fill of the replaced version that began before this news may still
+    // commit once room is made: its TTL bounds that rare case.
+    ::unlink(layout_.record_path(object.bucket, object.key).c_str());
+    if (ram_) ram_->invalidate(RamTier::identity(object.bucket, object.key));
+    remove_range_files(object);
+    report_object(object, nullptr);
+    throw;
+  }
   if (!stored) return;
+  remove_range_files(object);
+  report_object(object, &*stored);
+}
+
+void ObjectStore::remove_range_files(const s3::ObjectAddress& object) const {
   std::error_code ignored;
   for (const auto& entry : std::filesystem::directory_iterator(
            layout_.object_dir(object.bucket, object.key), ignored)) {
@@ -578,7 +599,6 @@ void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_
       std::filesystem::remove(entry.path(), ignored);
     }
   }
-  report_object(object, &*stored);
 }
 
 }  // namespace s3hc::cache

@@ -238,10 +238,13 @@ class ObjectStore {
   void abort_upload(const s3::ObjectAddress& object, std::string_view upload_id) const;
 
   // Forgets the object's bytes and metadata as of `now_ms`: the record becomes a tombstone
-  // and the range files are deleted.
+  // and the range files are deleted. On a full file system (no room for the tombstone) the
+  // record is deleted instead, and the error thrown on.
   void invalidate(const s3::ObjectAddress& object, std::int64_t now_ms) const;
 
  private:
+  // Deletes the object's range files (not its record, nor writers' temp files).
+  void remove_range_files(const s3::ObjectAddress& object) const;
   // The record `meta` makes of `current`: `current` when it holds the same version, else a
   // new one, with the files of every range it no longer names in `dropped` (cleared first).
   // nullopt when the current record is of another version and newer than `now_ms`.

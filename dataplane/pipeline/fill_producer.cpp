@@ -26,7 +26,9 @@ boost::asio::awaitable<void> produce_fill(CacheContext& cache, OriginContext& or
       complete = true;
       break;
     }
-    if (progress->readers() == 0 && !cache.policy.abandoned_fills.finishes(done, total)) {
+    // With no reader left, only a fill the cache keeps, and one worth finishing, goes on.
+    if (progress->readers() == 0 &&
+        (!progress->keeps_file() || !cache.policy.abandoned_fills.finishes(done, total))) {
       spdlog::debug("fill of {} bytes abandoned by its readers after {} bytes", total, done);
       cache.metrics.fills_abandoned.inc();
       break;

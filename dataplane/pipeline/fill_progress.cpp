@@ -92,6 +92,11 @@ std::optional<cache::UnfinishedRangeFile> FillProgress::unfinished_file() const 
   return file_;
 }
 
+bool FillProgress::keeps_file() const {
+  std::lock_guard lock(mutex_);
+  return file_.has_value();
+}
+
 FillProgress::Reader::Reader(std::shared_ptr<FillProgress> progress)
     : progress_(std::move(progress)) {
   std::lock_guard lock(progress_->mutex_);

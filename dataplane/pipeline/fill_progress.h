@@ -76,6 +76,7 @@ class FillProgress {
   bool wake_after(std::uint64_t offset, std::function<void()> wake);
   // The complete blocks of the cache file so far; nullopt when the fill keeps no file.
   std::optional<cache::UnfinishedRangeFile> unfinished_file() const;
+  bool keeps_file() const;
 
   // Readers still consuming the fill (a fill no one reads may stop, fill_producer.h).
   class Reader {

@@ -267,7 +267,8 @@ class ObjectWrite {
       const auto now_ms = unix_now_ms();
       if (answered && written && written->complete()) {
         if (auto meta = written_object_meta(header_, exchange_.response().get(), written->size())) {
-          if (keep(written->fill(), std::move(*meta), now_ms)) return;
+          keep_or_drop([&] { return keep(written->fill(), std::move(*meta), now_ms); });
+          return;
         }
       }
       invalidate();
@@ -339,11 +340,15 @@ class ObjectWrite {
               meta.whole_object_headers.push_back(std::move(header));
             }
             const auto now_ms = unix_now_ms();
-            if (cache_.store.complete_upload(object_, upload_id, named, std::move(meta),
-                                             now_ms)) {
+            keep_or_drop([&] {
+              if (!cache_.store.complete_upload(object_, upload_id, named, std::move(meta),
+                                                now_ms)) {
+                return false;
+              }
               cache_.metrics.fills_committed.inc();
-              return;
-            }
+              return true;
+            });
+            return;
           }
           invalidate();
         },
@@ -365,6 +370,20 @@ class ObjectWrite {
   void invalidate() {
     cache_.store.invalidate(object_, unix_now_ms());
     cache_.metrics.invalidations.inc();
+  }
+
+  // Runs `keep` (true: the written object is kept); when it is not, or `keep` throws (a full
+  // disk), the object is dropped instead, so no read gets what the write replaced. A throw
+  // goes on to update_cache, which counts it.
+  template <typename Keep>
+  void keep_or_drop(Keep keep) {
+    try {
+      if (keep()) return;
+    } catch (...) {
+      invalidate();
+      throw;
+    }
+    invalidate();
   }
 
   http::RequestParser& request_;

@@ -6,9 +6,11 @@
     (s3hc_cache_effective_capacity_bytes) below the tmpfs size, objects refused while the
     cache is full get room at the next maintenance round and are cached (a third read HIT);
   - the file system filled to the last byte by other data between two maintenance rounds:
-    fills fail with ENOSPC (s3hc_cache_fills_total{result="no_space"}), answers stay
-    byte-correct, one warning per round (not one per fill), the lease holder evicts at its next
-    round (the lease's own files get room from the reserve file) and caching resumes.
+    a write through the proxy of a cached object is still read back new (no room for its
+    tombstone: the old record is deleted), fills fail with ENOSPC
+    (s3hc_cache_fills_total{result="no_space"}), answers stay byte-correct, one warning per
+    round (not one per fill), the lease holder evicts at its next round (the lease's own
+    files get room from the reserve file) and caching resumes.
 
 Needs root (mount -t tmpfs); skipped with a message otherwise.
 """
@@ -177,6 +179,13 @@ class DiskFullTest(FleetTestCase):
         burst_s = time.monotonic() - filled_at
         no_space = self.metric("s3hc_cache_fills_total", result="no_space")
         self.assertGreaterEqual(no_space, 3, f"fills that met ENOSPC within {burst_s:.1f} s")
+
+        # A write through the proxy of a cached object, with no room for its tombstone or its
+        # bytes: the next read still gets the new version (the old record is deleted).
+        hot = keys[0]
+        objects[hot] = deterministic_bytes(2 * MIB, 299)
+        client.put_object(Bucket=bucket, Key=hot, Body=objects[hot])
+        self.get(client, bucket, hot, objects[hot])
 
         # The next round: the holder evicts and publishes a capacity under what is accounted.
         self.wait_for(lambda: self.metric("s3hc_cache_evictions_total") > 0, 3 * interval_s,

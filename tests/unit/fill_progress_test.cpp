@@ -56,8 +56,10 @@ TEST(FillProgressTest, BytesLeaveMemoryOnlyOnceTheFileHoldsThem) {
 
 TEST(FillProgressTest, WithoutAFileOnlyTheWindowIsKept) {
   FillProgress progress("h", {0, 99}, "\"e\"", 1, /*window_bytes=*/4);
+  EXPECT_TRUE(progress.keeps_file());
   progress.drop_file();  // the cache refused the fill
   EXPECT_FALSE(progress.unfinished_file());
+  EXPECT_FALSE(progress.keeps_file());
   progress.publish("ab");
   progress.publish("cd");
   progress.publish("ef");
