@@ -844,18 +844,23 @@ def argument_parser(description):
     parser.add_argument("--proxy-workers", type=int, default=None,
                         help="worker_processes of the nginx proxy and --threads of s3hc, the same "
                              "for both (default: the number of cores)")
-    parser.add_argument("--proxy-bin", default=None,
-                        help="s3hc-proxy binary (default $S3HC_PROXY_BIN or build/dataplane/s3hc-proxy)")
     parser.add_argument("--retries", type=int, default=None,
                         help="how many rounds in all may be measured again because other "
                              "processes disturbed them (default 3; 0 with --quick)")
-    parser.add_argument("--wait-idle", type=int, default=0, metavar="SECONDS",
-                        help="first wait up to SECONDS until other processes use less than "
-                             f"{OTHER_CPU_WARNING * 100:.0f}%% of the CPU for 5 s (default 0: don't wait)")
+    add_binary_and_quiet_arguments(parser)
     parser.add_argument("--json", metavar="FILE", help="also write every run's raw numbers here")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 if a row misses the target or any run had errors")
     return parser
+
+
+def add_binary_and_quiet_arguments(parser):
+    """--proxy-bin (the s3hc-proxy to measure) and --wait-idle (a quiet machine first)."""
+    parser.add_argument("--proxy-bin", default=None,
+                        help="s3hc-proxy binary (default $S3HC_PROXY_BIN or build/dataplane/s3hc-proxy)")
+    parser.add_argument("--wait-idle", type=int, default=0, metavar="SECONDS",
+                        help="first wait up to SECONDS until other processes use less than "
+                             f"{OTHER_CPU_WARNING * 100:.0f}%% of the CPU for 5 s (default 0: don't wait)")
 
 
 def add_cache_option_argument(parser):

@@ -43,7 +43,7 @@ import time
 
 from bench_common import (  # noqa: E402  (bench_common puts tests/integration on sys.path)
     NGINX_BIN, OTHER_CPU_WARNING, AccessLogCounter, CpuMeter, MiB, RetryBudget,
-    add_cache_option_argument, cache_read_counters, format_ratio, git_commit, parse_cache_options,
+    add_binary_and_quiet_arguments, add_cache_option_argument, cache_read_counters, format_ratio, git_commit, parse_cache_options,
     print_log_tail, process_cpu_ticks, progress, s3hc_problem_counters, s3hc_state_since,
     start_origin, tool_version, wait_until_idle)
 from support.proxy import ProxyProcess, proxy_binary  # noqa: E402
@@ -325,11 +325,7 @@ def parse_args(argv):
     parser.add_argument("--pooled", action="store_true",
                         help="let s3hc reuse origin connections (default: a new one per origin "
                              "request, upstream.pool_max_idle 0; see the module doc)")
-    parser.add_argument("--proxy-bin", default=None,
-                        help="s3hc-proxy binary (default $S3HC_PROXY_BIN or build/dataplane/s3hc-proxy)")
-    parser.add_argument("--wait-idle", type=int, default=0, metavar="SECONDS",
-                        help="first wait up to SECONDS until other processes use less than "
-                             f"{OTHER_CPU_WARNING * 100:.0f}%% of the CPU for 5 s")
+    add_binary_and_quiet_arguments(parser)
     parser.add_argument("--json", metavar="FILE", help="also write every GET's numbers here")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 if a row misses the target or s3hc reported problems")
