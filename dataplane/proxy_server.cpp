@@ -22,8 +22,8 @@
 #include "http/listener.h"
 #include "http/upstream_pool.h"
 #include "cache/file_system_kind.h"
-#include "cache/fleet_engine.h"
-#include "cache/object_store.h"
+#include "cache/fleet/fleet_engine.h"
+#include "cache/store/object_store.h"
 #include "obs/admin_server.h"
 #include "obs/cache_metrics.h"
 #include "obs/metrics.h"
@@ -39,7 +39,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-asio::ssl::context make_tls_context(const config::UpstreamOptions& options) {
+asio::ssl::context make_tls_context(const http::UpstreamOptions& options) {
   asio::ssl::context context(asio::ssl::context::tls_client);
   context.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                       asio::ssl::context::no_sslv3);
@@ -56,27 +56,25 @@ int worker_count(int configured) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// The fleet engine's options: its keys', plus a snapshot every 30 rounds and the read path's
+// TTLs (expired objects are the first victims).
 cache::FleetOptions fleet_options(const config::CacheOptions& options) {
   using std::chrono::milliseconds;
-  return {
-      .max_size_bytes = options.max_size,
-      .high_watermark = options.high_watermark,
-      .low_watermark = options.low_watermark,
-      .max_written_share = options.max_written_share,
-      .policy = options.eviction == "lru" ? cache::EvictionPolicy::kLru
-                                          : cache::EvictionPolicy::kTinyLfu,
-      .active_expiry = options.expiry == "active",
-      .protect_recent = milliseconds(options.protect_ms),
-      .interval = milliseconds(options.maintenance_interval_ms),
-      .lease_duration = milliseconds(options.lease_ms),
-      .snapshot_interval = milliseconds(30 * options.maintenance_interval_ms),
-      .sweep_per_round = static_cast<std::size_t>(options.sweep_per_round),
-      .sweep = {.orphan_age = milliseconds(options.orphan_age_ms),
-                .tombstone_retention = milliseconds(options.tombstone_retention_ms),
-                .upload_retention = milliseconds(options.upload_retention_ms)},
-      .ttls = {.get_ttl = milliseconds(options.get_ttl_ms),
-               .put_ttl = milliseconds(options.put_ttl_ms)},
-  };
+  auto fleet = options.fleet;
+  fleet.snapshot_interval = 30 * fleet.interval;
+  fleet.ttls = {.get_ttl = milliseconds(options.policy.get_ttl_ms),
+                .put_ttl = milliseconds(options.policy.put_ttl_ms)};
+  return fleet;
+}
+
+// The object store's options: its keys', plus whether a stat is cheap here and max_fill_age,
+// the shorter of the sweeper's orphan age and the tombstones' retention (object_store.h).
+cache::ObjectStoreOptions store_options(const config::CacheOptions& options, bool cheap_stats) {
+  auto store = options.store;
+  store.cheap_stats = cheap_stats;
+  store.max_fill_age =
+      std::min(options.fleet.sweep.orphan_age, options.fleet.sweep.tombstone_retention);
+  return store;
 }
 
 // Mirrors the fleet engine's view into the metrics after every round.
@@ -166,36 +164,22 @@ struct ProxyServer::State {
     spdlog::info("cache.dir {}: {} file system, record checks on the {}", options.dir,
                  cheap_stats ? "local" : "network", cheap_stats ? "event loops" : "I/O pool");
     cache_metrics.emplace(registry);
-    cache_metrics->max_size_bytes.set(static_cast<std::int64_t>(options.max_size));
+    cache_metrics->max_size_bytes.set(static_cast<std::int64_t>(options.fleet.max_size_bytes));
     fleet.emplace(cache::CacheLayout(options.dir), cache::FleetEngine::new_proxy_id(),
                   fleet_options(options), fleet_metrics_updater(*cache_metrics));
     object_store.emplace(
-        cache::CacheLayout(options.dir),
-        cache::ObjectStoreOptions{
-            .block_size = static_cast<std::uint32_t>(options.block_size),
-            .max_staleness = std::chrono::milliseconds(options.max_staleness_ms),
-            .cheap_stats = cheap_stats,
-            .max_fill_age = std::chrono::milliseconds(
-                std::min(options.orphan_age_ms, options.tombstone_retention_ms)),
-            .ram_bytes = static_cast<std::size_t>(options.ram_size),
-            .ram_max_entry_bytes = static_cast<std::size_t>(options.ram_max_entry_bytes)},
+        cache::CacheLayout(options.dir), store_options(options, cheap_stats),
         options.mirror_dir.empty() ? nullptr : cache::MetadataMirror::open(options.mirror_dir),
         &fleet->observer());
+    upload_store.emplace(*object_store, &fleet->observer());
     fleet->start();
     cache_context.emplace(pipeline::CacheContext{
         .store = *object_store,
+        .uploads = *upload_store,
         .io = cache_io ? &*cache_io : nullptr,
         .admission = &*fleet,
         .fills = fills,
-        .policy = {.get_ttl_ms = options.get_ttl_ms,
-                   .head_ttl_ms = options.head_ttl_ms,
-                   .put_ttl_ms = options.put_ttl_ms,
-                   .merge_gap_bytes = options.merge_gap_bytes,
-                   .write_through = options.write_through,
-                   .max_write_object_bytes = options.max_write_object_bytes,
-                   .coalesce_timeout = std::chrono::milliseconds(options.coalesce_timeout_ms),
-                   .abandoned_fills = {.finish_below_bytes = options.finish_abandoned_fill_below,
-                                       .finish_percent = options.finish_abandoned_fill_percent}},
+        .policy = options.policy,
         .addressing = {},
         .metrics = *cache_metrics});
   }
@@ -253,6 +237,7 @@ struct ProxyServer::State {
   std::optional<cache::FleetEngine> fleet;  // outlives the store, which reports to it
   pipeline::FillRegistry fills;  // of this process, that requests may join
   std::optional<cache::ObjectStore> object_store;
+  std::optional<cache::UploadStore> upload_store;  // completes uploads into object_store
   std::optional<pipeline::CacheContext> cache_context;
   std::deque<Worker> workers;  // deque: workers are neither copyable nor movable
   std::optional<asio::ip::tcp::acceptor> admin_acceptor;

@@ -23,7 +23,8 @@ std::string hashed_id(std::string_view area, std::string_view identity) {
   put_hex64(hash.low64, hex + 16);
   const std::string_view name(hex, 32);
   std::string dir;
-  dir.reserve(area.size() + 8 + name.size());
+  // (+ "/record": a record's id appends it without growing the string again.)
+  dir.reserve(area.size() + 8 + name.size() + 7);
   dir.append(area).append("/");
   dir.append(name.substr(0, 2)).append("/").append(name.substr(2, 2)).append("/").append(name);
   return dir;

@@ -37,11 +37,15 @@ class CacheLayout {
   std::string object_dir(std::string_view bucket, std::string_view key) const {
     return path_of(object_id(bucket, key));
   }
+  // The object's record file, below the root ("objects/ab/cd/<hash>/record") and in full.
+  static std::string record_id(std::string_view bucket, std::string_view key) {
+    auto id = object_id(bucket, key);
+    id += '/';
+    id += kRecordFileName;
+    return id;
+  }
   std::string record_path(std::string_view bucket, std::string_view key) const {
-    auto path = object_dir(bucket, key);
-    path += '/';
-    path += kRecordFileName;
-    return path;
+    return path_of(record_id(bucket, key));
   }
 
   std::string upload_dir(std::string_view bucket, std::string_view key,

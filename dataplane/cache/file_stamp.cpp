@@ -17,11 +17,15 @@ std::int64_t nanoseconds(std::int64_t seconds, std::int64_t nanos) {
 }  // namespace
 
 std::optional<FileStamp> stamp_of_path(const std::string& path) {
+  return stamp_at(AT_FDCWD, path.c_str());
+}
+
+std::optional<FileStamp> stamp_at(int dir_fd, const char* path) {
   struct statx status {};
   // FORCE_SYNC: on NFS the attributes come from the server, not from the attribute cache (a
   // no-op on local file systems).
   constexpr unsigned kWanted = STATX_INO | STATX_SIZE | STATX_MTIME | STATX_NLINK;
-  if (::statx(AT_FDCWD, path.c_str(), AT_STATX_FORCE_SYNC, kWanted, &status) != 0) {
+  if (::statx(dir_fd, path, AT_STATX_FORCE_SYNC, kWanted, &status) != 0) {
     return std::nullopt;
   }
   // A file already unlinked (NFSv4 keeps one open elsewhere alive) is not what the name names.

@@ -30,6 +30,9 @@ struct FileStamp {
 // The stamp of the file `path` names now; nullopt when there is none (or it cannot be
 // stat'ed: the caller reads the file again, which tells it the truth).
 std::optional<FileStamp> stamp_of_path(const std::string& path);
+// The same for `path` relative to the directory open as `dir_fd` (O_PATH will do): a shorter
+// walk than the full path's, on every hit.
+std::optional<FileStamp> stamp_at(int dir_fd, const char* path);
 
 // The stamp of an open file.
 FileStamp stamp_of_fd(int fd);

@@ -8,6 +8,9 @@
 #include "util/little_endian.h"
 
 namespace s3hc::cache {
+
+std::uint64_t sketch_key(std::string_view id) { return XXH3_64bits(id.data(), id.size()); }
+
 namespace {
 
 constexpr std::size_t kHeaderBytes = 32;

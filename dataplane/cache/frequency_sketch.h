@@ -38,6 +38,11 @@ inline constexpr std::uint32_t kMaxFrequency = 15;
 // corrupt snapshot header can make a reader allocate.
 inline constexpr std::size_t kMaxSketchItems = std::size_t{1} << 32;
 
+// The hash by which a FrequencySketch knows the object `id` (XXH3-64 of it): what the RAM
+// tier and the eviction index record on every request, and what their admission and
+// pick_victim() estimate.
+std::uint64_t sketch_key(std::string_view id);
+
 class FrequencySketch {
  public:
   // Sized for a cache of `expected_items` objects (at least 1, at most kMaxSketchItems): one

@@ -1,34 +1,23 @@
-// Options of s3hc-proxy, as plain structs with their defaults. docs/CONFIGURATION.md documents
-// every field here under the same YAML key; keep the two in step. Loaded once at start-up;
-// nothing here changes at run time.
+// Options of s3hc-proxy, as plain structs with their defaults, set by the keys of its YAML file
+// (docs/CONFIGURATION.md; tests/unit/config_docs_test.cpp checks that it documents every key
+// the loader knows, and no other). A key's default is written once: in the options struct of
+// the module it configures, which the sections here embed (http::UpstreamOptions, the cache
+// modules' options, pipeline::CachePolicy), or here for the proxy's own keys. Loaded once at
+// start-up; nothing here changes at run time.
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "cache/fleet/fleet_maintainer.h"
+#include "cache/store/object_store.h"
 #include "http/endpoint.h"
+#include "http/upstream_options.h"
+#include "pipeline/cache_policy.h"
 
 namespace s3hc::config {
-
-struct UpstreamOptions {
-  // Where every request is forwarded. YAML: upstream.url. Default: https://s3.amazonaws.com
-  http::UpstreamUrl url = http::parse_upstream_url("https://s3.amazonaws.com");
-  // Verify the origin's certificate chain and name (HTTPS only). Default: true.
-  bool verify_tls = true;
-  // PEM bundle of trusted CAs; empty = the system store. Default: "".
-  std::string ca_file;
-  // Time allowed to resolve and connect (and finish the TLS handshake). Default: 5000.
-  int connect_timeout_ms = 5000;
-  // Time allowed between sending a request and the first response header byte, and
-  // between two reads or writes of a body. Default: 60000.
-  int response_timeout_ms = 60000;
-  // Idle keep-alive connections kept per worker thread. Default: 64.
-  std::size_t pool_max_idle = 64;
-  // An idle pooled connection older than this is closed, not reused. Default: 15000.
-  int pool_idle_timeout_ms = 15000;
-};
 
 struct LimitsOptions {
   // Largest request header section accepted from a client (request line included). Default: 16384.
@@ -48,20 +37,8 @@ struct TimeoutOptions {
 
 struct CacheOptions {
   // The cache directory, shared by every proxy of a fleet (an NFS mount in production).
-  // Empty = no caching: every request is forwarded. YAML: cache.dir. Default: "".
+  // Empty = no caching: every request is forwarded. Default: "".
   std::string dir;
-  // How long a cached object is served without asking the origin, from the last time the
-  // origin confirmed it: for GET, for HEAD, and for objects written through the proxy.
-  // 0 = every read is revalidated with the client's own request (IAM decides every access).
-  // Defaults: 60000 each.
-  std::int64_t get_ttl_ms = 60'000;
-  std::int64_t head_ttl_ms = 60'000;
-  std::int64_t put_ttl_ms = 60'000;
-  // Decoded bytes per block of a range file, the unit of partial reads. Default: 1048576.
-  std::size_t block_size = 1024 * 1024;
-  // A cached stretch shorter than this between two missing parts of a request is fetched
-  // again with them: one origin request instead of two. Default: 262144.
-  std::size_t merge_gap_bytes = 256 * 1024;
   // Threads doing cache file I/O, so a slow disk or NFS server never stalls an event loop.
   // 0: the event loops do it themselves (faster for a local disk whose files the page cache
   // holds; never for NFS). Default: 4.
@@ -69,64 +46,13 @@ struct CacheOptions {
   // Local RocksDB mirror of the records this proxy has seen, on a local disk (never the shared
   // directory); empty = every lookup reads the shared record. Default: "".
   std::string mirror_dir;
-  // Staleness allowed across proxies: how long a record this proxy holds (mirror, RAM tier)
-  // is served without confirming that the shared one is still the same. 0 = strict: a write
-  // through any proxy is seen by every read through every proxy that starts after it was
-  // answered, at the cost of one stat of the shared record per hit. Default: 0.
-  int max_staleness_ms = 0;
-  // Objects written through the proxy (PUT, multipart uploads) are cached as they stream.
-  // Default: true.
-  bool write_through = true;
-  // Larger written objects are forwarded but not cached. Default: 1073741824 (1 GiB).
-  std::uint64_t max_write_object_bytes = 1ull << 30;
-
-  // Capacity of the shared directory, as du counts it; bytes, or with a KiB/MiB/GiB/TiB
-  // suffix. 0 = unlimited (sizes are still accounted). Default: 0.
-  std::uint64_t max_size = 0;
-  // Eviction starts above high_watermark x max_size and stops at low_watermark x max_size.
-  // Defaults: 0.9 and 0.8.
-  double high_watermark = 0.9;
-  double low_watermark = 0.8;
-  // Share of max_size that objects written through the proxies may take; beyond it writes
-  // are forwarded without being cached. Default: 0.5.
-  double max_written_share = 0.5;
-  // Eviction policy: tinylfu (frequency and recency, scan-resistant) or lru. Default: tinylfu.
-  std::string eviction = "tinylfu";
-  // lazy: expired objects stay until evicted (preferred as victims) and are revalidated when
-  // read; active: the maintenance lease holder also drops them before the cache is full.
-  // Default: lazy.
-  std::string expiry = "lazy";
-  // Period of the fleet engine's rounds (journal flush, maintenance by the lease holder).
-  // Default: 1000.
-  int maintenance_interval_ms = 1000;
-  // How long the maintenance lease lasts without renewal: a killed holder's successor takes
-  // over after this (plus a fifth for clock skew). Default: 10000.
-  int lease_ms = 10000;
-  // Objects stored or read less than this long ago are never evicted. Default: 10000.
-  int protect_ms = 10000;
-  // Temp files and unnamed range files older than this are a dead writer's and are swept;
-  // also the longest a fill may take and still be committed. Default: 3600000 (1 h).
-  int orphan_age_ms = 3'600'000;
-  // Invalidation tombstones are kept this long. Default: 3600000 (1 h).
-  int tombstone_retention_ms = 3'600'000;
-  // Multipart uploads untouched this long are abandoned and swept. Default: 604800000 (7 d).
-  std::int64_t upload_retention_ms = 7ll * 86'400'000;
-  // The RAM tier: bytes of this proxy's memory for hot records and small ranges (bytes or
-  // with a KiB/MiB/GiB suffix); 0 = none. Default: 67108864 (64 MiB).
-  std::uint64_t ram_size = 64ull << 20;
-  // Longest range kept in the RAM tier (one block by default). Default: 1048576 (1 MiB).
-  std::uint64_t ram_max_entry_bytes = 1024 * 1024;
-  // Longest a miss waits for another request (on any proxy) filling the same bytes before
-  // fetching them itself; 0 = no coalescing. Default: 30000.
-  int coalesce_timeout_ms = 30'000;
-  // A fill whose every reader hung up still finishes when the bytes it fetches are at most
-  // this many (bytes or with a KiB/MiB/GiB suffix)... Default: 67108864 (64 MiB).
-  std::uint64_t finish_abandoned_fill_below = 64ull << 20;
-  // ...or when at least this percentage of them has arrived; otherwise it stops, committing
-  // nothing. 0-100. Default: 50.
-  int finish_abandoned_fill_percent = 50;
-  // Cache directories the sweeper visits per round. Default: 256.
-  int sweep_per_round = 256;
+  // The section's other keys configure the cache's modules and the read and write paths: their
+  // defaults are those of these options structs, and proxy_config.cpp maps each key onto its
+  // field. Fields no key sets (the store's cheap_stats and max_fill_age, the fleet's
+  // snapshot_interval and ttls) the proxy works out from the others when it opens the cache.
+  cache::ObjectStoreOptions store;
+  cache::FleetOptions fleet;
+  pipeline::CachePolicy policy;
 };
 
 struct ProxyConfig {
@@ -148,7 +74,7 @@ struct ProxyConfig {
   // On SIGTERM/SIGINT: stop accepting, let requests in flight finish for up to this long,
   // then exit. Default: 10000.
   int shutdown_grace_ms = 10000;
-  UpstreamOptions upstream;
+  http::UpstreamOptions upstream;
   LimitsOptions limits;
   TimeoutOptions timeouts;
   CacheOptions cache;
@@ -157,6 +83,9 @@ struct ProxyConfig {
 // Parses YAML text into a config starting from the defaults. Unknown keys and values of the
 // wrong type or range throw std::invalid_argument naming the key.
 ProxyConfig parse_config_yaml(const std::string& yaml_text);
+
+// Every key parse_config_yaml accepts, dotted ("cache.dir"), in the loader's order.
+std::vector<std::string> config_keys();
 
 // Parses a listen address: HOST:PORT as http::parse_host_port does, and also HOST:0, "any
 // free port". Throws std::invalid_argument naming the text.

@@ -14,7 +14,7 @@ namespace beast = boost::beast;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
 
-UpstreamPool::UpstreamPool(asio::any_io_executor executor, const config::UpstreamOptions& options,
+UpstreamPool::UpstreamPool(asio::any_io_executor executor, const UpstreamOptions& options,
                            asio::ssl::context& tls_context, DeadlineSweeper& sweeper,
                            obs::ProxyMetrics& metrics)
     : executor_(executor),

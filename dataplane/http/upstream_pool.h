@@ -11,15 +11,15 @@
 #include <memory>
 #include <vector>
 
-#include "config/proxy_config.h"
 #include "http/upstream_connection.h"
+#include "http/upstream_options.h"
 #include "obs/proxy_metrics.h"
 
 namespace s3hc::http {
 
 class UpstreamPool {
  public:
-  UpstreamPool(boost::asio::any_io_executor executor, const config::UpstreamOptions& options,
+  UpstreamPool(boost::asio::any_io_executor executor, const UpstreamOptions& options,
                boost::asio::ssl::context& tls_context, DeadlineSweeper& sweeper,
                obs::ProxyMetrics& metrics);
 
@@ -39,7 +39,7 @@ class UpstreamPool {
 
  private:
   boost::asio::any_io_executor executor_;
-  const config::UpstreamOptions& options_;
+  const UpstreamOptions& options_;
   boost::asio::ssl::context& tls_context_;
   DeadlineSweeper& sweeper_;
   obs::ProxyMetrics& metrics_;

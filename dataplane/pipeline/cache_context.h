@@ -1,4 +1,4 @@
-// What the caching pipelines share: the object store on the cache directory, the thread pool
+// What the caching pipelines share: the object and upload stores on the cache directory, the thread pool
 // its file I/O runs on (if any), the freshness rules, and the cache metrics. One per process; the
 // pipelines of every worker thread use it concurrently (all members are thread-safe).
 #pragma once
@@ -6,49 +6,25 @@
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <system_error>
 
 #include "cache/capacity.h"
 #include "cache/fill_admission.h"
-#include "cache/object_store.h"
+#include "cache/store/object_store.h"
+#include "cache/store/upload_store.h"
 #include "obs/cache_metrics.h"
+#include "pipeline/cache_policy.h"
 #include "pipeline/fill_progress.h"
 #include "s3/read_request.h"
 #include "util/wall_clock.h"
 
 namespace s3hc::pipeline {
 
-// When a fill with no reader left still finishes (fill_producer.h):
-// cache.finish_abandoned_fill_below and cache.finish_abandoned_fill_percent.
-struct AbandonedFills {
-  std::uint64_t finish_below_bytes = 64 * 1024 * 1024;
-  int finish_percent = 50;
-
-  // `done` of `total` bytes fetched.
-  bool finishes(std::uint64_t done, std::uint64_t total) const {
-    return total <= finish_below_bytes ||
-           done * 100 >= total * static_cast<std::uint64_t>(finish_percent);
-  }
-};
-
-struct CachePolicy {
-  std::int64_t get_ttl_ms;
-  std::int64_t head_ttl_ms;
-  std::int64_t put_ttl_ms;  // objects written through the proxy, for GET and HEAD
-  std::uint64_t merge_gap_bytes;
-  bool write_through;  // PutObject bodies are cached as they stream
-  std::uint64_t max_write_object_bytes;
-  // Longest a miss waits for another request's fill of the same bytes (coalescing); zero: no
-  // coalescing.
-  std::chrono::milliseconds coalesce_timeout;
-  AbandonedFills abandoned_fills;
-};
-
 struct CacheContext {
-  const cache::ObjectStore& store;
+  cache::ObjectStore& store;
+  cache::UploadStore& uploads;  // multipart uploads written through
   boost::asio::thread_pool* io;  // null: cache file I/O runs on the event loops
   cache::FillAdmission* admission;  // null: every fill is admitted
   FillRegistry& fills;  // fills of this process that requests may join

@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cache/compression_policy.h"
+#include "cache/store/compression_policy.h"
 #include "pipeline/blocking_io.h"
 #include "util/ascii.h"
 

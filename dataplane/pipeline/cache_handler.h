@@ -1,6 +1,7 @@
-// The caching pipeline: cacheable reads go through the read cache (read_path.h), writes to an
-// object drop what the cache holds of it once the origin has answered, and everything else is
-// forwarded unchanged. One handler per worker thread.
+// The caching pipeline, by the request's S3 operation (s3/operation.h): cacheable reads go
+// through the read cache (read_path.h), writes to objects settle what the cache holds of them
+// once the origin has answered (write_path.h), and everything else is forwarded unchanged.
+// One handler per worker thread.
 #pragma once
 
 #include "http/request_handler.h"

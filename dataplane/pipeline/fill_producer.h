@@ -5,7 +5,7 @@
 // among others.
 //
 // A client that hangs up does not cancel a fill: with no reader left, the fill goes on when
-// the rule of AbandonedFills (cache_context.h) lets it (a small object, or one mostly fetched already) and
+// the rule of AbandonedFills (cache_policy.h) lets it (a small object, or one mostly fetched already) and
 // stops otherwise, committing nothing. A fill that fails (the origin resets, stalls past its
 // timeout, or sends fewer bytes than announced) commits nothing either; its readers' answers
 // end early, which S3 clients recover from by retrying.

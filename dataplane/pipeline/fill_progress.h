@@ -29,7 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cache/range_file.h"
+#include "cache/store/range_file.h"
 #include "s3/byte_range.h"
 
 namespace s3hc::pipeline {

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "cache/object_store.h"
+#include "cache/store/object_store.h"
 
 namespace s3hc::pipeline {
 

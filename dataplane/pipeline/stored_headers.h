@@ -9,7 +9,7 @@
 #include <optional>
 #include <string_view>
 
-#include "cache/object_store.h"
+#include "cache/store/object_store.h"
 
 namespace s3hc::pipeline {
 

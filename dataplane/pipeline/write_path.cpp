@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "cache/compression_policy.h"
+#include "cache/store/compression_policy.h"
 #include "pipeline/blocking_io.h"
 #include "pipeline/cache_update.h"
 #include "pipeline/origin_exchange.h"
@@ -15,7 +15,6 @@
 #include "s3/complete_multipart.h"
 #include "s3/delete_objects.h"
 #include "s3/post_object.h"
-#include "s3/write_request.h"
 
 namespace s3hc::pipeline {
 
@@ -187,10 +186,10 @@ bool succeeded(OriginExchange& exchange) {
 
 // Whether the origin's object is different after the write (uploading a part or starting or
 // aborting an upload changes nothing readable).
-bool changes_object(s3::WriteRequest::Kind kind) {
-  return kind == s3::WriteRequest::Kind::kPutObject ||
-         kind == s3::WriteRequest::Kind::kCompleteUpload ||
-         kind == s3::WriteRequest::Kind::kOther;
+bool changes_object(s3::Operation::Kind kind) {
+  using Kind = s3::Operation::Kind;
+  return kind != Kind::kCreateMultipartUpload && kind != Kind::kUploadPart &&
+         kind != Kind::kAbortMultipartUpload;
 }
 
 // Forwards a write, with `upload` seeing its body, and settles the cache.
@@ -210,38 +209,37 @@ asio::awaitable<bool> relay_write(OriginExchange& exchange, BodyTap* upload,
 class ObjectWrite {
  public:
   ObjectWrite(http::ClientConnection& client, http::RequestParser& request, OriginContext& origin,
-              CacheContext& cache, s3::ObjectAddress object)
+              CacheContext& cache, s3::Operation operation)
       : request_(request),
         header_(request.get().base()),
         cache_(cache),
-        object_(std::move(object)),
+        operation_(std::move(operation)),
         exchange_(client, request, origin) {}
 
   asio::awaitable<bool> run() {
-    const auto write = s3::classify_write(header_.method_string(), header_.target(),
-                                          header_.count("x-amz-copy-source") > 0);
+    using Kind = s3::Operation::Kind;
     const bool cacheable = cache_.policy.write_through && !has_customer_key(header_);
-    if (changes_object(write.kind)) {
+    if (changes_object(operation_.kind)) {
       // Dropped before the origin sees the write, and settled again after: a proxy killed
       // in between leaves a miss behind, never the old bytes of an object it overwrote.
       co_await update_cache(cache_, [this] { invalidate(); });
     }
-    switch (write.kind) {
-      case s3::WriteRequest::Kind::kPutObject:
+    switch (operation_.kind) {
+      case Kind::kPutObject:
         if (cacheable) co_return co_await put_object();
         break;
-      case s3::WriteRequest::Kind::kCreateUpload:
+      case Kind::kCreateMultipartUpload:
         // Starting an upload changes no object: nothing to drop when it is not kept.
         if (cacheable) co_return co_await create_upload();
         if (!co_await exchange_.open()) co_return exchange_.client_keep_alive();
         co_return co_await exchange_.relay();
-      case s3::WriteRequest::Kind::kUploadPart:
-        co_return co_await upload_part(write, cacheable);
-      case s3::WriteRequest::Kind::kCompleteUpload:
-        co_return co_await complete_upload(write.upload_id);
-      case s3::WriteRequest::Kind::kAbortUpload:
-        co_return co_await abort_upload(write.upload_id);
-      case s3::WriteRequest::Kind::kOther:
+      case Kind::kUploadPart:
+        co_return co_await upload_part(cacheable);
+      case Kind::kCompleteMultipartUpload:
+        co_return co_await complete_upload();
+      case Kind::kAbortMultipartUpload:
+        co_return co_await abort_upload();
+      default:  // the object is dropped: CopyObject, UploadPartCopy, DeleteObject, any other
         break;
     }
     Settlement settlement(cache_, [this](bool) { invalidate(); });
@@ -258,7 +256,7 @@ class ObjectWrite {
         (!declared || *declared <= cache_.policy.max_write_object_bytes) &&
         admits_fill(cache_, declared.value_or(0), true)) {
       written.emplace(cache_, header_, [this] {
-        return cache_.store.begin_fill(object_, cache::ObjectMeta{}, 0, compress(), 0);
+        return cache_.store.begin_fill(object(), cache::ObjectMeta{}, 0, compress(), 0);
       });
       // A body already complete (empty) is never relayed: nothing would see it.
       if (request_.is_done()) co_await written->on_body({}, true);
@@ -278,7 +276,7 @@ class ObjectWrite {
 
   // Keeps the written object; false when newer news of it is recorded.
   bool keep(cache::RangeFill* fill, cache::ObjectMeta meta, std::int64_t now_ms) {
-    if (!fill) return cache_.store.remember(object_, meta, now_ms).has_value();
+    if (!fill) return cache_.store.remember(object(), meta, now_ms).has_value();
     fill->set_meta(std::move(meta), now_ms);
     if (!cache_.store.commit(*fill)) return false;
     cache_.metrics.fills_committed.inc();
@@ -296,36 +294,37 @@ class ObjectWrite {
           // Without headers the proxy can rebuild, the upload is not kept: its completion then
           // finds nothing and drops the object, and the first read asks S3.
           const auto headers = stored_request_headers(header_);
-          if (upload_id && headers) cache_.store.begin_upload(object_, *upload_id, *headers);
+          if (upload_id && headers) cache_.uploads.begin(object(), *upload_id, *headers);
         },
         &answer);
     co_return co_await relay_write(exchange_, nullptr, settlement);
   }
 
-  asio::awaitable<bool> upload_part(const s3::WriteRequest& write, bool cacheable) {
+  asio::awaitable<bool> upload_part(bool cacheable) {
+    const auto part_number = *operation_.part_number;
     std::optional<WrittenBody> written;
     if (cacheable && admits_fill(cache_, declared_object_size(header_).value_or(0), true)) {
-      written.emplace(cache_, header_, [this, &write] {
-        return cache_.store.begin_part(object_, write.upload_id, write.part_number, compress());
+      written.emplace(cache_, header_, [this, part_number] {
+        return cache_.uploads.begin_part(object(), operation_.upload_id, part_number, compress());
       });
     }
-    Settlement settlement(cache_, [this, &written, &write](bool answered) {
+    Settlement settlement(cache_, [this, &written, part_number](bool answered) {
       if (!answered || !written || !written->complete() || !written->fill()) return;
       const auto etag = exchange_.response().get()[bhttp::field::etag];
       if (succeeded(exchange_) && !etag.empty()) {
         // Quoted like the ETags of the completion's parts, whatever the origin sent.
-        cache_.store.commit_part(*written->fill(), write.part_number, s3::quoted_etag(etag));
+        cache_.uploads.commit_part(*written->fill(), part_number, s3::quoted_etag(etag));
       }
     });
     co_return co_await relay_write(exchange_, written ? &*written : nullptr, settlement);
   }
 
-  asio::awaitable<bool> complete_upload(const std::string& upload_id) {
+  asio::awaitable<bool> complete_upload() {
     SmallBody request_body(is_aws_chunked(header_));
     SmallBody answer;
     Settlement settlement(
         cache_,
-        [this, &request_body, &answer, &upload_id](bool answered) {
+        [this, &request_body, &answer](bool answered) {
           if (answered && !succeeded(exchange_)) return;  // nothing changed; a retry may follow
           const auto sent = request_body.text();
           const auto parts = sent ? s3::parse_complete_multipart_upload(*sent) : std::nullopt;
@@ -341,8 +340,8 @@ class ObjectWrite {
             }
             const auto now_ms = unix_now_ms();
             keep_or_drop([&] {
-              if (!cache_.store.complete_upload(object_, upload_id, named, std::move(meta),
-                                                now_ms)) {
+              if (!cache_.uploads.complete(object(), operation_.upload_id, named,
+                                                std::move(meta), now_ms)) {
                 return false;
               }
               cache_.metrics.fills_committed.inc();
@@ -356,19 +355,23 @@ class ObjectWrite {
     co_return co_await relay_write(exchange_, &request_body, settlement);
   }
 
-  asio::awaitable<bool> abort_upload(const std::string& upload_id) {
-    Settlement settlement(cache_, [this, &upload_id](bool answered) {
-      if (answered && succeeded(exchange_)) cache_.store.abort_upload(object_, upload_id);
+  asio::awaitable<bool> abort_upload() {
+    Settlement settlement(cache_, [this](bool answered) {
+      if (answered && succeeded(exchange_)) {
+        cache_.uploads.abort(object(), operation_.upload_id);
+      }
     });
     co_return co_await relay_write(exchange_, nullptr, settlement);
   }
 
+  const s3::ObjectAddress& object() const { return operation_.address; }
+
   bool compress() const {
-    return !cache::known_incompressible(header_[bhttp::field::content_type], object_.key);
+    return !cache::known_incompressible(header_[bhttp::field::content_type], object().key);
   }
 
   void invalidate() {
-    cache_.store.invalidate(object_, unix_now_ms());
+    cache_.store.invalidate(object(), unix_now_ms());
     cache_.metrics.invalidations.inc();
   }
 
@@ -389,7 +392,7 @@ class ObjectWrite {
   http::RequestParser& request_;
   const RequestHeader& header_;
   CacheContext& cache_;
-  const s3::ObjectAddress object_;
+  const s3::Operation operation_;
   OriginExchange exchange_;
 };
 
@@ -397,8 +400,8 @@ class ObjectWrite {
 
 asio::awaitable<bool> write_through(http::ClientConnection& client, http::RequestParser& request,
                                     OriginContext& origin, CacheContext& cache,
-                                    s3::ObjectAddress object) {
-  ObjectWrite write(client, request, origin, cache, std::move(object));
+                                    s3::Operation operation) {
+  ObjectWrite write(client, request, origin, cache, std::move(operation));
   co_return co_await write.run();
 }
 

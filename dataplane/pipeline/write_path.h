@@ -8,7 +8,7 @@
 // the origin's answer arrives and before the client sees its end: whoever reads after the
 // write completed never gets stale bytes.
 //
-// Thread-safety: one WritePath per request, on the client connection's worker thread.
+// Thread-safety: each call serves one request, on the client connection's worker thread.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -17,12 +17,15 @@
 #include "http/request_handler.h"
 #include "pipeline/cache_context.h"
 #include "pipeline/origin_context.h"
+#include "s3/operation.h"
 
 namespace s3hc::pipeline {
 
+// `operation`: a write to one object (PutObject, CopyObject, a multipart step, DeleteObject or
+// another write to it).
 boost::asio::awaitable<bool> write_through(http::ClientConnection& client,
                                            http::RequestParser& request, OriginContext& origin,
-                                           CacheContext& cache, s3::ObjectAddress object);
+                                           CacheContext& cache, s3::Operation operation);
 
 // PostObject (POST /bucket with a multipart/form-data body, HTML form uploads): the object its
 // "key" field names is dropped from the cache once the origin answered.

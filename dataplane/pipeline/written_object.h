@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "cache/object_store.h"
+#include "cache/store/object_store.h"
 #include "pipeline/stored_headers.h"
 
 namespace s3hc::pipeline {

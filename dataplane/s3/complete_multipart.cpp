@@ -1,6 +1,6 @@
 #include "s3/complete_multipart.h"
 
-#include "s3/read_request.h"
+#include "s3/operation.h"
 #include "s3/xml_document.h"
 #include "util/ascii.h"
 

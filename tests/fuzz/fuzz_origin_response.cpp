@@ -11,7 +11,7 @@
 
 #include "fuzz_common.h"
 #include "pipeline/origin_response.h"
-#include "s3/read_request.h"
+#include "s3/operation.h"
 #include "util/ascii.h"
 
 namespace bhttp = boost::beast::http;

@@ -1,17 +1,20 @@
-// The request target and what is read from it (s3/request_target.h, s3/read_request.h,
-// s3/write_request.h) and the x-amz-copy-source header (s3/copy_source.h).
-// Input, one a line: method, target, Host, Range, x-amz-copy-source.
-// Checks: percent-encoding and queries round-trip; a cacheable read names the object the target
-// addresses, with the Range as parsed; a write's kind agrees with its method and query; a
-// parsed copy source re-encodes to itself.
+// The request target and what is read from it (s3/request_target.h, s3/object_address.h,
+// s3/operation.h, s3/read_request.h) and the x-amz-copy-source header (s3/copy_source.h).
+// Input, one a line: method, target, Host, Range, x-amz-copy-source, Content-Type.
+// Checks: percent-encoding and queries round-trip; an operation's kind agrees with its method,
+// address, query, copy source and Content-Type; a cacheable read names the object the target
+// addresses, with the Range as parsed; a parsed copy source re-encodes to itself.
+#include <algorithm>
 #include <optional>
 #include <string>
 
 #include "fuzz_common.h"
 #include "s3/copy_source.h"
+#include "s3/object_address.h"
+#include "s3/operation.h"
 #include "s3/read_request.h"
 #include "s3/request_target.h"
-#include "s3/write_request.h"
+#include "util/ascii.h"
 
 namespace {
 
@@ -54,16 +57,72 @@ void check_target(std::string_view target) {
   }
 }
 
-void check_read(std::string_view method, std::string_view target, std::string_view host,
-                std::string_view range) {
-  const auto object = s3::object_address(target, host, kAddressing);
-  if (object) S3HC_FUZZ_CHECK(!object->bucket.empty() && !object->key.empty());
-  if (s3::bucket_address(target, host, kAddressing)) S3HC_FUZZ_CHECK(!object);
+void check_operation(const s3::RequestParts& request, std::string_view range) {
+  using Kind = s3::Operation::Kind;
+  const auto operation = s3::classify_operation(request, kAddressing);
+  const auto& address = operation.address;
+  const auto method = request.method;
+  const auto parsed = s3::parse_address(s3::split_target(request.target).path, request.host,
+                                        kAddressing);
+  S3HC_FUZZ_CHECK(parsed.value_or(s3::ObjectAddress{}) == address);
+  if (address.bucket.empty()) S3HC_FUZZ_CHECK(operation.kind == Kind::kOther);
+  if (operation.part_number) {
+    S3HC_FUZZ_CHECK(*operation.part_number >= 1 && *operation.part_number <= 10000);
+  }
+  const bool object = !address.key.empty();
+  const bool names_upload = !operation.upload_id.empty();
+  const bool write = method == "PUT" || method == "POST" || method == "DELETE";
+  switch (operation.kind) {
+    case Kind::kGetObject:
+    case Kind::kHeadObject:
+      S3HC_FUZZ_CHECK(object && method == (operation.kind == Kind::kGetObject ? "GET" : "HEAD"));
+      S3HC_FUZZ_CHECK(!names_upload);
+      break;
+    case Kind::kPutObject:
+    case Kind::kCopyObject:
+      S3HC_FUZZ_CHECK(object && method == "PUT" && !names_upload && !operation.part_number);
+      S3HC_FUZZ_CHECK(request.has_copy_source == (operation.kind == Kind::kCopyObject));
+      break;
+    case Kind::kUploadPart:
+    case Kind::kUploadPartCopy:
+      S3HC_FUZZ_CHECK(object && method == "PUT" && names_upload && operation.part_number);
+      S3HC_FUZZ_CHECK(request.has_copy_source == (operation.kind == Kind::kUploadPartCopy));
+      break;
+    case Kind::kCreateMultipartUpload:
+      S3HC_FUZZ_CHECK(object && method == "POST" && !names_upload && !operation.part_number);
+      break;
+    case Kind::kCompleteMultipartUpload:
+      S3HC_FUZZ_CHECK(object && method == "POST" && names_upload && !operation.part_number);
+      break;
+    case Kind::kAbortMultipartUpload:
+      S3HC_FUZZ_CHECK(object && method == "DELETE" && names_upload && !operation.part_number);
+      break;
+    case Kind::kDeleteObject:
+      S3HC_FUZZ_CHECK(object && method == "DELETE" && !names_upload && !operation.part_number);
+      break;
+    case Kind::kOtherObjectWrite:
+      S3HC_FUZZ_CHECK(object && write && !names_upload && !operation.part_number);
+      break;
+    case Kind::kDeleteObjects:
+      S3HC_FUZZ_CHECK(!address.bucket.empty() && !object && method == "POST");
+      S3HC_FUZZ_CHECK(!names_upload && !operation.part_number);
+      S3HC_FUZZ_CHECK(std::any_of(operation.query.begin(), operation.query.end(),
+                                  [](const auto& p) { return p.name == "delete"; }));
+      break;
+    case Kind::kPostObject:
+      S3HC_FUZZ_CHECK(!address.bucket.empty() && !object && method == "POST");
+      S3HC_FUZZ_CHECK(!names_upload && !operation.part_number);
+      S3HC_FUZZ_CHECK(s3hc::util::starts_with_nocase(request.content_type, "multipart/form-data"));
+      break;
+    case Kind::kOther:
+      S3HC_FUZZ_CHECK(!(object && write));
+      S3HC_FUZZ_CHECK(!names_upload && !operation.part_number);
+      break;
+  }
 
   for (const bool sse_c : {false, true}) {
     const auto classification =
-        s3::classify_read(method, target, host, {.range = range, .has_sse_customer_key = sse_c},
-                          kAddressing);
+        s3::classify_read(operation, {.range = range, .has_sse_customer_key = sse_c});
     S3HC_FUZZ_CHECK(classification.read.has_value() == classification.why_not.empty());
     if (!classification.read) continue;
     const auto& read = *classification.read;
@@ -71,40 +130,14 @@ void check_read(std::string_view method, std::string_view target, std::string_vi
     S3HC_FUZZ_CHECK(read.kind == (method == "GET" ? s3::ReadRequest::Kind::kGetObject
                                                   : s3::ReadRequest::Kind::kHeadObject));
     S3HC_FUZZ_CHECK(method == "GET" || method == "HEAD");
-    S3HC_FUZZ_CHECK(object && read.object == *object);
+    S3HC_FUZZ_CHECK(object && read.object == address);
+    S3HC_FUZZ_CHECK(read.part_number == operation.part_number);
     if (range.empty()) {
       S3HC_FUZZ_CHECK(!read.range);
     } else {
       S3HC_FUZZ_CHECK(read.range && read.range == s3::parse_single_byte_range(range));
       S3HC_FUZZ_CHECK(method == "GET" && !read.part_number);
     }
-    if (read.part_number) S3HC_FUZZ_CHECK(*read.part_number >= 1 && *read.part_number <= 10000);
-  }
-}
-
-void check_write(std::string_view method, std::string_view target, bool has_copy_source) {
-  using Kind = s3::WriteRequest::Kind;
-  const auto write = s3::classify_write(method, target, has_copy_source);
-  switch (write.kind) {
-    case Kind::kPutObject:
-      S3HC_FUZZ_CHECK(method == "PUT" && !has_copy_source && write.upload_id.empty());
-      break;
-    case Kind::kUploadPart:
-      S3HC_FUZZ_CHECK(method == "PUT" && !has_copy_source);
-      S3HC_FUZZ_CHECK(write.part_number >= 1 && write.part_number <= 10000);
-      S3HC_FUZZ_CHECK(!write.upload_id.empty());
-      break;
-    case Kind::kCreateUpload:
-      S3HC_FUZZ_CHECK(method == "POST" && write.upload_id.empty());
-      break;
-    case Kind::kCompleteUpload:
-      S3HC_FUZZ_CHECK(method == "POST" && !write.upload_id.empty());
-      break;
-    case Kind::kAbortUpload:
-      S3HC_FUZZ_CHECK(method == "DELETE" && !write.upload_id.empty());
-      break;
-    case Kind::kOther:
-      break;
   }
 }
 
@@ -123,14 +156,16 @@ void check_copy_source(std::string_view header) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto input = s3hc::fuzz::fields(s3hc::fuzz::as_text(data, size), 5);
-  const auto method = input[0];
+  const auto input = s3hc::fuzz::fields(s3hc::fuzz::as_text(data, size), 6);
   const auto target = input[1];
-  const auto host = input[2];
 
   check_target(target);
-  check_read(method, target, host, input[3]);
-  check_write(method, target, !input[4].empty());
+  check_operation({.method = input[0],
+                   .target = target,
+                   .host = input[2],
+                   .content_type = input[5],
+                   .has_copy_source = !input[4].empty()},
+                  input[3]);
   check_copy_source(input[4]);
   return 0;
 }

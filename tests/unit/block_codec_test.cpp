@@ -3,8 +3,8 @@
 #include <random>
 #include <string>
 
-#include "cache/block_codec.h"
-#include "cache/compression_policy.h"
+#include "cache/store/block_codec.h"
+#include "cache/store/compression_policy.h"
 
 namespace s3hc::cache {
 namespace {

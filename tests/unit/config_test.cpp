@@ -1,11 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <stdexcept>
 
 #include "config/proxy_config.h"
 
 namespace s3hc::config {
 namespace {
+
+using namespace std::chrono_literals;
 
 TEST(ConfigTest, EmptyDocumentKeepsDefaults) {
   const auto config = parse_config_yaml("");
@@ -15,7 +18,7 @@ TEST(ConfigTest, EmptyDocumentKeepsDefaults) {
   EXPECT_EQ(config.upstream.url.host, "s3.amazonaws.com");
   EXPECT_EQ(config.limits.max_header_bytes, 16u * 1024);
   EXPECT_TRUE(config.cache.dir.empty());  // caching is opt-in
-  EXPECT_EQ(config.cache.get_ttl_ms, 60'000);
+  EXPECT_EQ(config.cache.policy.get_ttl_ms, 60'000);
 }
 
 TEST(ConfigTest, ParsesEveryKey) {
@@ -70,16 +73,16 @@ cache:
   EXPECT_EQ(config.timeouts.client_idle_ms, 5000);
   EXPECT_EQ(config.timeouts.client_read_ms, 600);
   EXPECT_EQ(config.cache.dir, "/mnt/s3hc");
-  EXPECT_EQ(config.cache.get_ttl_ms, 0);
-  EXPECT_EQ(config.cache.head_ttl_ms, 31'536'000'000);
-  EXPECT_EQ(config.cache.put_ttl_ms, 5000);
-  EXPECT_EQ(config.cache.block_size, 65536u);
-  EXPECT_EQ(config.cache.merge_gap_bytes, 0u);
+  EXPECT_EQ(config.cache.policy.get_ttl_ms, 0);
+  EXPECT_EQ(config.cache.policy.head_ttl_ms, 31'536'000'000);
+  EXPECT_EQ(config.cache.policy.put_ttl_ms, 5000);
+  EXPECT_EQ(config.cache.store.block_size, 65536u);
+  EXPECT_EQ(config.cache.policy.merge_gap_bytes, 0u);
   EXPECT_EQ(config.cache.io_threads, 2);
   EXPECT_EQ(config.cache.mirror_dir, "/var/lib/s3hc/mirror");
-  EXPECT_EQ(config.cache.max_staleness_ms, 250);
-  EXPECT_FALSE(config.cache.write_through);
-  EXPECT_EQ(config.cache.max_write_object_bytes, 1000u);
+  EXPECT_EQ(config.cache.store.max_staleness, 250ms);
+  EXPECT_FALSE(config.cache.policy.write_through);
+  EXPECT_EQ(config.cache.policy.max_write_object_bytes, 1000u);
 }
 
 void expect_error_mentions(const std::string& yaml, const std::string& fragment) {
@@ -126,20 +129,20 @@ TEST(ConfigTest, MissingFileIsAClearError) {
 }
 
 TEST(ConfigTest, FleetKeysDefaults) {
-  const auto cache = parse_config_yaml("").cache;
-  EXPECT_EQ(cache.max_size, 0u);
-  EXPECT_DOUBLE_EQ(cache.high_watermark, 0.9);
-  EXPECT_DOUBLE_EQ(cache.low_watermark, 0.8);
-  EXPECT_DOUBLE_EQ(cache.max_written_share, 0.5);
-  EXPECT_EQ(cache.eviction, "tinylfu");
-  EXPECT_EQ(cache.expiry, "lazy");
-  EXPECT_EQ(cache.maintenance_interval_ms, 1000);
-  EXPECT_EQ(cache.lease_ms, 10000);
-  EXPECT_EQ(cache.protect_ms, 10000);
-  EXPECT_EQ(cache.orphan_age_ms, 3'600'000);
-  EXPECT_EQ(cache.tombstone_retention_ms, 3'600'000);
-  EXPECT_EQ(cache.upload_retention_ms, 604'800'000);
-  EXPECT_EQ(cache.sweep_per_round, 256);
+  const auto fleet = parse_config_yaml("").cache.fleet;
+  EXPECT_EQ(fleet.max_size_bytes, 0u);
+  EXPECT_DOUBLE_EQ(fleet.high_watermark, 0.9);
+  EXPECT_DOUBLE_EQ(fleet.low_watermark, 0.8);
+  EXPECT_DOUBLE_EQ(fleet.max_written_share, 0.5);
+  EXPECT_EQ(fleet.policy, cache::EvictionPolicy::kTinyLfu);
+  EXPECT_FALSE(fleet.active_expiry);
+  EXPECT_EQ(fleet.interval, 1000ms);
+  EXPECT_EQ(fleet.lease_duration, 10000ms);
+  EXPECT_EQ(fleet.protect_recent, 10000ms);
+  EXPECT_EQ(fleet.sweep.orphan_age, 3'600'000ms);
+  EXPECT_EQ(fleet.sweep.tombstone_retention, 3'600'000ms);
+  EXPECT_EQ(fleet.sweep.upload_retention, 604'800'000ms);
+  EXPECT_EQ(fleet.sweep_per_round, 256u);
   EXPECT_NO_THROW(validate(parse_config_yaml("")));
 }
 
@@ -161,26 +164,26 @@ cache:
   upload_retention_ms: 0
   sweep_per_round: 32
 )");
-  const auto& cache = config.cache;
-  EXPECT_EQ(cache.max_size, 500ull << 30);
-  EXPECT_DOUBLE_EQ(cache.high_watermark, 0.95);
-  EXPECT_DOUBLE_EQ(cache.low_watermark, 0.7);
-  EXPECT_DOUBLE_EQ(cache.max_written_share, 0.25);
-  EXPECT_EQ(cache.eviction, "lru");
-  EXPECT_EQ(cache.expiry, "active");
-  EXPECT_EQ(cache.maintenance_interval_ms, 500);
-  EXPECT_EQ(cache.lease_ms, 4000);
-  EXPECT_EQ(cache.protect_ms, 0);
-  EXPECT_EQ(cache.orphan_age_ms, 7'200'000);
-  EXPECT_EQ(cache.tombstone_retention_ms, 1'800'000);
-  EXPECT_EQ(cache.upload_retention_ms, 0);
-  EXPECT_EQ(cache.sweep_per_round, 32);
+  const auto& fleet = config.cache.fleet;
+  EXPECT_EQ(fleet.max_size_bytes, 500ull << 30);
+  EXPECT_DOUBLE_EQ(fleet.high_watermark, 0.95);
+  EXPECT_DOUBLE_EQ(fleet.low_watermark, 0.7);
+  EXPECT_DOUBLE_EQ(fleet.max_written_share, 0.25);
+  EXPECT_EQ(fleet.policy, cache::EvictionPolicy::kLru);
+  EXPECT_TRUE(fleet.active_expiry);
+  EXPECT_EQ(fleet.interval, 500ms);
+  EXPECT_EQ(fleet.lease_duration, 4000ms);
+  EXPECT_EQ(fleet.protect_recent, 0ms);
+  EXPECT_EQ(fleet.sweep.orphan_age, 7'200'000ms);
+  EXPECT_EQ(fleet.sweep.tombstone_retention, 1'800'000ms);
+  EXPECT_EQ(fleet.sweep.upload_retention, 0ms);
+  EXPECT_EQ(fleet.sweep_per_round, 32u);
   EXPECT_NO_THROW(validate(config));
 }
 
 TEST(ConfigTest, MaxSizeTakesBytesOrBinaryUnits) {
   const auto max_size = [](const std::string& value) {
-    return parse_config_yaml("cache: {max_size: " + value + "}").cache.max_size;
+    return parse_config_yaml("cache: {max_size: " + value + "}").cache.fleet.max_size_bytes;
   };
   EXPECT_EQ(max_size("0"), 0u);
   EXPECT_EQ(max_size("1234"), 1234u);
@@ -207,7 +210,7 @@ TEST(ConfigTest, MaxSizeThatOverflowsIsRejected) {
   expect_error_mentions("cache: {max_size: 16777216TiB}", "cache.max_size");
   expect_error_mentions("cache: {max_size: 999999999999999TiB}", "cache.max_size");
   // The largest that fits is still accepted.
-  EXPECT_EQ(parse_config_yaml("cache: {max_size: 16777215TiB}").cache.max_size,
+  EXPECT_EQ(parse_config_yaml("cache: {max_size: 16777215TiB}").cache.fleet.max_size_bytes,
             16777215ull << 40);
 }
 
@@ -217,15 +220,16 @@ TEST(ConfigTest, SharesMustLieBetweenZeroAndOne) {
   expect_error_mentions("cache: {max_written_share: 2}", "cache.max_written_share");
   expect_error_mentions("cache: {high_watermark: .nan}", "cache.high_watermark");
   expect_error_mentions("cache: {low_watermark: half}", "cache.low_watermark: invalid value");
-  EXPECT_DOUBLE_EQ(parse_config_yaml("cache: {high_watermark: 1}").cache.high_watermark, 1.0);
-  EXPECT_DOUBLE_EQ(parse_config_yaml("cache: {low_watermark: 0}").cache.low_watermark, 0.0);
+  EXPECT_DOUBLE_EQ(parse_config_yaml("cache: {high_watermark: 1}").cache.fleet.high_watermark, 1.0);
+  EXPECT_DOUBLE_EQ(parse_config_yaml("cache: {low_watermark: 0}").cache.fleet.low_watermark, 0.0);
 }
 
 TEST(ConfigTest, EvictionAndExpiryAreChoices) {
-  EXPECT_EQ(parse_config_yaml("cache: {eviction: lru}").cache.eviction, "lru");
-  EXPECT_EQ(parse_config_yaml("cache: {eviction: tinylfu}").cache.eviction, "tinylfu");
-  EXPECT_EQ(parse_config_yaml("cache: {expiry: active}").cache.expiry, "active");
-  EXPECT_EQ(parse_config_yaml("cache: {expiry: lazy}").cache.expiry, "lazy");
+  const auto fleet = [](const std::string& yaml) { return parse_config_yaml(yaml).cache.fleet; };
+  EXPECT_EQ(fleet("cache: {eviction: lru}").policy, cache::EvictionPolicy::kLru);
+  EXPECT_EQ(fleet("cache: {eviction: tinylfu}").policy, cache::EvictionPolicy::kTinyLfu);
+  EXPECT_TRUE(fleet("cache: {expiry: active}").active_expiry);
+  EXPECT_FALSE(fleet("cache: {expiry: lazy}").active_expiry);
   expect_error_mentions("cache: {eviction: lfu}", "cache.eviction: must be one of tinylfu, lru");
   expect_error_mentions("cache: {eviction: LRU}", "cache.eviction");
   expect_error_mentions("cache: {expiry: eager}", "cache.expiry: must be one of lazy, active");
@@ -277,9 +281,9 @@ TEST(ConfigTest, TheExampleConfigLoadsAndTurnsTheFleetFeaturesOn) {
   const auto config = load_config_file(std::string(S3HC_SOURCE_DIR) + "/config/s3hc.example.yaml");
   validate(config);
   EXPECT_EQ(config.cache.dir, "/var/cache/s3hc");
-  EXPECT_EQ(config.cache.max_size, 50ull << 30);
-  EXPECT_EQ(config.cache.ram_size, 64ull << 20);
-  EXPECT_EQ(config.cache.eviction, "tinylfu");
+  EXPECT_EQ(config.cache.fleet.max_size_bytes, 50ull << 30);
+  EXPECT_EQ(config.cache.store.ram_bytes, 64ull << 20);
+  EXPECT_EQ(config.cache.fleet.policy, cache::EvictionPolicy::kTinyLfu);
 }
 
 }  // namespace

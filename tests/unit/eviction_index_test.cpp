@@ -1,4 +1,4 @@
-#include "cache/eviction_index.h"
+#include "cache/fleet/eviction_index.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // journal what their object stores would report; FleetMaintainer::round consolidates it at
 // simulated wall-clock times near the real one (the journal stamps its news with the real
 // clock).
-#include "cache/fleet_maintainer.h"
+#include "cache/fleet/fleet_maintainer.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -18,9 +18,9 @@
 
 #include "cache/cache_layout.h"
 #include "cache/disk_usage.h"
-#include "cache/fleet_journal.h"
-#include "cache/journal.h"
-#include "cache/lease_file.h"
+#include "cache/fleet/fleet_journal.h"
+#include "cache/fleet/journal.h"
+#include "cache/fleet/lease_file.h"
 #include "cache/synced_file.h"
 #include "file_times.h"
 #include "temp_dir.h"

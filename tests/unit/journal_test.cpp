@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "cache/journal.h"
+#include "cache/fleet/journal.h"
 #include "temp_dir.h"
 
 namespace s3hc::cache {

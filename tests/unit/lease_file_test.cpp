@@ -1,4 +1,4 @@
-#include "cache/lease_file.h"
+#include "cache/fleet/lease_file.h"
 
 #include <gtest/gtest.h>
 #include <xxhash.h>

@@ -1,4 +1,4 @@
-#include "cache/metadata_mirror.h"
+#include "cache/store/metadata_mirror.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "cache/mirrored_record_store.h"
+#include "cache/store/mirrored_record_store.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

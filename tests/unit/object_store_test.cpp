@@ -7,7 +7,9 @@
 #include <random>
 #include <string>
 
-#include "cache/object_store.h"
+#include "cache/store/object_store.h"
+#include "cache/store/upload_store.h"
+#include "recording_store_observer.h"
 #include "temp_dir.h"
 
 namespace s3hc::cache {
@@ -17,11 +19,14 @@ namespace fs = std::filesystem;
 
 class ObjectStoreTest : public ::testing::Test {
  protected:
-  // Times in these tests are small numbers, not wall-clock times: no fill is too old.
+  // Times in these tests are small numbers, not wall-clock times: no fill is too old. No RAM
+  // tier: what is read comes from the files.
   ObjectStoreTest()
       : store_(CacheLayout(dir_.string()),
                {.block_size = 1000,
-                .max_fill_age = std::chrono::milliseconds::max()}) {
+                .max_fill_age = std::chrono::milliseconds::max(),
+                .ram_bytes = 0},
+               nullptr, &observer_) {
     std::mt19937 generator(5);
     object_.resize(10'000);
     for (auto& byte : object_) byte = static_cast<char>(generator());
@@ -56,6 +61,7 @@ class ObjectStoreTest : public ::testing::Test {
   }
 
   s3hc::testing::TempDir dir_{"object-store-test"};
+  s3hc::testing::RecordingStoreObserver observer_;
   ObjectStore store_;
   s3::ObjectAddress address_{"bucket", "dir/../key ✓"};
   std::string object_;
@@ -257,12 +263,36 @@ TEST_F(ObjectStoreTest, VerifiedRawBlocksAreSentFromTheirFiles) {
   EXPECT_FALSE(store_.read(record, wanted));
 }
 
+TEST_F(ObjectStoreTest, ReportsEveryChangeOfTheObjectsDirectoryAndEveryLookup) {
+  const auto id = CacheLayout::object_id(address_.bucket, address_.key);
+  fill(0, 4999);
+  auto stored = observer_.stored();
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].dir_id, id);
+  const auto filled_bytes = stored[0].bytes;
+  EXPECT_GT(filled_bytes, 5000u);  // random bytes do not compress
+  ASSERT_TRUE(stored[0].record);
+  EXPECT_EQ(stored[0].record->etag(), "\"v1\"");
+
+  EXPECT_TRUE(store_.lookup(address_));
+  EXPECT_EQ(observer_.accessed(), std::vector<std::string>{id});
+
+  observer_.clear();
+  store_.invalidate(address_, 2000);
+  stored = observer_.stored();
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].dir_id, id);
+  EXPECT_LT(stored[0].bytes, filled_bytes - 4000);  // the record is left, the range file gone
+  ASSERT_TRUE(stored[0].record);
+  EXPECT_TRUE(stored[0].record->etag().empty());  // a tombstone
+}
+
 class MultipartTest : public ObjectStoreTest {
  protected:
   void upload_part(std::uint32_t number, std::string_view bytes, const std::string& etag) {
-    auto part = store_.begin_part(address_, "upload-1", number, true);
+    auto part = uploads_.begin_part(address_, "upload-1", number, true);
     part->append(bytes);
-    store_.commit_part(*part, number, etag);
+    uploads_.commit_part(*part, number, etag);
   }
 
   std::optional<v1::CacheRecord> complete(
@@ -270,7 +300,7 @@ class MultipartTest : public ObjectStoreTest {
     ObjectMeta answer;
     answer.etag = "\"abc-3\"";
     answer.from_write = true;
-    return store_.complete_upload(address_, "upload-1", parts, answer, 5000);
+    return uploads_.complete(address_, "upload-1", parts, answer, 5000);
   }
 
   bool upload_files_left() const {
@@ -281,10 +311,12 @@ class MultipartTest : public ObjectStoreTest {
     }
     return false;
   }
+
+  UploadStore uploads_{store_, &observer_};
 };
 
 TEST_F(MultipartTest, CompletedPartsBecomeTheObjectInOrder) {
-  store_.begin_upload(address_, "upload-1", {{"Content-Type", "text/csv"}});
+  uploads_.begin(address_, "upload-1", {{"Content-Type", "text/csv"}});
   upload_part(1, std::string_view(object_).substr(0, 4000), "\"p1\"");
   upload_part(2, "bytes of an abandoned try", "\"p2-old\"");
   upload_part(2, std::string_view(object_).substr(4000, 5000), "\"p2\"");
@@ -304,9 +336,30 @@ TEST_F(MultipartTest, CompletedPartsBecomeTheObjectInOrder) {
   EXPECT_FALSE(upload_files_left());
 }
 
+TEST_F(MultipartTest, ReportsTheUploadsDirectoryUntilItIsGone) {
+  const auto upload = CacheLayout::upload_id(address_.bucket, address_.key, "upload-1");
+  const auto object = CacheLayout::object_id(address_.bucket, address_.key);
+  uploads_.begin(address_, "upload-1", {});
+  upload_part(1, object_, "\"p1\"");
+  auto stored = observer_.stored();
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[1].dir_id, upload);
+  EXPECT_GT(stored[1].bytes, stored[0].bytes);  // the part's bytes came after the start's
+  EXPECT_FALSE(stored[1].record);
+
+  observer_.clear();
+  ASSERT_TRUE(complete({{1, "\"p1\""}}));
+  stored = observer_.stored();
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].dir_id, object);
+  EXPECT_GT(stored[0].bytes, 0u);
+  EXPECT_EQ(stored[1].dir_id, upload);
+  EXPECT_EQ(stored[1].bytes, 0u);
+}
+
 TEST_F(MultipartTest, AnUnseenPartLeavesTheObjectAlone) {
   fill(0, 9999);
-  store_.begin_upload(address_, "upload-1", {});
+  uploads_.begin(address_, "upload-1", {});
   upload_part(1, std::string_view(object_).substr(0, 4000), "\"p1\"");
   EXPECT_FALSE(complete({{1, "\"p1\""}, {2, "\"copied\""}}));
   EXPECT_EQ(store_.lookup(address_)->etag(), "\"v1\"");  // the caller drops it
@@ -316,7 +369,7 @@ TEST_F(MultipartTest, AnUnseenPartLeavesTheObjectAlone) {
 TEST_F(MultipartTest, AnUnseenStartLeavesTheObjectAlone) {
   upload_part(1, std::string_view(object_).substr(0, 4000), "\"p1\"");
   EXPECT_FALSE(complete({{1, "\"p1\""}}));
-  store_.abort_upload(address_, "upload-1");
+  uploads_.abort(address_, "upload-1");
   EXPECT_FALSE(upload_files_left());
 }
 

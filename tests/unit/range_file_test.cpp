@@ -5,7 +5,7 @@
 #include <random>
 #include <string>
 
-#include "cache/range_file.h"
+#include "cache/store/range_file.h"
 #include "temp_dir.h"
 
 namespace s3hc::cache {

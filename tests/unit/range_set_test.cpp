@@ -3,7 +3,7 @@
 #include <random>
 #include <vector>
 
-#include "cache/range_set.h"
+#include "cache/store/range_set.h"
 
 namespace s3hc::cache {
 namespace {

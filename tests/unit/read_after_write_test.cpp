@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "cache/object_store.h"
+#include "cache/store/object_store.h"
 #include "temp_dir.h"
 #include "util/wall_clock.h"
 
@@ -33,7 +33,7 @@ class ReadAfterWriteTest : public ::testing::Test {
   }
 
   // A write through `store`: version `etag`, bytes `body`.
-  void write(const ObjectStore& store, const std::string& etag, const std::string& body) {
+  void write(ObjectStore& store, const std::string& etag, const std::string& body) {
     ObjectMeta meta;
     meta.etag = etag;
     meta.size = body.size();

@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "cache/record_store.h"
-#include "cache/replace_claim.h"
+#include "cache/store/record_store.h"
+#include "cache/store/replace_claim.h"
 #include "file_times.h"
 #include "temp_dir.h"
 #include "util/wall_clock.h"

@@ -1,4 +1,4 @@
-#include "cache/sweeper.h"
+#include "cache/fleet/sweeper.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,0 +1,72 @@
+// Object records (proto/s3hc/v1/cache_record.proto) on the shared cache directory, at the
+// paths of cache_layout.h. A record is replaced whole: written to a temp file beside it,
+// synced, renamed over the old one (atomic on local file systems and NFS). A record whose
+// stored bucket and key differ from the ones asked for (a hash collision) or that does not
+// parse is treated as absent. Every record file is stamped (file_stamp.h): stamp() tells with
+// one stat whether the file is still the one a load or a store saw.
+//
+// Replacing a record is a compare-and-swap across processes and hosts (replace_claim.h): a
+// process that loaded a record replaces it only if it is still that version, so two proxies
+// updating one record (a fill and a write) never lose one another's update.
+//
+// Thread-safety: const methods may run concurrently from any thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cache/cache_layout.h"
+#include "cache/file_stamp.h"
+#include "s3hc/v1/cache_record.pb.h"
+#include "util/unique_fd.h"
+
+namespace s3hc::cache {
+
+struct StampedRecord {
+  v1::CacheRecord record;
+  FileStamp stamp;  // of the file it was read from or written to
+};
+
+// What the shared directory holds at an object's record path.
+struct SharedRecord {
+  std::optional<FileStamp> stamp;         // none: no file
+  std::optional<v1::CacheRecord> record;  // none: no file, or not a record of this object
+};
+
+class RecordStore {
+ public:
+  explicit RecordStore(CacheLayout layout);
+
+  const CacheLayout& layout() const { return layout_; }
+
+  std::optional<v1::CacheRecord> load(std::string_view bucket, std::string_view key) const;
+  std::optional<StampedRecord> load_stamped(std::string_view bucket, std::string_view key) const;
+  SharedRecord load_current(std::string_view bucket, std::string_view key) const;
+
+  // The stamp of the object's record file now; nullopt when there is none.
+  std::optional<FileStamp> stamp(std::string_view bucket, std::string_view key) const;
+
+  // Compare-and-swap: writes `record` (its bucket and key name the file) in place of exactly
+  // what `current` (from load_current) saw, with a generation one higher than current.record's
+  // (1 without one), and sets record.generation accordingly; returns the stamp of the file
+  // written. nullopt, with nothing written, when the file is no longer what `current` saw (or
+  // another process is replacing it now): load again and decide again. Throws
+  // std::system_error when the file cannot be written.
+  std::optional<FileStamp> replace(v1::CacheRecord& record, const SharedRecord& current) const;
+
+  // Writes `record` whatever the record file holds (replace, retried until it lands).
+  FileStamp store(v1::CacheRecord& record) const;
+
+  // Deletes the record; false when there was none.
+  bool remove(std::string_view bucket, std::string_view key) const;
+
+ private:
+  CacheLayout layout_;
+  // The root directory, open (O_PATH) for stamp(); -1 when it could not be opened (then the
+  // full path is stat'ed). Shared by copies. The root must not be moved while proxies run.
+  std::shared_ptr<const util::UniqueFd> root_;
+};
+
+}  // namespace s3hc::cache

@@ -1,0 +1,45 @@
+// The rules the read and write paths follow for every cached object: freshness, partial-hit
+// merging, write-through, coalescing and abandoned fills. Keys of the YAML section `cache`
+// (docs/CONFIGURATION.md). Loaded once at start-up; nothing here changes at run time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace s3hc::pipeline {
+
+// When a fill with no reader left still finishes (fill_producer.h).
+struct AbandonedFills {
+  // When the bytes it fetches are at most this many... Default: 64 MiB.
+  std::uint64_t finish_below_bytes = 64 * 1024 * 1024;
+  // ...or when at least this percentage of them has arrived. Default: 50.
+  int finish_percent = 50;
+
+  // `done` of `total` bytes fetched.
+  bool finishes(std::uint64_t done, std::uint64_t total) const {
+    return total <= finish_below_bytes ||
+           done * 100 >= total * static_cast<std::uint64_t>(finish_percent);
+  }
+};
+
+struct CachePolicy {
+  // How long a cached object answers without asking the origin, from the origin's last
+  // confirmation: for GET, for HEAD, and (both) for objects written through the proxy. 0:
+  // every read is revalidated with the client's own request. Defaults: 60 s each.
+  std::int64_t get_ttl_ms = 60'000;
+  std::int64_t head_ttl_ms = 60'000;
+  std::int64_t put_ttl_ms = 60'000;
+  // A cached stretch shorter than this between two missing parts of a request is fetched
+  // again with them: one origin request instead of two. Default: 256 KiB.
+  std::uint64_t merge_gap_bytes = 256 * 1024;
+  // PutObject bodies and multipart uploads are cached as they stream. Default: true.
+  bool write_through = true;
+  // Larger written objects are forwarded but not cached. Default: 1 GiB.
+  std::uint64_t max_write_object_bytes = 1ull << 30;
+  // Longest a miss waits for another request's fill of the same bytes (coalescing); zero: no
+  // coalescing. Default: 30 s.
+  std::chrono::milliseconds coalesce_timeout{30'000};
+  AbandonedFills abandoned_fills;
+};
+
+}  // namespace s3hc::pipeline
