@@ -18,6 +18,7 @@
 """
 
 import concurrent.futures
+import errno
 import hashlib
 
 import os
@@ -281,6 +282,24 @@ class MirrorTest(FleetTestCase):
             self.assertEqual(self.get(client, bucket, key)[0], body, key)
 
 
+def remove_tree_in_use(path, timeout=10.0):
+    """rm -rf of a directory that running proxies keep writing into: a file that vanishes
+    under rmtree (a lease's temp file renamed into place) is no error, and a directory that
+    gains a file meanwhile is emptied again."""
+    deadline = time.monotonic() + timeout
+    while os.path.exists(path):
+        try:
+            shutil.rmtree(path, onerror=ignore_vanished)
+        except OSError as error:
+            if error.errno != errno.ENOTEMPTY or time.monotonic() > deadline:
+                raise
+
+
+def ignore_vanished(function, path, exc_info):
+    if not isinstance(exc_info[1], FileNotFoundError):
+        raise exc_info[1]
+
+
 class DeletedDirectoryTest(FleetTestCase):
     def test_proxies_recover_when_the_cache_directory_is_deleted(self):
         proxies = [self.start_proxy(), self.start_proxy()]
@@ -294,7 +313,7 @@ class DeletedDirectoryTest(FleetTestCase):
             self.assertEqual(self.get(clients[1], bucket, key), (body, "HIT"))
         self.wait_for(lambda: self.accounted(proxies[0]) > 600 * KIB, 5, "accounting")
 
-        shutil.rmtree(self.cache_path)
+        remove_tree_in_use(self.cache_path)
         for key, body in data.items():
             for client in clients:
                 body_got, _ = self.get(client, bucket, key)
