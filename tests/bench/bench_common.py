@@ -931,6 +931,19 @@ def prepare_run(args):
     return settings, proxy_bin, time.monotonic()
 
 
+def prepare_own_clients_run(args):
+    """prepare_run() for a benchmark whose clients are its own (no wrk): nginx is checked, the
+    proxy binary found and a quiet machine awaited (--wait-idle). Returns (cores, proxy_bin,
+    a CpuMeter, start time)."""
+    if not shutil.which(NGINX_BIN):
+        sys.exit(f"{NGINX_BIN} not found (Debian package nginx)")
+    cores = len(os.sched_getaffinity(0))
+    meter = CpuMeter(cores)
+    if args.wait_idle:
+        wait_until_idle(meter, args.wait_idle, progress)
+    return cores, args.proxy_bin or proxy_binary(), meter, time.monotonic()
+
+
 def settings_from_args(args):
     cores = len(os.sched_getaffinity(0))
     return Settings(args.duration, args.warmup, args.repeats, args.retries, cores=cores,

@@ -45,7 +45,7 @@ import zlib
 
 from bench_common import (  # noqa: E402  (bench_common puts tests/integration on sys.path)
     HERE, MiB, add_binary_and_quiet_arguments, format_ratio, git_commit, progress,
-    prepare_run, tool_version)
+    prepare_own_clients_run, tool_version)
 from support.nginx_origin import NginxFileOrigin  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
 
@@ -287,17 +287,12 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.quick:
         args.clients, args.files, args.max_mib = 6, 8, 8
-    # prepare_run() reads these of every benchmark's settings.
-    args.duration = args.warmup = args.repeats = 1
-    args.retries = 0
-    args.origin_workers = 1
-    args.proxy_workers = None
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
-    _, proxy_bin, started = prepare_run(args)
+    cores, proxy_bin, _, started = prepare_own_clients_run(args)
     sizes = file_sizes(args.files, args.min_kib * KiB, args.max_mib * MiB)
     distinct_bytes = sum(sizes)
     with contextlib.ExitStack() as stack:
@@ -324,7 +319,7 @@ def main(argv=None):
         cold = run_phase("cold", proxy_targets, files, origin, args, proxies)
         warm = run_phase("warm", proxy_targets, files, origin, args, proxies)
 
-    print(f"far_bench: {os.cpu_count()} cores shared by origin, relay, proxies and clients; "
+    print(f"far_bench: {cores} cores shared by origin, relay, proxies and clients; "
           f"s3hc {tool_version([proxy_bin, '--version'])} (commit {git_commit()})")
     print(f"{args.clients} clients x {args.files} files of {args.min_kib} KiB to {args.max_mib} MiB "
           f"(log-spread, {distinct_bytes / MiB:.1f} MiB in all); {args.proxies} proxies on one "

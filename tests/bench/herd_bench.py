@@ -46,9 +46,9 @@ import zlib
 from bench_common import (  # noqa: E402  (bench_common puts tests/integration on sys.path)
     NGINX_BIN, OTHER_CPU_WARNING, CpuMeter, MiB, RetryBudget, add_binary_and_quiet_arguments, add_cache_option_argument,
     format_ratio, git_commit, parse_cache_options, print_log_tail, process_cpu_ticks,
-    process_tree, progress, s3hc_problem_counters, tool_version, wait_until_idle)
+    prepare_own_clients_run, process_tree, progress, s3hc_problem_counters, tool_version)
 from support.nginx_origin import NginxFileOrigin  # noqa: E402
-from support.proxy import ProxyProcess, proxy_binary  # noqa: E402
+from support.proxy import ProxyProcess  # noqa: E402
 
 KiB = 1024
 CACHE_TTL_MS = 3_600_000
@@ -665,9 +665,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    if not shutil.which(NGINX_BIN):
-        sys.exit(f"{NGINX_BIN} not found (Debian package nginx)")
-    cores = len(os.sched_getaffinity(0))
+    cores, proxy_bin, meter, started = prepare_own_clients_run(args)
     settings = Settings(
         clients=args.clients, slow=args.slow, slow_rate=args.slow_rate_mib * MiB,
         slow_rcvbuf=args.slow_rcvbuf_kib * KiB, slow_read_all=args.slow_read_all,
@@ -675,11 +673,6 @@ def main(argv=None):
         retries=args.retries, proxies=args.proxies, cores=cores,
         origin_workers=args.origin_workers, proxy_workers=args.proxy_workers or cores,
         timeout_s=args.timeout)
-    proxy_bin = args.proxy_bin or proxy_binary()
-    meter = CpuMeter(cores)
-    if args.wait_idle:
-        wait_until_idle(meter, args.wait_idle, progress)
-    started = time.monotonic()
     runs_by_kind = {"A": [], "B": []}
     with contextlib.ExitStack() as stack:
         origin = stack.enter_context(NginxFileOrigin(workers=settings.origin_workers,

@@ -45,8 +45,8 @@ from bench_common import (  # noqa: E402  (bench_common puts tests/integration o
     NGINX_BIN, OTHER_CPU_WARNING, AccessLogCounter, CpuMeter, MiB, RetryBudget,
     add_binary_and_quiet_arguments, add_cache_option_argument, cache_read_counters, format_ratio, git_commit, parse_cache_options,
     print_log_tail, process_cpu_ticks, progress, s3hc_problem_counters, s3hc_state_since,
-    start_origin, tool_version, wait_until_idle)
-from support.proxy import ProxyProcess, proxy_binary  # noqa: E402
+    prepare_own_clients_run, start_origin, tool_version)
+from support.proxy import ProxyProcess  # noqa: E402
 
 KiB = 1024
 CACHE_TTL_MS = 3_600_000
@@ -348,16 +348,9 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    if not shutil.which(NGINX_BIN):
-        sys.exit(f"{NGINX_BIN} not found (Debian package nginx)")
-    cores = len(os.sched_getaffinity(0))
+    cores, proxy_bin, meter, started = prepare_own_clients_run(args)
     settings = Settings(args.sizes_mib, args.prefix_kib * KiB, args.repeats, args.retries, cores,
                         args.origin_workers, args.proxy_workers or cores, args.pooled)
-    proxy_bin = args.proxy_bin or proxy_binary()
-    meter = CpuMeter(cores)
-    if args.wait_idle:
-        wait_until_idle(meter, args.wait_idle, progress)
-    started = time.monotonic()
     with contextlib.ExitStack() as stack:
         origin = start_origin(stack, settings, access_log=True,
                               objects={f"{s}MiB": s * MiB for s in settings.sizes_mib})
