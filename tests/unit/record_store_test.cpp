@@ -102,6 +102,23 @@ TEST_F(RecordStoreTest, GarbageIsAMissAndNoTempFilesRemain) {
   }
 }
 
+TEST_F(RecordStoreTest, StampsFollowARootDeletedAndMadeAnew) {
+  // The store stats below a descriptor of the root; an operator may delete the cache
+  // directory under running proxies, which then make it anew.
+  const RecordStore store(CacheLayout(root_.string()));
+  auto r = record("bucket", "key");
+  store.store(r);
+  ASSERT_TRUE(store.stamp("bucket", "key"));
+  fs::remove_all(root_);
+  EXPECT_FALSE(store.stamp("bucket", "key"));
+  fs::create_directories(root_);
+  auto again = record("bucket", "key");
+  RecordStore(CacheLayout(root_.string())).store(again);
+  const auto stamp = store.stamp("bucket", "key");
+  ASSERT_TRUE(stamp);
+  EXPECT_EQ(stamp, stamp_of_path(CacheLayout(root_.string()).record_path("bucket", "key")));
+}
+
 TEST_F(RecordStoreTest, ReplaceRefusesARecordThatChangedSinceItWasLoaded) {
   const RecordStore mine(CacheLayout(root_.string()));
   const RecordStore other(CacheLayout(root_.string()));

@@ -55,8 +55,14 @@ SharedRecord RecordStore::load_current(std::string_view bucket, std::string_view
 }
 
 std::optional<FileStamp> RecordStore::stamp(std::string_view bucket, std::string_view key) const {
-  if (root_->get() < 0) return stamp_of_path(layout_.record_path(bucket, key));
-  return stamp_at(root_->get(), CacheLayout::record_id(bucket, key).c_str());
+  if (root_->get() >= 0) {
+    if (auto stamp = stamp_at(root_->get(), CacheLayout::record_id(bucket, key).c_str())) {
+      return stamp;
+    }
+  }
+  // No record below the descriptor: gone, or the root was deleted and made anew under its
+  // name (the descriptor still names the deleted one). The path tells.
+  return stamp_of_path(layout_.record_path(bucket, key));
 }
 
 std::optional<FileStamp> RecordStore::replace(v1::CacheRecord& record,

@@ -64,8 +64,10 @@ class RecordStore {
 
  private:
   CacheLayout layout_;
-  // The root directory, open (O_PATH) for stamp(); -1 when it could not be opened (then the
-  // full path is stat'ed). Shared by copies. The root must not be moved while proxies run.
+  // The root directory, open (O_PATH) for stamp(), which finds a record below it with a
+  // shorter walk than the full path's; -1 when it could not be opened. Shared by copies. The
+  // root must not be moved while proxies run (it may be deleted: stamp() then falls back to
+  // the path).
   std::shared_ptr<const util::UniqueFd> root_;
 };
 
