@@ -22,6 +22,7 @@
 #include "http/listener.h"
 #include "http/upstream_pool.h"
 #include "cache/file_system_kind.h"
+#include "cache/record_changes.h"
 #include "cache/fleet/fleet_engine.h"
 #include "cache/store/object_store.h"
 #include "obs/admin_server.h"
@@ -161,16 +162,21 @@ struct ProxyServer::State {
     // A hit's stat of the shared record (strict read-after-write) runs on the event loop only
     // where it costs no round trip to a server.
     const bool cheap_stats = !cache_io || !cache::is_network_file_system(options.dir);
-    spdlog::info("cache.dir {}: {} file system, record checks on the {}", options.dir,
-                 cheap_stats ? "local" : "network", cheap_stats ? "event loops" : "I/O pool");
+    // Hits confirm records by the table where there is one (a local file system), else stat.
+    const auto changes = cache::RecordChanges::open(options.dir);
+    spdlog::info("cache.dir {}: {} file system, record checks {} on the {}", options.dir,
+                 cheap_stats ? "local" : "network",
+                 changes ? "by the table of record changes" : "by a stat",
+                 cheap_stats ? "event loops" : "I/O pool");
     cache_metrics.emplace(registry);
     cache_metrics->max_size_bytes.set(static_cast<std::int64_t>(options.fleet.max_size_bytes));
     fleet.emplace(cache::CacheLayout(options.dir), cache::FleetEngine::new_proxy_id(),
-                  fleet_options(options), fleet_metrics_updater(*cache_metrics));
+                  fleet_options(options), fleet_metrics_updater(*cache_metrics), nullptr,
+                  changes);
     object_store.emplace(
         cache::CacheLayout(options.dir), store_options(options, cheap_stats),
         options.mirror_dir.empty() ? nullptr : cache::MetadataMirror::open(options.mirror_dir),
-        &fleet->observer());
+        &fleet->observer(), changes);
     upload_store.emplace(*object_store, &fleet->observer());
     fleet->start();
     cache_context.emplace(pipeline::CacheContext{

@@ -15,7 +15,14 @@ void put_hex64(std::uint64_t value, char* out) {
   for (int i = 15; i >= 0; --i, value >>= 4) out[i] = kDigits[value & 0xf];
 }
 
-// <area>/<h0h1>/<h2h3>/<hash of identity>
+std::string object_identity(std::string_view bucket, std::string_view key) {
+  std::string identity(bucket);
+  identity += '\0';  // never part of a bucket name, so ("a", "b/c") and ("a\0b", "c") differ
+  identity.append(key);
+  return identity;
+}
+
+// <area>/<h0h1>/<h2h3>/<hash of identity>, the hash's high half first.
 std::string hashed_id(std::string_view area, std::string_view identity) {
   const auto hash = XXH3_128bits(identity.data(), identity.size());
   char hex[32];
@@ -33,10 +40,24 @@ std::string hashed_id(std::string_view area, std::string_view identity) {
 }  // namespace
 
 std::string CacheLayout::object_id(std::string_view bucket, std::string_view key) {
-  std::string identity(bucket);
-  identity += '\0';  // never part of a bucket name, so ("a", "b/c") and ("a\0b", "c") differ
-  identity.append(key);
-  return hashed_id("objects", identity);
+  return hashed_id("objects", object_identity(bucket, key));
+}
+
+std::uint64_t CacheLayout::object_hash(std::string_view bucket, std::string_view key) {
+  const auto identity = object_identity(bucket, key);
+  return XXH3_128bits(identity.data(), identity.size()).low64;
+}
+
+std::optional<std::uint64_t> CacheLayout::object_hash_of_dir(std::string_view dir) {
+  constexpr std::size_t kDigits = 16;  // the low half: the last 16 of the name's 32
+  if (dir.size() < 33 || dir[dir.size() - 33] != '/') return std::nullopt;
+  std::uint64_t hash = 0;
+  for (const char c : dir.substr(dir.size() - kDigits)) {
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return std::nullopt;
+    hash = hash << 4 | static_cast<std::uint64_t>(digit);
+  }
+  return hash;
 }
 
 std::string CacheLayout::upload_id(std::string_view bucket, std::string_view key,

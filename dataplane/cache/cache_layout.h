@@ -9,6 +9,8 @@
 // Pure functions; any thread.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +30,11 @@ class CacheLayout {
   static std::string object_id(std::string_view bucket, std::string_view key);
   static std::string upload_id(std::string_view bucket, std::string_view key,
                                std::string_view upload);
+  // 64 bits of the hash naming the object's directory, for tables indexed by object
+  // (record_changes.h); object_hash_of_dir reads them back from the directory's path (nullopt
+  // when it does not end in an object directory's name).
+  static std::uint64_t object_hash(std::string_view bucket, std::string_view key);
+  static std::optional<std::uint64_t> object_hash_of_dir(std::string_view dir);
   std::string path_of(std::string_view id) const {
     std::string path = root_;
     path += '/';

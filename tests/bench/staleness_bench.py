@@ -9,8 +9,8 @@ Two proxies on two cache directories in front of one origin (nginx serving files
 alike (--threads <cores>, cache.get_ttl_ms = head_ttl_ms = 1 h, every other cache setting
 its default, so the 4 KiB to 1 MiB objects are answered from the RAM tier and the 64 MiB one
 from the cache files):
-  s3hc     cache.max_staleness_ms 0 (strict, the default): one stat of the object's shared
-           record confirms each hit
+  s3hc     cache.max_staleness_ms 0 (strict, the default): each hit is confirmed, here (a
+           local file system) by the table of record changes, on NFS by one stat
   bounded  cache.max_staleness_ms 1000: a record confirmed less than a second ago is served
            without it
 Both are warmed until they answer HIT and their bodies are checked; then every row is

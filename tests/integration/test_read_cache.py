@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support.cache_dir import FLEET_FILE_RE, HASH_NAME_RE, CacheDir, corrupt_middle  # noqa: E402
+from support.cache_dir import CacheDir, corrupt_middle, layout_pattern  # noqa: E402
 from support.proxy import series_key  # noqa: E402
 from support.s3compare import (  # noqa: E402
     ProxyVsDirectTestCase, capture, comparable, deterministic_bytes, http_request, md5_etag,
@@ -1105,6 +1105,8 @@ class MirrorTestCase(CacheTestCase):
 
 
 class StrictMirrorTest(MirrorTestCase):
+    # (Deleted by hand, behind the table of record changes: what the proxy holds was marked
+    # before its own fill's change, so its next hit stats the record whatever the table says.)
     def test_a_record_gone_from_the_shared_directory_is_a_miss_at_once(self):
         bucket, _, record = self.cache_then_drop_the_shared_record("strict", 81)
         self.assert_x_cache(self.get(bucket, "strict"), "MISS", "GET after the record went")
@@ -1170,8 +1172,7 @@ class OddKeyTest(CacheTestCase):
                          "the proxy created files beside its cache directory")
         files = self.cache_dir.files()
         for rel in files:
-            self.assertRegex(rel, FLEET_FILE_RE if rel.startswith("fleet/") else HASH_NAME_RE,
-                             "file outside the hashed layout")
+            self.assertRegex(rel, layout_pattern(rel), "file outside the hashed layout")
         fragments = {"ключ", "鍵", "escape", "space", "pct", "trailing", "xxxx", "..", "%"}
         for rel in files:
             for fragment in fragments - {".."}:

@@ -44,7 +44,8 @@ class MetadataMirrorTest : public ::testing::Test {
   static KnownRecord known(v1::CacheRecord r, std::int64_t checked_at_unix_ms) {
     return KnownRecord{.record = std::make_shared<const v1::CacheRecord>(std::move(r)),
                        .stamp = {.inode = 7, .size = 42, .mtime_ns = checked_at_unix_ms * 1000},
-                       .checked_at_unix_ms = checked_at_unix_ms};
+                       .checked_at_unix_ms = checked_at_unix_ms,
+                       .change_mark = {}};
   }
 
   // Writes `value` under the entry key of (bucket, key), past the mirror's API.

@@ -168,12 +168,33 @@ TEST_F(MirroredRecordStoreTest, ConfirmTellsWhetherAHeldRecordIsStillTheSharedOn
   const auto store = proxy();
   auto r = record("\"v1\"");
   auto known = stores(store, r, kNow);
-  EXPECT_EQ(store.confirm(known, kNow + 5), MirroredRecordStore::Confirmation::kStampUnchanged);
+  // Strict mode without a table: nothing to keep (the time is never read back).
+  EXPECT_EQ(store.confirm(known, kNow + 5), MirroredRecordStore::Confirmation::kHeld);
+  EXPECT_EQ(known.checked_at_unix_ms, kNow);
+  const MirroredRecordStore bounded(RecordStore(CacheLayout(shared_dir_.string())), nullptr,
+                                    {.max_staleness = milliseconds(1)});
+  EXPECT_EQ(bounded.confirm(known, kNow + 5), MirroredRecordStore::Confirmation::kRenewed);
   EXPECT_EQ(known.checked_at_unix_ms, kNow + 5);
   other_proxy_stores("\"v2\"");
   EXPECT_EQ(store.confirm(known, kNow + 6), MirroredRecordStore::Confirmation::kChanged);
   ASSERT_TRUE(other_.remove("bucket", "key"));
   EXPECT_EQ(store.confirm(known, kNow + 7), MirroredRecordStore::Confirmation::kChanged);
+}
+
+TEST_F(MirroredRecordStoreTest, WithATableConfirmKeepsTheMarkItStatedUnder) {
+  const auto changes = RecordChanges::open(shared_dir_.string());
+  ASSERT_TRUE(changes);
+  const MirroredRecordStore store(RecordStore(CacheLayout(shared_dir_.string()), changes),
+                                  MetadataMirror::open(mirror_dir_), {});
+  const RecordStore other(CacheLayout(shared_dir_.string()), changes);
+  auto r = record("\"v1\"");
+  auto known = stores(store, r, kNow);  // marked before its own change: stats once
+  EXPECT_EQ(store.confirm(known, kNow + 1), MirroredRecordStore::Confirmation::kRenewed);
+  EXPECT_EQ(known.change_mark, store.shared().change_mark("bucket", "key"));
+  EXPECT_EQ(store.confirm(known, kNow + 2), MirroredRecordStore::Confirmation::kHeld);
+  auto v2 = record("\"v2\"");
+  other.store(v2);
+  EXPECT_EQ(store.confirm(known, kNow + 3), MirroredRecordStore::Confirmation::kChanged);
 }
 
 TEST_F(MirroredRecordStoreTest, BoundedModeServesTheMirrorWithinTheBoundAndTheSharedRecordAfter) {

@@ -37,7 +37,8 @@ std::string etag_of(std::uint64_t generation) {
 KnownRecord shared(v1::CacheRecord record) {
   return KnownRecord{.record = std::make_shared<const v1::CacheRecord>(std::move(record)),
                      .stamp = {},
-                     .checked_at_unix_ms = 0};
+                     .checked_at_unix_ms = 0,
+                     .change_mark = {}};
 }
 
 // The object's bytes as version `generation` has them: any byte served can be checked.

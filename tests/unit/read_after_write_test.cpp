@@ -1,6 +1,10 @@
 // Two ObjectStores on one shared directory stand for two proxies of a fleet, each with its
 // RAM tier and local mirror: what one writes or drops, the other's next lookup sees at once
-// in strict mode, and within the bound in bounded mode.
+// in strict mode, and within the bound in bounded mode. Every case runs with a table of
+// record changes (each proxy mapping the directory's own, as on a local file system) and
+// without one (as on NFS, where every check stats).
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -8,6 +12,8 @@
 #include <optional>
 #include <string>
 
+#include "cache/fleet/dir_removal.h"
+#include "cache/record_changes.h"
 #include "cache/store/object_store.h"
 #include "temp_dir.h"
 #include "util/wall_clock.h"
@@ -17,8 +23,16 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class ReadAfterWriteTest : public ::testing::Test {
+// The parameter: whether the proxies keep a table of record changes.
+class ReadAfterWriteTest : public ::testing::TestWithParam<bool> {
  protected:
+  std::shared_ptr<RecordChanges> changes() const {
+    if (!GetParam()) return nullptr;
+    auto changes = RecordChanges::open(shared_.string());
+    EXPECT_TRUE(changes) << "no table on " << shared_.string();
+    return changes;
+  }
+
   std::unique_ptr<ObjectStore> proxy(const std::string& name, milliseconds max_staleness,
                                      bool cheap_stats) {
     return std::make_unique<ObjectStore>(
@@ -29,7 +43,7 @@ class ReadAfterWriteTest : public ::testing::Test {
                            .max_fill_age = milliseconds::max(),
                            .ram_bytes = 1 << 20,
                            .ram_max_entry_bytes = 1 << 20},
-        MetadataMirror::open((local_.path() / name).string()));
+        MetadataMirror::open((local_.path() / name).string()), nullptr, changes());
   }
 
   // A write through `store`: version `etag`, bytes `body`.
@@ -62,12 +76,12 @@ class ReadAfterWriteTest : public ::testing::Test {
   const s3::ObjectAddress object_{.bucket = "bucket", .key = "key"};
 };
 
-TEST_F(ReadAfterWriteTest, StrictModeSeesAnotherProxysOverwriteAndDeleteAtOnce) {
+TEST_P(ReadAfterWriteTest, StrictModeSeesAnotherProxysOverwriteAndDeleteAtOnce) {
   const auto a = proxy("a", milliseconds(0), true);
   const auto b = proxy("b", milliseconds(0), true);
   write(*a, "\"v1\"", "old bytes");
   make_hot(*b, object_);
-  ASSERT_EQ(b->lookup_in_ram(object_)->etag(), "\"v1\"");  // from memory, confirmed by a stat
+  ASSERT_EQ(b->lookup_in_ram(object_)->etag(), "\"v1\"");  // from memory, confirmed
 
   write(*a, "\"v2\"", "new bytes");
   EXPECT_EQ(seen(*b, object_), "\"v2\"");
@@ -80,7 +94,7 @@ TEST_F(ReadAfterWriteTest, StrictModeSeesAnotherProxysOverwriteAndDeleteAtOnce) 
   EXPECT_EQ(seen(*b, object_), "<none>");
 }
 
-TEST_F(ReadAfterWriteTest, WithoutCheapStatsStrictModeConfirmsOnlyOffTheEventLoop) {
+TEST_P(ReadAfterWriteTest, WithoutCheapStatsStrictModeConfirmsOnlyOffTheEventLoop) {
   const auto a = proxy("a", milliseconds(0), true);
   const auto b = proxy("b", milliseconds(0), false);
   write(*a, "\"v1\"", "old bytes");
@@ -91,7 +105,7 @@ TEST_F(ReadAfterWriteTest, WithoutCheapStatsStrictModeConfirmsOnlyOffTheEventLoo
   EXPECT_EQ(seen(*b, object_), "\"v2\"");
 }
 
-TEST_F(ReadAfterWriteTest, BoundedModeServesWhatItHoldsWithinTheBound) {
+TEST_P(ReadAfterWriteTest, BoundedModeServesWhatItHoldsWithinTheBound) {
   const auto a = proxy("a", milliseconds(0), true);
   const auto b = proxy("b", milliseconds(60'000), false);
   write(*a, "\"v1\"", "old bytes");
@@ -106,7 +120,7 @@ TEST_F(ReadAfterWriteTest, BoundedModeServesWhatItHoldsWithinTheBound) {
   EXPECT_EQ(seen(*b, object_), "\"v3\"");
 }
 
-TEST_F(ReadAfterWriteTest, AWriterSeesItsOwnWriteFromMemory) {
+TEST_P(ReadAfterWriteTest, AWriterSeesItsOwnWriteFromMemory) {
   const auto a = proxy("a", milliseconds(0), true);
   write(*a, "\"v1\"", "old bytes");
   make_hot(*a, object_);
@@ -115,6 +129,51 @@ TEST_F(ReadAfterWriteTest, AWriterSeesItsOwnWriteFromMemory) {
   ASSERT_TRUE(record);
   EXPECT_EQ(record->etag(), "\"v2\"");
 }
+
+TEST_P(ReadAfterWriteTest, AnEvictionByTheFleetIsSeenAtOnce) {
+  const auto a = proxy("a", milliseconds(0), true);
+  const auto b = proxy("b", milliseconds(0), true);
+  write(*a, "\"v1\"", "old bytes");
+  make_hot(*b, object_);
+  // The lease holder's maintainer (a third process, with its own mapping) evicts the object.
+  remove_cache_dir(CacheLayout(shared_.string()).object_dir(object_.bucket, object_.key),
+                   changes().get());
+  EXPECT_EQ(seen(*b, object_), "<none>");
+}
+
+TEST_P(ReadAfterWriteTest, OverwritesInARowAreEachSeenAtOnce) {
+  const auto a = proxy("a", milliseconds(0), true);
+  const auto b = proxy("b", milliseconds(0), true);
+  for (int round = 0; round < 50; ++round) {
+    const auto etag = "\"v" + std::to_string(round) + "\"";
+    write(*(round % 3 == 0 ? b : a), etag, "bytes of " + etag);
+    ASSERT_EQ(seen(*b, object_), etag) << "round " << round;
+    ASSERT_EQ(seen(*a, object_), etag) << "round " << round;
+    make_hot(*b, object_);
+  }
+}
+
+// With a table, a hit confirms its record by the table alone: a change made on the
+// directory behind the table's back (no proxy does that) shows it is not stat'ed.
+TEST_P(ReadAfterWriteTest, WithATableAHitMakesNoSystemCall) {
+  const auto a = proxy("a", milliseconds(0), true);
+  const auto b = proxy("b", milliseconds(0), true);
+  write(*a, "\"v1\"", "old bytes");
+  make_hot(*b, object_);
+  ASSERT_TRUE(b->lookup_in_ram(object_));  // the first confirmation after the load
+  const auto record = CacheLayout(shared_.string()).record_path(object_.bucket, object_.key);
+  ASSERT_EQ(::unlink(record.c_str()), 0);
+  if (GetParam()) {
+    EXPECT_EQ(seen(*b, object_), "\"v1\"");
+  } else {
+    EXPECT_EQ(seen(*b, object_), "<none>");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tables, ReadAfterWriteTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "WithATable" : "WithoutATable";
+                         });
 
 }  // namespace
 }  // namespace s3hc::cache

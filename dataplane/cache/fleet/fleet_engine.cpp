@@ -23,10 +23,13 @@ void raise_to(std::atomic<std::uint64_t>& value, std::uint64_t at_least) {
 }  // namespace
 
 FleetEngine::FleetEngine(CacheLayout layout, std::string proxy_id, FleetOptions options,
-                         RoundObserver on_round, std::shared_ptr<const CapacityProbe> probe)
+                         RoundObserver on_round, std::shared_ptr<const CapacityProbe> probe,
+                         std::shared_ptr<RecordChanges> changes)
     : options_(options),
+      changes_(changes),
       journal_(FleetMaintainer::journal_dir(layout), proxy_id, options.ttls),
-      maintainer_(std::move(layout), std::move(proxy_id), options, std::move(probe)),
+      maintainer_(std::move(layout), std::move(proxy_id), options, std::move(probe),
+                  std::move(changes)),
       on_round_(std::move(on_round)) {}
 
 FleetEngine::~FleetEngine() { stop(); }
@@ -80,6 +83,7 @@ void FleetEngine::tick(std::int64_t now_ms, int round) {
   // A failing shared directory (full, unmounted, deleted) must not end the thread: the next
   // round tries again.
   try {
+    if (changes_) changes_->follow_path();
     if (round % kJournalRotationRounds == kJournalRotationRounds - 1) journal_.rotate();
     journal_.lacked_room(news);
     journal_.flush();

@@ -29,10 +29,13 @@ class FleetEngine final : public FillAdmission {
  public:
   // `proxy_id`: unique per process start ([A-Za-z0-9_-]+; see new_proxy_id()). `on_round`
   // (may be empty) is called on the engine's thread after every round, for metrics. `probe`:
-  // the file system's size and free space (null: statvfs of the cache directory).
+  // the file system's size and free space (null: statvfs of the cache directory). `changes`
+  // (may be null): the table of record changes, which counts the records the maintainer
+  // removes and is kept on the directory's current file every round (record_changes.h).
   using RoundObserver = std::function<void(const FleetStats&)>;
   FleetEngine(CacheLayout layout, std::string proxy_id, FleetOptions options,
-              RoundObserver on_round = {}, std::shared_ptr<const CapacityProbe> probe = nullptr);
+              RoundObserver on_round = {}, std::shared_ptr<const CapacityProbe> probe = nullptr,
+              std::shared_ptr<RecordChanges> changes = nullptr);
   ~FleetEngine() override;
 
   StoreObserver& observer() { return journal_; }
@@ -57,6 +60,7 @@ class FleetEngine final : public FillAdmission {
   SpaceNews take_space_news();
 
   FleetOptions options_;
+  std::shared_ptr<RecordChanges> changes_;
   FleetJournal journal_;
   FleetMaintainer maintainer_;
   RoundObserver on_round_;

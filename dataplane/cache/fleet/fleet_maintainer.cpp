@@ -37,13 +37,15 @@ std::string file_name(const std::string& path) { return path.substr(path.rfind('
 }  // namespace
 
 FleetMaintainer::FleetMaintainer(CacheLayout layout, std::string proxy_id, FleetOptions options,
-                                 std::shared_ptr<const CapacityProbe> probe)
+                                 std::shared_ptr<const CapacityProbe> probe,
+                                 std::shared_ptr<RecordChanges> changes)
     : layout_(layout),
       options_(options),
+      changes_(changes),
       lease_(fleet_path(layout, "maintenance.lease"), std::move(proxy_id),
              LeaseOptions{.duration = options.lease_duration,
                           .takeover_grace = options.lease_duration / 5}),
-      sweeper_(layout, options.sweep),
+      sweeper_(layout, options.sweep, std::move(changes)),
       probe_(probe ? std::move(probe) : std::make_shared<StatvfsProbe>(layout.root())),
       journal_dir_(journal_dir(layout)),
       reserve_path_(fleet_path(layout, "reserve")),
@@ -315,7 +317,7 @@ void FleetMaintainer::evict(std::int64_t now_ms) {
 }
 
 void FleetMaintainer::drop(const std::string& id) {
-  remove_cache_dir(layout_.path_of(id));
+  remove_cache_dir(layout_.path_of(id), changes_.get());
   index_.erase(id);
 }
 

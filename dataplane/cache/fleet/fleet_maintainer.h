@@ -104,8 +104,10 @@ struct FleetStats {
 class FleetMaintainer {
  public:
   // `probe`: the file system's size and free space; null: statvfs of the cache directory.
+  // `changes` (may be null) counts the records it removes (record_changes.h).
   FleetMaintainer(CacheLayout layout, std::string proxy_id, FleetOptions options,
-                  std::shared_ptr<const CapacityProbe> probe = nullptr);
+                  std::shared_ptr<const CapacityProbe> probe = nullptr,
+                  std::shared_ptr<RecordChanges> changes = nullptr);
 
   // One round (see above) at wall-clock `now_ms`. `local`: this proxy's fills that found no
   // room since its last round (also journaled; told directly too, since a full file system
@@ -142,6 +144,7 @@ class FleetMaintainer {
 
   CacheLayout layout_;
   FleetOptions options_;
+  std::shared_ptr<RecordChanges> changes_;
   LeaseFile lease_;
   Sweeper sweeper_;
   std::shared_ptr<const CapacityProbe> probe_;

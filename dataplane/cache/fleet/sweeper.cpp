@@ -67,8 +67,9 @@ void remove_old_temp_files(const std::string& dir, std::int64_t older_than_ms) {
 
 }  // namespace
 
-Sweeper::Sweeper(CacheLayout layout, SweepOptions options)
-    : layout_(std::move(layout)), options_(options) {}
+Sweeper::Sweeper(CacheLayout layout, SweepOptions options,
+                 std::shared_ptr<RecordChanges> changes)
+    : layout_(std::move(layout)), options_(options), changes_(std::move(changes)) {}
 
 void Sweeper::start_pass(std::int64_t now_ms) {
   ++passes_;
@@ -124,7 +125,7 @@ AuditedDir Sweeper::sweep_object(const std::string& id, std::int64_t now_ms) con
   const auto& record = result.record;
   if (record && record->etag().empty() &&
       older_than(record->fetched_at_unix_ms(), options_.tombstone_retention, now_ms)) {
-    remove_cache_dir(dir);
+    remove_cache_dir(dir, changes_.get());
     result.record.reset();
     return result;
   }
@@ -158,7 +159,9 @@ AuditedDir Sweeper::sweep_upload(const std::string& id, std::int64_t now_ms) con
       newest_ms = std::max(newest_ms, file.mtime_ms);
     }
   }
-  if (older_than(newest_ms, options_.upload_retention, now_ms)) remove_cache_dir(dir);
+  if (older_than(newest_ms, options_.upload_retention, now_ms)) {
+    remove_cache_dir(dir, changes_.get());
+  }
   return {.id = id, .bytes = directory_disk_usage(dir), .record = std::nullopt, .upload = true};
 }
 

@@ -19,11 +19,13 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cache/cache_layout.h"
+#include "cache/record_changes.h"
 #include "s3hc/v1/cache_record.pb.h"
 
 namespace s3hc::cache {
@@ -47,7 +49,9 @@ struct AuditedDir {
 
 class Sweeper {
  public:
-  Sweeper(CacheLayout layout, SweepOptions options);
+  // `changes` (may be null) counts the records it removes (record_changes.h).
+  Sweeper(CacheLayout layout, SweepOptions options,
+          std::shared_ptr<RecordChanges> changes = nullptr);
 
   // Sweeps up to `budget` directories, going on where the last step stopped. A pass over the
   // whole directory ends with the step it ends in (fewer than `budget` then) and the next step
@@ -67,6 +71,7 @@ class Sweeper {
 
   CacheLayout layout_;
   SweepOptions options_;
+  std::shared_ptr<RecordChanges> changes_;
   std::deque<std::string> leaves_;  // "objects/ab/cd" still to list in this pass
   std::deque<std::string> dirs_;    // directories listed, still to sweep
   std::uint64_t passes_ = 0;

@@ -113,7 +113,8 @@ std::optional<KnownRecord> MetadataMirror::get(std::string_view bucket,
   return KnownRecord{
       .record = std::make_shared<const v1::CacheRecord>(std::move(*entry.mutable_record())),
       .stamp = {.inode = stamp.inode(), .size = stamp.size(), .mtime_ns = stamp.mtime_ns()},
-      .checked_at_unix_ms = entry.checked_at_unix_ms()};
+      .checked_at_unix_ms = entry.checked_at_unix_ms(),
+      .change_mark = {}};  // (not kept: known_record.h)
 }
 
 void MetadataMirror::put(const KnownRecord& known) {

@@ -18,11 +18,19 @@ bool MirroredRecordStore::within_bound(const KnownRecord& known,
 
 MirroredRecordStore::Confirmation MirroredRecordStore::confirm(KnownRecord& known,
                                                                std::int64_t now_unix_ms) const {
-  if (within_bound(known, now_unix_ms)) return Confirmation::kWithinBound;
-  const auto& record = *known.record;
-  if (shared_.stamp(record.bucket(), record.key()) != known.stamp) return Confirmation::kChanged;
+  if (within_bound(known, now_unix_ms)) return Confirmation::kHeld;
+  const auto& bucket = known.record->bucket();
+  const auto& key = known.record->key();
+  auto mark = known.change_mark;
+  if (!shared_.unchanged_since(mark, bucket, key)) {
+    mark = shared_.change_mark(bucket, key);  // before the stat
+    if (shared_.stamp(bucket, key) != known.stamp) return Confirmation::kChanged;
+  }
+  // Strict mode never reads the time back: only a new mark is worth keeping.
+  if (options_.max_staleness.count() == 0 && mark == known.change_mark) return Confirmation::kHeld;
   known.checked_at_unix_ms = now_unix_ms;
-  return Confirmation::kStampUnchanged;
+  known.change_mark = mark;
+  return Confirmation::kRenewed;
 }
 
 std::optional<KnownRecord> MirroredRecordStore::load(std::string_view bucket,
@@ -32,10 +40,10 @@ std::optional<KnownRecord> MirroredRecordStore::load(std::string_view bucket,
   auto entry = mirror_->get(bucket, key);
   if (!entry) return refresh(bucket, key, now_unix_ms, false);
   switch (confirm(*entry, now_unix_ms)) {
-    case Confirmation::kWithinBound:
+    case Confirmation::kHeld:
       return entry;
-    case Confirmation::kStampUnchanged:
-      // Strict mode never reads the time back: no mirror write per hit.
+    case Confirmation::kRenewed:
+      // Unless bounded, only the change mark is new, which the mirror does not keep.
       if (options_.max_staleness.count() > 0) mirror_->put(*entry);
       return entry;
     case Confirmation::kChanged:
@@ -55,11 +63,13 @@ std::optional<KnownRecord> MirroredRecordStore::load_shared(std::string_view buc
 std::optional<KnownRecord> MirroredRecordStore::replace(v1::CacheRecord& record,
                                                         const SharedRecord& current,
                                                         std::int64_t now_unix_ms) const {
+  const auto mark = shared_.change_mark(record.bucket(), record.key());  // before the change
   const auto stamp = shared_.replace(record, current);
   if (!stamp) return std::nullopt;
   KnownRecord known{.record = std::make_shared<const v1::CacheRecord>(record),
                     .stamp = *stamp,
-                    .checked_at_unix_ms = now_unix_ms};
+                    .checked_at_unix_ms = now_unix_ms,
+                    .change_mark = mark};
   if (mirror_) mirror_->put(known);
   return known;
 }
@@ -77,6 +87,7 @@ std::optional<KnownRecord> MirroredRecordStore::refresh(std::string_view bucket,
                                                         std::string_view key,
                                                         std::int64_t now_unix_ms,
                                                         bool mirrored) const {
+  const auto mark = shared_.change_mark(bucket, key);  // before the load
   auto stamped = shared_.load_stamped(bucket, key);
   if (!stamped) {
     if (mirror_ && mirrored) mirror_->erase(bucket, key);
@@ -84,7 +95,8 @@ std::optional<KnownRecord> MirroredRecordStore::refresh(std::string_view bucket,
   }
   KnownRecord known{.record = std::make_shared<const v1::CacheRecord>(std::move(stamped->record)),
                     .stamp = stamped->stamp,
-                    .checked_at_unix_ms = now_unix_ms};
+                    .checked_at_unix_ms = now_unix_ms,
+                    .change_mark = mark};
   if (mirror_) mirror_->put(known);
   return known;
 }

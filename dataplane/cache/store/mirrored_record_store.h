@@ -3,10 +3,11 @@
 //
 // Read-after-write across the fleet: a record this proxy holds (in the mirror, or in the RAM
 // tier as a KnownRecord) is served only once confirmed to be still the shared one. Strict mode
-// (max_staleness 0, the default) confirms on every load with one stat of the shared record file
-// (file_stamp.h): an unchanged stamp means the same file, so the held copy is used; any change
-// (another proxy's write, an invalidation, an eviction) means the shared record is read again.
-// Bounded mode (max_staleness N > 0) trusts a record for N ms after it was last confirmed, so a
+// (max_staleness 0, the default) confirms on every load: by its change mark when the directory
+// has a table of record changes (record_changes.h: no system call), else (or when a change was
+// counted since) with one stat of the shared record file (file_stamp.h): an unchanged stamp
+// means the same file, so the held copy is used; any change (another proxy's write, an
+// invalidation, an eviction) means the shared record is read again. Bounded mode (max_staleness N > 0) trusts a record for N ms after it was last confirmed, so a
 // change made through another proxy may go unseen for up to N ms. Only records that exist are
 // mirrored: a miss always reads the shared directory. Without a mirror every load reads the
 // shared directory.
@@ -49,9 +50,13 @@ class MirroredRecordStore {
   // Whether `known` was confirmed less than max_staleness before `now_unix_ms` (no I/O).
   bool within_bound(const KnownRecord& known, std::int64_t now_unix_ms) const;
 
-  enum class Confirmation { kWithinBound, kStampUnchanged, kChanged };
-  // Whether `known` is still the shared record: within the bound (no I/O), else one stat of
-  // the shared record file. kStampUnchanged sets known.checked_at_unix_ms to `now_unix_ms`.
+  enum class Confirmation {
+    kHeld,     // still the shared record, and `known` has nothing new to keep
+    kRenewed,  // still the shared record, and `known` now says so as of `now_unix_ms`: keep it
+    kChanged,  // no longer the shared record
+  };
+  // Whether `known` is still the shared record: within the bound or by its change mark (no
+  // system call), else one stat of the shared record file.
   Confirmation confirm(KnownRecord& known, std::int64_t now_unix_ms) const;
 
   // The record: the mirror's when confirm() says it is still the shared one, else the shared

@@ -27,9 +27,10 @@ v1::CacheRecord record_for(const s3::ObjectAddress& object, const ObjectMeta& me
 }  // namespace
 
 ObjectStore::ObjectStore(CacheLayout layout, ObjectStoreOptions options,
-                         std::unique_ptr<MetadataMirror> mirror, StoreObserver* observer)
+                         std::unique_ptr<MetadataMirror> mirror, StoreObserver* observer,
+                         std::shared_ptr<RecordChanges> changes)
     : layout_(layout),
-      records_(RecordStore(std::move(layout)), std::move(mirror),
+      records_(RecordStore(std::move(layout), std::move(changes)), std::move(mirror),
                {.max_staleness = options.max_staleness}),
       options_(options),
       observer_(observer),
@@ -77,11 +78,10 @@ std::optional<KnownRecord> ObjectStore::confirmed_in_ram(const s3::ObjectAddress
   auto known = ram_->record(identity);
   if (!known || (!may_stat && !records_.within_bound(*known, now_ms))) return std::nullopt;
   switch (records_.confirm(*known, now_ms)) {
-    case MirroredRecordStore::Confirmation::kWithinBound:
+    case MirroredRecordStore::Confirmation::kHeld:
       return known;
-    case MirroredRecordStore::Confirmation::kStampUnchanged:
-      // Strict mode never reads the time back: no update per hit.
-      if (options_.max_staleness.count() > 0) ram_->put_record(identity, *known);
+    case MirroredRecordStore::Confirmation::kRenewed:
+      ram_->put_record(identity, *known);
       return known;
     case MirroredRecordStore::Confirmation::kChanged:
       break;
@@ -452,7 +452,7 @@ void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_
     // serves what the news replaced; its stat of the record finds it gone. Without the
     // tombstone a fill of the replaced version that began before this news may still
     // commit once room is made: its TTL bounds that rare case.
-    ::unlink(layout_.record_path(object.bucket, object.key).c_str());
+    records_.remove(object.bucket, object.key);
     if (ram_) ram_->invalidate(RamTier::identity(object.bucket, object.key));
     remove_range_files(object);
     report_object(object, nullptr);

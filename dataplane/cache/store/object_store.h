@@ -123,10 +123,12 @@ class ObjectStore {
  public:
   // `mirror`: this proxy's local mirror of the records (may be null: every lookup then reads
   // the shared directory). `observer` (may be null) hears of every change of a directory's
-  // size and of every lookup; it must outlive the store.
+  // size and of every lookup; it must outlive the store. `changes`: the directory's table of
+  // record changes (record_changes.h; null: none, every strict check stats).
   ObjectStore(CacheLayout layout, ObjectStoreOptions options,
               std::unique_ptr<MetadataMirror> mirror = nullptr,
-              StoreObserver* observer = nullptr);
+              StoreObserver* observer = nullptr,
+              std::shared_ptr<RecordChanges> changes = nullptr);
 
   const CacheLayout& layout() const { return layout_; }
   // Decoded bytes per block of the range files it writes.

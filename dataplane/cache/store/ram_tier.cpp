@@ -47,6 +47,7 @@ struct Entry {
   std::shared_ptr<const v1::CacheRecord> record{};
   FileStamp stamp{};                   // of the record
   std::int64_t checked_at_unix_ms = 0;  // of the record
+  ChangeMark change_mark{};             // of the record
   // `bytes` are the object's from byte `first`, of the record version generation/etag/size.
   std::shared_ptr<const std::string> bytes{};
   std::uint64_t first = 0;
@@ -208,7 +209,8 @@ std::optional<KnownRecord> RamTier::record(std::string_view object) const {
   ++shard.counts.record_hits;
   return KnownRecord{.record = entry->record,
                      .stamp = entry->stamp,
-                     .checked_at_unix_ms = entry->checked_at_unix_ms};
+                     .checked_at_unix_ms = entry->checked_at_unix_ms,
+                     .change_mark = entry->change_mark};
 }
 
 void RamTier::put_record(std::string_view object, KnownRecord known) {
@@ -217,7 +219,8 @@ void RamTier::put_record(std::string_view object, KnownRecord known) {
   auto& record = known.record;
   Entry entry{.charge = charge_of(object, record->SpaceUsedLong()),
               .stamp = known.stamp,
-              .checked_at_unix_ms = known.checked_at_unix_ms};
+              .checked_at_unix_ms = known.checked_at_unix_ms,
+              .change_mark = known.change_mark};
   auto& shard = shard_of(hash);
   const std::lock_guard lock(shard.mutex);
   if (const auto found = shard.find(object); found != shard.slots.end()) {

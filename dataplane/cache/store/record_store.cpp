@@ -29,10 +29,11 @@ bool parses_as(v1::CacheRecord& record, const std::string& bytes, std::string_vi
 
 }  // namespace
 
-RecordStore::RecordStore(CacheLayout layout)
+RecordStore::RecordStore(CacheLayout layout, std::shared_ptr<RecordChanges> changes)
     : layout_(std::move(layout)),
       root_(std::make_shared<const util::UniqueFd>(
-          ::open(layout_.root().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC))) {}
+          ::open(layout_.root().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC))),
+      changes_(std::move(changes)) {}
 
 std::optional<v1::CacheRecord> RecordStore::load(std::string_view bucket,
                                                  std::string_view key) const {
@@ -65,6 +66,19 @@ std::optional<FileStamp> RecordStore::stamp(std::string_view bucket, std::string
   return stamp_of_path(layout_.record_path(bucket, key));
 }
 
+ChangeMark RecordStore::change_mark(std::string_view bucket, std::string_view key) const {
+  return changes_ ? changes_->mark(CacheLayout::object_hash(bucket, key)) : ChangeMark{};
+}
+
+bool RecordStore::unchanged_since(const ChangeMark& earlier, std::string_view bucket,
+                                  std::string_view key) const {
+  return changes_ && changes_->unchanged_since(earlier, CacheLayout::object_hash(bucket, key));
+}
+
+void RecordStore::count_change(std::string_view bucket, std::string_view key) const {
+  if (changes_) changes_->count_change(CacheLayout::object_hash(bucket, key));
+}
+
 std::optional<FileStamp> RecordStore::replace(v1::CacheRecord& record,
                                               const SharedRecord& current) const {
   const auto path = layout_.record_path(record.bucket(), record.key());
@@ -82,6 +96,7 @@ std::optional<FileStamp> RecordStore::replace(v1::CacheRecord& record,
     if (!created && errno != EEXIST) util::throw_errno("link " + path);
     discard();
     if (!created) return std::nullopt;
+    count_change(record.bucket(), record.key());
     return stamp;
   }
   const auto [outcome, claim] = ReplaceClaim::take(path, *current.stamp, kDeadClaimAfter);
@@ -94,6 +109,7 @@ std::optional<FileStamp> RecordStore::replace(v1::CacheRecord& record,
     errno = saved;
     util::throw_errno("rename " + path);
   }
+  count_change(record.bucket(), record.key());
   return stamp;  // (a rename keeps a file's inode and modification time)
 }
 
@@ -106,7 +122,9 @@ FileStamp RecordStore::store(v1::CacheRecord& record) const {
 }
 
 bool RecordStore::remove(std::string_view bucket, std::string_view key) const {
-  return ::unlink(layout_.record_path(bucket, key).c_str()) == 0;
+  if (::unlink(layout_.record_path(bucket, key).c_str()) != 0) return false;
+  count_change(bucket, key);
+  return true;
 }
 
 }  // namespace s3hc::cache

@@ -3,7 +3,9 @@
 // synced, renamed over the old one (atomic on local file systems and NFS). A record whose
 // stored bucket and key differ from the ones asked for (a hash collision) or that does not
 // parse is treated as absent. Every record file is stamped (file_stamp.h): stamp() tells with
-// one stat whether the file is still the one a load or a store saw.
+// one stat whether the file is still the one a load or a store saw. With a table of record
+// changes (record_changes.h) every replacement and removal is also counted there, so that a
+// mark taken before a load or a stamp tells, with no system call, that neither has changed.
 //
 // Replacing a record is a compare-and-swap across processes and hosts (replace_claim.h): a
 // process that loaded a record replaces it only if it is still that version, so two proxies
@@ -19,6 +21,7 @@
 
 #include "cache/cache_layout.h"
 #include "cache/file_stamp.h"
+#include "cache/record_changes.h"
 #include "s3hc/v1/cache_record.pb.h"
 #include "util/unique_fd.h"
 
@@ -37,7 +40,8 @@ struct SharedRecord {
 
 class RecordStore {
  public:
-  explicit RecordStore(CacheLayout layout);
+  // `changes`: the directory's table of record changes; null: none (every check stats).
+  explicit RecordStore(CacheLayout layout, std::shared_ptr<RecordChanges> changes = nullptr);
 
   const CacheLayout& layout() const { return layout_; }
 
@@ -47,6 +51,12 @@ class RecordStore {
 
   // The stamp of the object's record file now; nullopt when there is none.
   std::optional<FileStamp> stamp(std::string_view bucket, std::string_view key) const;
+
+  // The object's change mark now (none without a table): take it before a load or a stamp.
+  ChangeMark change_mark(std::string_view bucket, std::string_view key) const;
+  // Whether `earlier` proves that the object's record has not changed since it was taken.
+  bool unchanged_since(const ChangeMark& earlier, std::string_view bucket,
+                       std::string_view key) const;
 
   // Compare-and-swap: writes `record` (its bucket and key name the file) in place of exactly
   // what `current` (from load_current) saw, with a generation one higher than current.record's
@@ -63,12 +73,16 @@ class RecordStore {
   bool remove(std::string_view bucket, std::string_view key) const;
 
  private:
+  // Counts a replacement or removal now in place (before anyone is answered).
+  void count_change(std::string_view bucket, std::string_view key) const;
+
   CacheLayout layout_;
   // The root directory, open (O_PATH) for stamp(), which finds a record below it with a
   // shorter walk than the full path's; -1 when it could not be opened. Shared by copies. The
   // root must not be moved while proxies run (it may be deleted: stamp() then falls back to
   // the path).
   std::shared_ptr<const util::UniqueFd> root_;
+  std::shared_ptr<RecordChanges> changes_;
 };
 
 }  // namespace s3hc::cache

@@ -29,6 +29,15 @@ HASH_NAME_RE = re.compile(
     r"^objects/([0-9a-f]{2})/([0-9a-f]{2})/(\1\2[0-9a-f]{28})/(record|r\d+\.\d+\.rng)$")
 # The fleet engine's own files: journals, the maintenance lease, published usage, snapshot.
 FLEET_FILE_RE = re.compile(r"^fleet/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$")
+# The one file at the top: the table of record changes (dataplane/cache/record_changes.h).
+ROOT_FILE_RE = re.compile(r"^record-changes$")
+
+
+def layout_pattern(rel):
+    """The pattern a file of the cache directory (path relative to it) must match."""
+    if rel.startswith("fleet/"):
+        return FLEET_FILE_RE
+    return HASH_NAME_RE if "/" in rel else ROOT_FILE_RE
 
 
 @dataclasses.dataclass
