@@ -7,10 +7,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <iostream>
 #include <optional>
 #include <string>
 
 #include "config/proxy_config.h"
+#include "policy/policy_check.h"
 #include "proxy_server.h"
 #include "version.h"
 
@@ -20,6 +22,7 @@ struct CommandLine {
   std::string config_file;
   std::optional<std::string> listen, upstream, admin_listen, log_level, cache_dir, ports_file;
   std::optional<int> threads;
+  std::optional<std::string> check_policy;
 };
 
 s3hc::config::ProxyConfig resolve_config(const CommandLine& args) {
@@ -59,8 +62,13 @@ int main(int argc, char** argv) {
   app.add_option("--threads", args.threads, "worker threads (0 = one per core)")
       ->check(CLI::Range(0, 256));
   app.add_option("--cache-dir", args.cache_dir, "cache directory (empty: no caching)");
+  app.add_option("--check-policy", args.check_policy,
+                 "validate and explain a policy file (docs/POLICY.md), then exit: 0 valid, 1 not");
   app.set_version_flag("--version", s3hc::kVersion);
   CLI11_PARSE(app, argc, argv);
+  if (args.check_policy) {
+    return s3hc::policy::check_policy_file(*args.check_policy, std::cout, std::cerr);
+  }
 
   spdlog::set_default_logger(spdlog::stderr_color_mt("s3hc"));
   // A client that goes away mid-answer must cost its connection, not the process: sendfile(2)
