@@ -2,10 +2,9 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <chrono>
 #include <string_view>
 
-#include "http/client_connection.h"
+#include "http/client_writer.h"
 #include "obs/proxy_metrics.h"
 #include "s3/error_response.h"
 
@@ -17,9 +16,7 @@ struct ErrorContext {
   bool keep_alive = false;    // whether the connection stays open after the error
 };
 
-boost::asio::awaitable<void> send_error(ClientConnection& client, const s3::ErrorKind& kind,
-                                        const ErrorContext& context,
-                                        std::chrono::milliseconds write_timeout,
-                                        obs::ProxyMetrics& metrics);
+boost::asio::awaitable<void> send_error(ClientWriter& client, const s3::ErrorKind& kind,
+                                        const ErrorContext& context, obs::ProxyMetrics& metrics);
 
 }  // namespace s3hc::http

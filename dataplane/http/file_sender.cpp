@@ -26,47 +26,50 @@ asio::awaitable<bool> wait_writable(asio::ip::tcp::socket& socket,
 
 }  // namespace
 
-asio::awaitable<bool> send_more(asio::ip::tcp::socket& socket, std::string_view bytes,
-                                const std::function<void()>& arm) {
+asio::awaitable<std::uint64_t> send_more(asio::ip::tcp::socket& socket, std::string_view bytes,
+                                         const std::function<void()>& arm) {
   socket.native_non_blocking(true);
-  while (!bytes.empty()) {
-    const auto sent = ::send(socket.native_handle(), bytes.data(), bytes.size(),
-                             MSG_MORE | MSG_NOSIGNAL);
-    if (sent > 0) {
-      bytes.remove_prefix(static_cast<std::size_t>(sent));
-    } else if (sent < 0 && errno == EINTR) {
+  std::uint64_t sent = 0;
+  while (sent < bytes.size()) {
+    const auto written = ::send(socket.native_handle(), bytes.data() + sent, bytes.size() - sent,
+                                MSG_MORE | MSG_NOSIGNAL);
+    if (written > 0) {
+      sent += static_cast<std::uint64_t>(written);
+    } else if (written < 0 && errno == EINTR) {
       continue;
-    } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!co_await wait_writable(socket, arm)) co_return false;
+    } else if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!co_await wait_writable(socket, arm)) break;
     } else {
-      co_return false;
+      break;
     }
   }
-  co_return true;
+  co_return sent;
 }
 
-asio::awaitable<bool> send_file(asio::ip::tcp::socket& socket, int file, std::uint64_t offset,
-                                std::uint64_t length, const std::function<void()>& arm) {
+asio::awaitable<std::uint64_t> send_file(asio::ip::tcp::socket& socket, int file,
+                                         std::uint64_t offset, std::uint64_t length,
+                                         const std::function<void()>& arm) {
   // A fast client could keep the thread in one long sendfile: the loop yields to the other
   // connections of the event loop after each call of at most this many bytes.
   constexpr std::uint64_t kMaxPerCall = 4 * 1024 * 1024;
   socket.native_non_blocking(true);
   auto position = static_cast<off_t>(offset);
-  while (length > 0) {
-    const auto sent = ::sendfile(socket.native_handle(), file, &position,
-                                 static_cast<std::size_t>(std::min(length, kMaxPerCall)));
-    if (sent > 0) {
-      length -= static_cast<std::uint64_t>(sent);
-      if (length > 0) co_await asio::post(socket.get_executor(), asio::use_awaitable);
-    } else if (sent < 0 && errno == EINTR) {
+  std::uint64_t sent = 0;
+  while (sent < length) {
+    const auto written = ::sendfile(socket.native_handle(), file, &position,
+                                    static_cast<std::size_t>(std::min(length - sent, kMaxPerCall)));
+    if (written > 0) {
+      sent += static_cast<std::uint64_t>(written);
+      if (sent < length) co_await asio::post(socket.get_executor(), asio::use_awaitable);
+    } else if (written < 0 && errno == EINTR) {
       continue;
-    } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!co_await wait_writable(socket, arm)) co_return false;
+    } else if (written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!co_await wait_writable(socket, arm)) break;
     } else {
-      co_return false;  // an error, or the file is shorter than its index said
+      break;  // an error, or the file is shorter than its index said
     }
   }
-  co_return true;
+  co_return sent;
 }
 
 }  // namespace s3hc::http

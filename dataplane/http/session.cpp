@@ -109,8 +109,9 @@ asio::awaitable<void> serve_requests(ClientConnection& client, RequestHandler& h
     if (ec) {
       if (const auto* kind = header_error_kind(ec, client)) {
         spdlog::debug("rejecting request: {} ({})", kind->code, ec.message());
-        co_await send_error(client, *kind, {.method = "-", .resource = "", .keep_alive = false},
-                            options.io_timeout, metrics);
+        ClientWriter writer(client, options.io_timeout, metrics.client_sent_bytes);
+        co_await send_error(writer, *kind, {.method = "-", .resource = "", .keep_alive = false},
+                            metrics);
       }
       co_return;
     }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 
+#include "http/client_writer.h"
 #include "http/relay_buffers.h"
 #include "http/upstream_pool.h"
 #include "obs/proxy_metrics.h"
@@ -23,6 +24,11 @@ struct OriginContext {
         options(options),
         metrics(metrics),
         buffers(options.relay_buffer_bytes, kMaxFreeRelayBuffers) {}
+
+  // How every answer to `client` is written: under the client I/O timeout, counted.
+  http::ClientWriter client_writer(http::ClientConnection& client) {
+    return {client, options.client_io_timeout, metrics.client_sent_bytes};
+  }
 
   // Enough for the concurrent transfers of a busy thread; more are allocated on demand.
   static constexpr std::size_t kMaxFreeRelayBuffers = 64;

@@ -5,12 +5,10 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
-#include <array>
 #include <spdlog/spdlog.h>
 
 #include "http/error_writer.h"
 #include "http/header_writer.h"
-#include "http/transfer_all_at_once.h"
 #include "http/protocol_error.h"
 
 namespace s3hc::pipeline {
@@ -53,6 +51,7 @@ bool is_stale_connection_error(const error_code& ec) {
 OriginExchange::OriginExchange(http::ClientConnection& client, http::RequestParser& request,
                                OriginContext& origin, Failures failures)
     : client_(client),
+      writer_(origin.client_writer(client)),
       request_(request),
       origin_(origin),
       failures_(failures),
@@ -280,14 +279,11 @@ asio::awaitable<error_code> OriginExchange::read_response_header() {
     if (status < 100 || status >= 200) co_return error_code{};
     if (status == 100 && expects_continue_ && !continue_relayed_) {
       continue_relayed_ = true;
-      arm_client();
-      auto [write_ec, written] = co_await asio::async_write(
-          client_.socket(), asio::buffer(kContinue), asio::as_tuple(asio::use_awaitable));
+      const bool written = co_await writer_.write(kContinue);
       arm_client();  // the upload's read of the body now runs under the client deadline
-      origin_.metrics.client_sent_bytes.inc(written);
-      if (write_ec) {
-        client_gone_ = true;
-        co_return write_ec;
+      if (!written) {
+        client_gone_ = true;  // (not an upstream failure: never a reason to retry upstream)
+        co_return error_code(asio::error::connection_aborted);
       }
     }
     // Other interim responses mean nothing to the client: read on to the final one.
@@ -305,24 +301,13 @@ asio::awaitable<bool> OriginExchange::relay_response(BodyTap* tap) {
         response_->is_done() ? 0 : static_cast<std::size_t>(*response_->content_length());
     const char* body = static_cast<const char*>(upstream_->buffer().data().data());
     if (tap) co_await tap->on_body({body, body_size}, true);
-    const std::array<asio::const_buffer, 2> pieces{asio::buffer(header),
-                                                   asio::buffer(body, body_size)};
-    arm_client();
-    auto [ec, written] =
-        co_await asio::async_write(client_.socket(), pieces, http::transfer_all_at_once,
-                                 asio::as_tuple(asio::use_awaitable));
-    client_.expires_never();
+    const bool written = co_await writer_.write(header, {body, body_size});
     upstream_->buffer().consume(body_size);
-    origin_.metrics.client_sent_bytes.inc(written);
-    client_gone_ = static_cast<bool>(ec);
-    co_return !ec;
+    client_gone_ = !written;
+    co_return written;
   }
 
-  arm_client();
-  auto [header_ec, header_written] = co_await asio::async_write(
-      client_.socket(), asio::buffer(header), asio::as_tuple(asio::use_awaitable));
-  origin_.metrics.client_sent_bytes.inc(header_written);
-  if (header_ec) {
+  if (!co_await writer_.write(header)) {
     client_gone_ = true;
     co_return false;
   }
@@ -333,19 +318,18 @@ asio::awaitable<bool> OriginExchange::relay_response(BodyTap* tap) {
   if (tap) {
     result = co_await upstream_->visit([this, &serializer, tap](auto& stream) {
       return http::relay_body(
-          stream, upstream_->buffer(), *response_, client_.socket(), serializer,
-          download_buffer_.span(), [this] { arm_upstream(); }, [this] { arm_client(); },
+          stream, upstream_->buffer(), *response_, writer_.socket(), serializer,
+          download_buffer_.span(), [this] { arm_upstream(); }, [this] { writer_.arm(); },
           [tap](std::span<const char> bytes, bool last) { return tap->on_body(bytes, last); });
     });
   } else {
     result = co_await upstream_->visit([this, &serializer](auto& stream) {
-      return http::relay_body(stream, upstream_->buffer(), *response_, client_.socket(),
+      return http::relay_body(stream, upstream_->buffer(), *response_, writer_.socket(),
                               serializer, download_buffer_.span(), [this] { arm_upstream(); },
-                              [this] { arm_client(); });
+                              [this] { writer_.arm(); });
     });
   }
-  client_.expires_never();
-  origin_.metrics.client_sent_bytes.inc(result.bytes_written);
+  writer_.wrote(result.bytes_written);
   if (result.failure == RelayResult::Failure::kInput) {
     spdlog::warn("{} {}: upstream failed mid-response: {}", method_, target_, result.ec.message());
     origin_.metrics.count_upstream_error(upstream_->timed_out() ? obs::UpstreamError::kTimeout
@@ -364,9 +348,9 @@ asio::awaitable<void> OriginExchange::finish_upload(bool response_complete) {
 
 asio::awaitable<void> OriginExchange::fail(const s3::ErrorKind& kind, bool keep_alive) {
   if (failures_ == Failures::kQuiet) co_return;
-  co_await http::send_error(client_, kind,
+  co_await http::send_error(writer_, kind,
                             {.method = method_, .resource = target_, .keep_alive = keep_alive},
-                            origin_.options.client_io_timeout, origin_.metrics);
+                            origin_.metrics);
 }
 
 }  // namespace s3hc::pipeline

@@ -24,6 +24,7 @@
 
 #include "http/async_event.h"
 #include "http/body_relay.h"
+#include "http/client_writer.h"
 #include "http/request_handler.h"
 #include "pipeline/origin_body.h"
 #include "pipeline/origin_context.h"
@@ -100,6 +101,7 @@ class OriginExchange {
   boost::asio::awaitable<void> finish_upload(bool response_complete);
   boost::asio::awaitable<void> fail(const s3::ErrorKind& kind, bool keep_alive);
 
+  // Each read of the client's body (writes to the client arm through writer_).
   void arm_client();
   void arm_upstream();
   bool body_fully_read() const { return request_.is_done(); }
@@ -115,6 +117,7 @@ class OriginExchange {
   void abandon_upstream();
 
   http::ClientConnection& client_;
+  http::ClientWriter writer_;
   http::RequestParser& request_;
   OriginContext& origin_;
   const Failures failures_;

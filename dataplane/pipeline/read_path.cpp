@@ -1,18 +1,13 @@
 #include "pipeline/read_path.h"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
-#include <array>
 #include <spdlog/spdlog.h>
 
-#include "http/transfer_all_at_once.h"
-#include "pipeline/blocking_io.h"
-#include "pipeline/cache_fill.h"
-#include "pipeline/cache_update.h"
 #include "http/error_writer.h"
-#include "http/file_sender.h"
+#include "pipeline/cache_fill.h"
+#include "pipeline/cache_read.h"
+#include "pipeline/cache_update.h"
+#include "pipeline/fill_reader.h"
 #include "pipeline/origin_response.h"
 #include "s3/preconditions.h"
 #include "util/ascii.h"
@@ -21,7 +16,6 @@ namespace s3hc::pipeline {
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
-using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -48,6 +42,7 @@ ReadPath::ReadPath(http::ClientConnection& client, http::RequestParser& request,
                    OriginContext& origin, CacheContext& cache, http::RelayBuffers& pieces,
                    s3::ReadRequest read)
     : client_(client),
+      writer_(origin.client_writer(client)),
       request_(request),
       origin_(origin),
       cache_(cache),
@@ -70,11 +65,11 @@ asio::awaitable<bool> ReadPath::run() {
     cache_.metrics.coalesced.inc();
     if (joined_) {
       const FillProgress::Reader reader(std::move(joined_));
-      const auto streamed =
-          co_await read_fill(reader, reader->header(), &cache_.metrics.served_bytes);
-      if (streamed) {
+      const auto sent = co_await FillReader(cache_, pieces_, read_.object, reader)
+                            .send(writer_, reader->header(), &cache_.metrics.served_bytes);
+      if (sent) {
         cache_.metrics.fanned_out.inc();
-        co_return *streamed;
+        co_return *sent && client_keep_alive_;
       }
     }
     if (const auto answered = co_await answer_from_cache()) co_return *answered;
@@ -206,48 +201,21 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
   const auto header = cached_response_header(record, answer);
   if (!plan.bytes) {
     origin_.metrics.count_response(request_.get().method_string(), answer.status);
-    co_return co_await write_client(header, {}) && client_keep_alive_;
+    co_return co_await writer_.write(header) && client_keep_alive_;
   }
-  if (cache_.store.keeps_in_ram(plan.bytes->length())) {
-    if (const auto sent = co_await send_through_ram(record, *plan.bytes, header)) {
-      origin_.metrics.count_response(request_.get().method_string(), answer.status);
-      co_return *sent && client_keep_alive_;
-    }
-  }
-  if (const auto sent = co_await send_from_files(record, *plan.bytes, header)) {
-    origin_.metrics.count_response(request_.get().method_string(), answer.status);
-    co_return *sent && client_keep_alive_;
-  }
-  // The first piece is read before anything is sent: a corrupt or vanished file then costs
-  // only a trip to the origin, not a broken response.
-  const auto streamed = co_await stream_cached(record, *plan.bytes, header);
-  if (streamed == Streamed::kFirstPieceMissing) {
+  CachedBody body(cache_, pieces_, record);
+  const auto sent = co_await body.send(writer_, header, *plan.bytes);
+  if (sent == CachedBody::Sent::kUnreadable) {
+    // Nothing was sent: a corrupt or vanished file costs only a trip to the origin, not a
+    // broken response.
     co_await drop_if_corrupt(record);
     restore_request();
     co_return co_await forward_and_fill();
   }
+  // (Mid-response: the short body tells the client to retry.)
+  if (sent == CachedBody::Sent::kCorrupt) co_await drop_if_corrupt(record);
   origin_.metrics.count_response(request_.get().method_string(), answer.status);
-  co_return streamed == Streamed::kAll && client_keep_alive_;
-}
-
-asio::awaitable<std::optional<bool>> ReadPath::send_through_ram(const v1::CacheRecord& record,
-                                                                s3::ByteRange bytes,
-                                                                std::string_view header) {
-  // A hit in memory is answered on the event loop, with no trip to the I/O pool.
-  auto held = cache_.store.ram_bytes(record, bytes);
-  if (held) {
-    cache_.metrics.ram_hits.inc();
-  } else {
-    co_await offload(cache_.io, [&] {
-      return read_guarded([&] {
-        held = cache_.store.read_into_ram(record, bytes);
-        return true;
-      });
-    });
-    if (!held) co_return std::nullopt;  // the file path finds out what is wrong
-  }
-  cache_.metrics.served_bytes.inc(bytes.length());
-  co_return co_await write_client(header, held->view());
+  co_return sent == CachedBody::Sent::kAll && client_keep_alive_;
 }
 
 asio::awaitable<bool> ReadPath::serve_conditionally(const v1::CacheRecord& record, Plan plan) {
@@ -270,11 +238,11 @@ asio::awaitable<bool> ReadPath::serve_conditionally(const v1::CacheRecord& recor
       break;
     case s3::PreconditionOutcome::kPreconditionFailed:
       cache_.metrics.hits.inc();
-      co_await http::send_error(client_, s3::errors::kPreconditionFailed,
+      co_await http::send_error(writer_, s3::errors::kPreconditionFailed,
                                 {.method = header.method_string(),
                                  .resource = header.target(),
                                  .keep_alive = client_keep_alive_},
-                                origin_.options.client_io_timeout, origin_.metrics);
+                                origin_.metrics);
       co_return client_keep_alive_;
     case s3::PreconditionOutcome::kProceedIgnoringRange:
       plan = *this->plan(record, false);
@@ -323,12 +291,13 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
   cache_.metrics.partial.inc();
   plan.answer.x_cache = "MISS";
   origin_.metrics.count_response(request_.get().method_string(), plan.answer.status);
-  if (!co_await write_client(cached_response_header(record, plan.answer), {})) co_return false;
+  if (!co_await writer_.write(cached_response_header(record, plan.answer))) co_return false;
 
+  CachedBody cached(cache_, pieces_, record);
   std::uint64_t next = wanted.first;
   for (std::size_t i = 0; i < missing.size(); ++i) {
     const auto& gap = missing[i];
-    if (next < gap.first && !co_await stream_cached_part(record, {next, gap.first - 1})) {
+    if (next < gap.first && !co_await send_stretch(cached, {next, gap.first - 1})) {
       co_return false;
     }
     if (i == 0 && !probe_only) {
@@ -343,7 +312,7 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
     }
     next = gap.last + 1;
   }
-  if (next <= wanted.last && !co_await stream_cached_part(record, {next, wanted.last})) {
+  if (next <= wanted.last && !co_await send_stretch(cached, {next, wanted.last})) {
     co_return false;
   }
   co_return client_keep_alive_;
@@ -370,80 +339,12 @@ bool ReadPath::matches_cached_version(OriginExchange& exchange, const v1::CacheR
          body->meta.etag == record.etag();
 }
 
-asio::awaitable<ReadPath::Streamed> ReadPath::stream_cached(const v1::CacheRecord& record,
-                                                            s3::ByteRange bytes,
-                                                            std::string_view header) {
-  auto current = pieces_.take();
-  http::RelayBuffers::Lease following_buffer;
-  const auto piece_size = current.span().size();
-  const auto piece_from = [&](std::uint64_t first) {
-    return s3::ByteRange{first, std::min(bytes.last, first + piece_size - 1)};
-  };
-  // The files are opened once for the whole answer (one replaced meanwhile stays readable),
-  // in the same trip to the I/O pool as the first piece.
-  std::optional<cache::ObjectStore::OpenRange> files;
-  auto piece = piece_from(bytes.first);
-  const bool first_read = co_await offload(cache_.io, [&] {
-    return read_guarded([&] {
-      files = cache_.store.open_range(record, bytes);
-      return files && cache_.store.read_into(*files, piece, current.span().data());
-    });
-  });
-  if (!first_read) co_return Streamed::kFirstPieceMissing;
-  cache_.metrics.served_bytes.inc(piece.length());
-  for (;;) {
-    const std::string_view body(current.span().data(), piece.length());
-    if (piece.last == bytes.last) {
-      co_return co_await write_client(header, body) ? Streamed::kAll : Streamed::kBroken;
-    }
-    // The next piece is read on the I/O pool while this one is written.
-    if (!following_buffer) following_buffer = pieces_.take();
-    const auto following = piece_from(piece.last + 1);
-    const auto [written, read] =
-        co_await (write_client(header, body) &&
-                  read_piece(*files, following, following_buffer.span().data()));
-    if (!written) co_return Streamed::kBroken;
-    if (!read) {
-      co_await drop_if_corrupt(record);
-      co_return Streamed::kBroken;  // mid-response: the short body tells the client to retry
-    }
-    header = {};
-    std::swap(current, following_buffer);
-    piece = following;
+asio::awaitable<bool> ReadPath::send_stretch(CachedBody& body, s3::ByteRange bytes) {
+  const auto sent = co_await body.send_stretch(writer_, bytes);
+  if (sent == CachedBody::Sent::kUnreadable || sent == CachedBody::Sent::kCorrupt) {
+    co_await drop_if_corrupt(body.record());
   }
-}
-
-asio::awaitable<std::optional<bool>> ReadPath::send_from_files(const v1::CacheRecord& record,
-                                                               s3::ByteRange bytes,
-                                                               std::string_view header) {
-  // Only where cache I/O runs on the event loops (a local disk), and for answers large enough
-  // that their files are kept open rather than read whole.
-  if (cache_.io || bytes.length() < kMinFileSendBytes) co_return std::nullopt;
-  std::optional<cache::ObjectStore::FileSend> send;
-  if (!read_guarded([&] { return (send = cache_.store.file_send(record, bytes)).has_value(); })) {
-    co_return std::nullopt;
-  }
-  const auto arm = [this] { client_.expires_after(origin_.options.client_io_timeout); };
-  auto& socket = client_.socket();
-  bool sent = co_await http::send_more(socket, header, arm);
-  for (const auto& piece : send->pieces) {
-    if (!sent) break;
-    sent = co_await http::send_file(socket, send->files[piece.file].fd(), piece.offset,
-                                    piece.length, arm);
-  }
-  client_.expires_never();
-  if (sent) {
-    cache_.metrics.served_bytes.inc(bytes.length());
-    origin_.metrics.client_sent_bytes.inc(header.size() + bytes.length());
-  }
-  co_return sent;
-}
-
-asio::awaitable<bool> ReadPath::stream_cached_part(const v1::CacheRecord& record,
-                                                   s3::ByteRange bytes) {
-  const auto streamed = co_await stream_cached(record, bytes, {});
-  if (streamed == Streamed::kFirstPieceMissing) co_await drop_if_corrupt(record);
-  co_return streamed == Streamed::kAll;
+  co_return sent == CachedBody::Sent::kAll;
 }
 
 asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
@@ -459,58 +360,26 @@ asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
     const bool last = exchange.body_done();
     const std::string_view piece(buffer.span().data(), *got);
     if (fill) co_await fill->on_body(piece, last);
-    if (!piece.empty() && !co_await write_client({}, piece)) co_return false;
+    if (!piece.empty() && !co_await writer_.write(piece)) co_return false;
     if (last) break;
   }
   exchange.finish();
   co_return true;
 }
 
-asio::awaitable<std::optional<v1::CacheRecord>> ReadPath::find_record(bool shared) {
+asio::awaitable<std::shared_ptr<const v1::CacheRecord>> ReadPath::find_record(bool shared) {
   if (!shared) {
     // A hot record in memory costs no trip to the I/O pool.
     if (auto record = cache_.store.lookup_in_ram(read_.object)) co_return record;
   }
   // A cache that cannot be read (a failing disk or NFS server) only costs misses.
   std::optional<v1::CacheRecord> record;
-  co_await offload(cache_.io, [&] {
-    return read_guarded([&] {
-      record = shared ? cache_.store.lookup_shared(read_.object)
-                      : cache_.store.lookup(read_.object);
-      return true;
-    });
+  co_await read_cache(cache_, read_.object.bucket, read_.object.key, [&] {
+    record = shared ? cache_.store.lookup_shared(read_.object) : cache_.store.lookup(read_.object);
+    return true;
   });
-  co_return record;
-}
-
-asio::awaitable<bool> ReadPath::read_piece(const cache::ObjectStore::OpenRange& files,
-                                           s3::ByteRange bytes, char* into) {
-  const bool read = co_await offload(cache_.io, [&] {
-    return read_guarded([&] { return cache_.store.read_into(files, bytes, into); });
-  });
-  if (read) cache_.metrics.served_bytes.inc(bytes.length());
-  co_return read;
-}
-
-bool ReadPath::read_guarded(const std::function<bool()>& read) const {
-  try {
-    return read();
-  } catch (const std::exception& error) {
-    spdlog::warn("cache read of {}/{} failed: {}", read_.object.bucket, read_.object.key,
-                 error.what());
-    return false;
-  }
-}
-
-asio::awaitable<bool> ReadPath::write_client(std::string_view header, std::string_view body) {
-  const std::array<asio::const_buffer, 2> pieces{asio::buffer(header), asio::buffer(body)};
-  client_.expires_after(origin_.options.client_io_timeout);
-  auto [ec, written] =
-      co_await asio::async_write(client_.socket(), pieces, http::transfer_all_at_once,
-                                 asio::as_tuple(asio::use_awaitable));
-  client_.expires_never();
-  origin_.metrics.client_sent_bytes.inc(written);
-  co_return !ec;
+  if (!record) co_return nullptr;
+  co_return std::make_shared<const v1::CacheRecord>(std::move(*record));
 }
 
 asio::awaitable<void> ReadPath::invalidate() {

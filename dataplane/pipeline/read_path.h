@@ -4,40 +4,66 @@
 // headers or a narrower Range added only where its signature does not cover them) and what it
 // sends is relayed and cached on the way. docs/CACHING.md states the rules for users.
 //
+// ReadPath makes the decisions only. The bytes move through CachedBody (an answer from the
+// cache: RAM tier, sendfile or streamed pieces), FillReader (an answer from a fill of this
+// process), OriginExchange (the origin's answer relayed and teed into the cache) and every
+// write goes through one http::ClientWriter.
+//
+// States (a function each) and transitions, drawn as Varnish's cache_req_fsm.c draws its own:
+//
+//   run ──Cache-Control or Pragma: no-cache─────────────────────────────────────────▶ FETCH
+//    ▼
+//   LOOKUP (answer_from_cache: find_record, then plan: the answer the record can give)
+//    ├─ covered, fresh ─────────────────────────────────────────▶ DELIVER (serve: HIT)
+//    ├─ covered, fresh, client preconditions ─▶ PRECONDITIONS (serve_conditionally)
+//    │     304 or the bytes ─▶ DELIVER;  412 ─▶ S3's error;  If-Range lost, not covered ─▶ FETCH
+//    ├─ covered, expired, If-None-Match unsigned ─▶ REVALIDATE (revalidate)
+//    │     304 ─▶ DELIVER (REVALIDATED);  anything else ─▶ RELAY
+//    ├─ partly covered, unconditional, Range and If-Match unsigned ─▶ PARTIAL (serve_partial)
+//    │     origin denies ─▶ RELAY;  object changed ─▶ FETCH;  else cached stretches and
+//    │     fetched gaps in one answer (MISS)
+//    └─ nothing to give (no record, unknown part, unsatisfiable range, origin must judge)
+//         │ a HEAD, or coalescing off ─▶ FETCH
+//         ▼
+//   COALESCE (waited_for_other_fill)
+//    ├─ joined a fill of this proxy ─▶ FILL READER (HIT); it ended before a byte ─▶ LOOKUP
+//    ├─ another request's fill ended ─▶ LOOKUP (once), then FETCH
+//    └─ holds the fill lease, or waited coalesce_timeout ─▶ FETCH
+//   FETCH (forward_and_fill) ─▶ RELAY (relay_and_fill; a 404 invalidates)
+//    ├─ cacheable, admitted, body not all in ─▶ FILL (fill_on_its_own: a producer, which
+//    │                                          this request reads as a FILL READER)
+//    └─ else relayed as it comes (teed into the cache when admitted)
+//   DELIVER finds the bytes unreadable before sending any ─▶ drop_if_corrupt ─▶ FETCH
+//
 // Thread-safety: one ReadPath per request, on the client connection's worker thread.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cache/fill_lease.h"
+#include "http/client_writer.h"
 #include "http/relay_buffers.h"
 #include "http/request_handler.h"
-#include "cache/fill_lease.h"
 #include "pipeline/cache_context.h"
 #include "pipeline/cache_fill.h"
+#include "pipeline/cached_body.h"
 #include "pipeline/cached_response.h"
 #include "pipeline/fill_progress.h"
-#include "pipeline/origin_response.h"
 #include "pipeline/origin_context.h"
 #include "pipeline/origin_exchange.h"
+#include "pipeline/origin_response.h"
 #include "s3/signed_headers.h"
 
 namespace s3hc::pipeline {
 
-// Cached bytes are read and sent in pieces of this size (a block: whole raw blocks are read
-// with one copy): bounded memory per transfer, few hops to the I/O pool.
-inline constexpr std::size_t kCachePieceBytes = 1024 * 1024;
-// Answers at least this large are sent with sendfile where possible (smaller range files are
-// read whole when opened, and sent from memory).
-inline constexpr std::uint64_t kMinFileSendBytes = 64 * 1024;
-
 class ReadPath {
  public:
-  // `pieces`: the worker's recycled buffers of kCachePieceBytes.
+  // `pieces`: the worker's recycled buffers of kCachePieceBytes (cached_body.h).
   ReadPath(http::ClientConnection& client, http::RequestParser& request, OriginContext& origin,
            CacheContext& cache, http::RelayBuffers& pieces, s3::ReadRequest read);
 
@@ -59,12 +85,13 @@ class ReadPath {
   std::optional<Plan> plan(const v1::CacheRecord& record, bool honour_range = true) const;
   bool covers(const v1::CacheRecord& record, const Plan& plan) const;
 
-  // The answer from the cache, when the record can give one (a hit, a revalidation, a partial
-  // hit); nullopt when the origin must answer.
+  // LOOKUP: the answer from the cache, when the record can give one (a hit, a revalidation, a
+  // partial hit); nullopt when the origin must answer.
   boost::asio::awaitable<std::optional<bool>> answer_from_cache();
-  // Coalescing: waits while another request fills the same bytes (cache/fill_lease.h). True
-  // when such a fill ended meanwhile (look in the cache again); false when this request is to
-  // fetch, holding the fill lease when it could take it.
+  // COALESCE: waits while another request fills the same bytes (cache/fill_lease.h). True
+  // when such a fill ended meanwhile (look in the cache again) or one of this process was
+  // joined (joined_); false when this request is to fetch, holding the fill lease when it
+  // could take it.
   boost::asio::awaitable<bool> waited_for_other_fill();
   // What a fill for this request holds: only identical requests coalesce.
   std::string fill_name() const;
@@ -72,50 +99,24 @@ class ReadPath {
   // this request may join.
   std::string joiner_header(const ResponseHeader& response) const;
   bool may_join_fill() const;
-  // Starts the fill of `exchange`'s body as its own producer (fill_producer.h) and answers
-  // as one of its readers; `joinable`: other requests of this proxy may join it.
+  // FILL: starts the fill of `exchange`'s body as its own producer (fill_producer.h) and
+  // answers as one of its readers; `joinable`: other requests of this proxy may join it.
   boost::asio::awaitable<bool> fill_on_its_own(OriginExchange& exchange,
                                                std::unique_ptr<CacheFill> fill, bool joinable);
-  // Sends `header` then the fill's body at this client's pace (from memory, or from the
-  // cache file when behind), counting the bytes in `served` when given (a joiner's answer
-  // comes from the cache). nullopt, with nothing sent, when the fill ended (or cannot be read)
-  // before its first byte: answer otherwise. Else whether the connection goes on.
-  boost::asio::awaitable<std::optional<bool>> read_fill(const FillProgress::Reader& fill,
-                                                        std::string_view header,
-                                                        obs::Counter* served);
-  // Bytes the fill's window no longer holds, from its cache file (opened, or opened again
-  // for blocks written since, in `file`): up to into.size() of them from object offset
-  // `first`, as far as the file's complete blocks go. The bytes read; 0 when none can be.
-  boost::asio::awaitable<std::size_t> read_behind(const FillProgress& fill,
-                                                  std::optional<cache::RangeFileReader>& file,
-                                                  std::uint64_t first, std::span<char> into);
+  // FETCH and RELAY.
   boost::asio::awaitable<bool> forward_and_fill();
   boost::asio::awaitable<bool> relay_and_fill(OriginExchange& exchange);
+  // REVALIDATE.
   boost::asio::awaitable<bool> revalidate(const v1::CacheRecord& record, Plan plan);
+  // DELIVER.
   boost::asio::awaitable<bool> serve(const v1::CacheRecord& record, const Plan& plan);
-  // A fresh hit for a request with preconditions: answered as S3 would from the cached
-  // version's ETag and Last-Modified (304, 412, or the bytes).
+  // PRECONDITIONS: a fresh hit for a request with preconditions, answered as S3 would from
+  // the cached version's ETag and Last-Modified (304, 412, or the bytes).
   boost::asio::awaitable<bool> serve_conditionally(const v1::CacheRecord& record, Plan plan);
+  // PARTIAL.
   boost::asio::awaitable<bool> serve_partial(const v1::CacheRecord& record, Plan plan);
-  enum class Streamed { kAll, kFirstPieceMissing, kBroken };
-  // Sends `header` (may be empty) and `bytes` from the cache, each piece read while the one
-  // before is written. Nothing is sent when the first piece cannot be read.
-  boost::asio::awaitable<Streamed> stream_cached(const v1::CacheRecord& record,
-                                                 s3::ByteRange bytes, std::string_view header);
-  // Sends `header` and `bytes` straight from verified raw blocks of their files (sendfile);
-  // nullopt, with nothing sent, when they cannot be sent that way. Else whether all went out.
-  boost::asio::awaitable<std::optional<bool>> send_from_files(const v1::CacheRecord& record,
-                                                              s3::ByteRange bytes,
-                                                              std::string_view header);
-  // Sends `header` and `bytes` (short enough for the RAM tier) from memory, reading them into
-  // it first when they are not there; nullopt, with nothing sent, when they cannot be read.
-  // Else whether all went out.
-  boost::asio::awaitable<std::optional<bool>> send_through_ram(const v1::CacheRecord& record,
-                                                               s3::ByteRange bytes,
-                                                               std::string_view header);
   // A stretch of cached bytes inside a response already started; true when all went out.
-  boost::asio::awaitable<bool> stream_cached_part(const v1::CacheRecord& record,
-                                                  s3::ByteRange bytes);
+  boost::asio::awaitable<bool> send_stretch(CachedBody& body, s3::ByteRange bytes);
   boost::asio::awaitable<bool> stream_origin(OriginExchange& exchange);
   // Whether the origin answered with exactly `bytes` of the cached version.
   bool matches_cached_version(OriginExchange& exchange, const v1::CacheRecord& record,
@@ -124,14 +125,9 @@ class ReadPath {
   // of another version can never be mixed into the answer.
   void ask_for_bytes(const v1::CacheRecord& record, s3::ByteRange bytes);
 
-  // The object's record (`shared`: as the shared directory has it, bypassing the mirror).
-  boost::asio::awaitable<std::optional<v1::CacheRecord>> find_record(bool shared);
-  boost::asio::awaitable<bool> read_piece(const cache::ObjectStore::OpenRange& files,
-                                          s3::ByteRange bytes, char* into);
-  // Runs a cache read (on the I/O pool); a read that throws (a failing disk or NFS server)
-  // is logged and reads as a miss.
-  bool read_guarded(const std::function<bool()>& read) const;
-  boost::asio::awaitable<bool> write_client(std::string_view header, std::string_view body);
+  // The object's record (`shared`: as the shared directory has it, bypassing the mirror);
+  // null when there is none.
+  boost::asio::awaitable<std::shared_ptr<const v1::CacheRecord>> find_record(bool shared);
   boost::asio::awaitable<void> invalidate();
   // A cached read of `record`'s bytes failed its checksum or found a file gone: counted, and
   // the object dropped, unless the shared record moved on since `record` was read.
@@ -141,6 +137,7 @@ class ReadPath {
   void restore_request();
 
   http::ClientConnection& client_;
+  http::ClientWriter writer_;
   http::RequestParser& request_;
   OriginContext& origin_;
   CacheContext& cache_;

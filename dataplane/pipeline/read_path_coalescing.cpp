@@ -1,12 +1,10 @@
 // ReadPath, coalescing: waiting for another request's fill of the same bytes (fill leases on
 // the shared directory), and fills as their own producers that this proxy's requests read at
-// their own pace (fill_producer.h, fill_progress.h).
+// their own pace (fill_producer.h, fill_progress.h, fill_reader.h).
 #include "pipeline/read_path.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -15,7 +13,9 @@
 #include "cache/fill_lease.h"
 #include "http/header_writer.h"
 #include "pipeline/blocking_io.h"
+#include "pipeline/cache_read.h"
 #include "pipeline/fill_producer.h"
+#include "pipeline/fill_reader.h"
 #include "s3/preconditions.h"
 
 namespace s3hc::pipeline {
@@ -30,9 +30,6 @@ namespace {
 constexpr std::chrono::milliseconds kFillLeaseStaleAfter{5000};
 // How often a waiting request looks whether the fill it waits for is over.
 constexpr std::chrono::milliseconds kFillLeasePollPeriod{20};
-// A reader waiting for a fill's next bytes is woken by the producer; this only bounds the
-// wait should a wake-up ever be missed.
-constexpr std::chrono::milliseconds kFillReaderWakeBound{1000};
 
 }  // namespace
 
@@ -59,14 +56,12 @@ asio::awaitable<bool> ReadPath::waited_for_other_fill() {
       // before news this request must see (then wait for its end and look again).
       if (auto fill = cache_.fills.find(name)) {
         std::int64_t news_ms = 0;
-        co_await offload(cache_.io, [&] {
-          // A cache that cannot tell is taken to hold news: no join.
-          const bool read = read_guarded([&] {
-            news_ms = cache_.store.news_time(read_.object);
-            return true;
-          });
-          if (!read) news_ms = std::numeric_limits<std::int64_t>::max();
+        const bool read = co_await read_cache(cache_, read_.object.bucket, read_.object.key, [&] {
+          news_ms = cache_.store.news_time(read_.object);
+          return true;
         });
+        // A cache that cannot tell is taken to hold news: no join.
+        if (!read) news_ms = std::numeric_limits<std::int64_t>::max();
         if (fill->fetched_at_ms() > news_ms) {
           joined_ = std::move(fill);
           co_return true;
@@ -111,93 +106,13 @@ asio::awaitable<bool> ReadPath::fill_on_its_own(OriginExchange& exchange,
                  produce_fill(cache_, origin_, exchange.take_body(), std::move(fill), progress,
                               std::move(name)),
                  asio::detached);
-  if (const auto answered = co_await read_fill(reader, header, nullptr)) co_return *answered;
+  const auto sent =
+      co_await FillReader(cache_, pieces_, read_.object, reader).send(writer_, header, nullptr);
+  if (sent) co_return *sent && client_keep_alive_;
   // The fill broke off before its first byte: the origin's header alone, then the close
   // (the client sees a short body and retries).
-  co_await write_client(header, {});
+  co_await writer_.write(header);
   co_return false;
-}
-
-asio::awaitable<std::optional<bool>> ReadPath::read_fill(const FillProgress::Reader& fill,
-                                                         std::string_view header,
-                                                         obs::Counter* served) {
-  const auto executor = co_await asio::this_coro::executor;
-  // Cancelled from the producer's thread (through this thread's queue) when bytes arrive.
-  const auto wake = std::make_shared<asio::steady_timer>(executor);
-  const auto total = fill->bytes().length();
-  std::optional<cache::RangeFileReader> file;  // opened once this reader falls behind
-  http::RelayBuffers::Lease behind;
-  // Until bytes past `offset` come, or the fill ends.
-  const auto wait_past = [&](std::uint64_t offset) -> asio::awaitable<void> {
-    wake->expires_after(kFillReaderWakeBound);
-    const bool waits = fill->wake_after(offset, [executor, weak = std::weak_ptr(wake)] {
-      asio::post(executor, [weak] {
-        if (const auto timer = weak.lock()) timer->cancel();
-      });
-    });
-    if (waits) co_await wake->async_wait(asio::as_tuple(asio::use_awaitable));
-  };
-  std::uint64_t sent = 0;  // body bytes
-  while (sent < total) {
-    const auto next = fill->next(sent);
-    std::string_view bytes;
-    if (next.piece) {
-      bytes = std::string_view(*next.piece).substr(next.from);
-    } else if (next.behind) {
-      if (!behind) behind = pieces_.take();
-      const auto room = std::min<std::uint64_t>(behind.span().size(), total - sent);
-      const auto read = co_await read_behind(*fill, file, fill->bytes().first + sent,
-                                             behind.span().first(room));
-      if (read == 0) {
-        // (The fill kept no file, or it is unreadable: its bytes are nowhere else.)
-        if (header.empty()) co_return false;
-        co_return std::nullopt;
-      }
-      bytes = std::string_view(behind.span().data(), read);
-    } else if (next.ended) {
-      if (!header.empty()) co_return std::nullopt;  // nothing sent: answer otherwise
-      co_return false;  // the origin's answer broke off: the client sees a short body
-    } else {
-      co_await wait_past(sent);
-      continue;
-    }
-    // The answer's last bytes go out once the fill has ended (committed, where it could be):
-    // a request the client sends after its answer finds them in the cache.
-    if (sent + bytes.size() == total && !fill->next(total).ended) {
-      co_await wait_past(total);
-      continue;
-    }
-    if (!co_await write_client(header, bytes)) co_return false;
-    header = {};
-    sent += bytes.size();
-    if (served) served->inc(bytes.size());
-  }
-  co_return client_keep_alive_;
-}
-
-asio::awaitable<std::size_t> ReadPath::read_behind(const FillProgress& fill,
-                                                   std::optional<cache::RangeFileReader>& file,
-                                                   std::uint64_t first, std::span<char> into) {
-  std::size_t read = 0;
-  co_await offload(cache_.io, [&] {
-    return read_guarded([&] {
-      if (!file || file->range().last < first) {
-        // Blocks written since the file was opened: open it again with them.
-        file.reset();
-        if (const auto written = fill.unfinished_file()) {
-          if (auto opened = cache::RangeFileReader::open_unfinished(*written)) {
-            file.emplace(std::move(*opened));
-          }
-        }
-      }
-      if (!file || file->range().last < first) return false;
-      const s3::ByteRange wanted{first, std::min(file->range().last, first + into.size() - 1)};
-      if (!file->read_into(wanted, into.data())) return false;
-      read = static_cast<std::size_t>(wanted.length());
-      return true;
-    });
-  });
-  co_return read;
 }
 
 bool ReadPath::may_join_fill() const {

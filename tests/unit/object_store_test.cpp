@@ -238,15 +238,16 @@ TEST_F(ObjectStoreTest, VerifiedRawBlocksAreSentFromTheirFiles) {
   const auto record = *store_.commit(*range_fill);
 
   const s3::ByteRange wanted{1500, 250'000};
-  EXPECT_FALSE(store_.file_send(record, wanted));  // no read has verified the blocks yet
+  const auto files = store_.open_range(record, wanted);
+  ASSERT_TRUE(files);
+  EXPECT_FALSE(store_.file_pieces(*files));  // no read has verified the blocks yet
   EXPECT_EQ(store_.read(record, wanted), large.substr(1500, wanted.length()));
-  const auto send = store_.file_send(record, wanted);
-  ASSERT_TRUE(send);
+  const auto pieces = store_.file_pieces(*files);  // the same open files: no second open
+  ASSERT_TRUE(pieces);
   std::string sent;
-  for (const auto& piece : send->pieces) {
+  for (const auto& piece : *pieces) {
     std::string bytes(piece.length, '\0');
-    ASSERT_EQ(::pread(send->files[piece.file].fd(), bytes.data(), bytes.size(),
-                      static_cast<off_t>(piece.offset)),
+    ASSERT_EQ(::pread(piece.file, bytes.data(), bytes.size(), static_cast<off_t>(piece.offset)),
               static_cast<ssize_t>(piece.length));
     sent += bytes;
   }
@@ -259,7 +260,7 @@ TEST_F(ObjectStoreTest, VerifiedRawBlocksAreSentFromTheirFiles) {
     file.seekp(32 + 2 * (24 + 1000) + 24 + 100);  // object byte 2100, in block 2 (raw)
     file.put('\x01');
   }
-  EXPECT_FALSE(store_.file_send(record, wanted));
+  EXPECT_FALSE(store_.file_pieces(*store_.open_range(record, wanted)));
   EXPECT_FALSE(store_.read(record, wanted));
 }
 

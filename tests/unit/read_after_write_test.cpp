@@ -59,8 +59,8 @@ class ReadAfterWriteTest : public ::testing::TestWithParam<bool> {
 
   // What a read through `store` finds, as the read path asks: the RAM tier first.
   static std::string seen(const ObjectStore& store, const s3::ObjectAddress& object) {
-    auto record = store.lookup_in_ram(object);
-    if (!record) record = store.lookup(object);
+    if (const auto record = store.lookup_in_ram(object)) return record->etag();
+    const auto record = store.lookup(object);
     return record ? record->etag() : "<none>";
   }
 

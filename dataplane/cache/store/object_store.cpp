@@ -108,13 +108,14 @@ std::int64_t ObjectStore::news_time(const s3::ObjectAddress& object) const {
   return known ? known->record->fetched_at_unix_ms() : 0;
 }
 
-std::optional<v1::CacheRecord> ObjectStore::lookup_in_ram(const s3::ObjectAddress& object) const {
+std::shared_ptr<const v1::CacheRecord> ObjectStore::lookup_in_ram(
+    const s3::ObjectAddress& object) const {
   // Strict mode without cheap stats can never confirm a record here: not even an access.
-  if (!options_.cheap_stats && options_.max_staleness.count() == 0) return std::nullopt;
-  const auto known = confirmed_in_ram(object, util::unix_now_ms(), options_.cheap_stats);
-  if (!known || known->record->etag().empty()) return std::nullopt;  // (a tombstone: lookup())
+  if (!options_.cheap_stats && options_.max_staleness.count() == 0) return nullptr;
+  auto known = confirmed_in_ram(object, util::unix_now_ms(), options_.cheap_stats);
+  if (!known || known->record->etag().empty()) return nullptr;  // (a tombstone: lookup())
   if (observer_) observer_->accessed(CacheLayout::object_id(object.bucket, object.key));
-  return *known->record;
+  return std::move(known->record);
 }
 
 std::optional<v1::CacheRecord> ObjectStore::lookup_shared(const s3::ObjectAddress& object) const {
@@ -217,22 +218,15 @@ bool ObjectStore::read_into(const OpenRange& range, const s3::ByteRange& piece,
   return true;
 }
 
-std::optional<ObjectStore::FileSend> ObjectStore::file_send(const v1::CacheRecord& record,
-                                                            const s3::ByteRange& wanted) const {
-  FileSend send;
-  const bool sendable = visit_files(
-      record, wanted,
-      [&](RangeFileReader& file, const s3::ByteRange&, const s3::ByteRange& in_file) {
-        const auto spans = file.raw_spans(in_file, verified_);
-        if (!spans) return false;
-        for (const auto& span : *spans) {
-          send.pieces.push_back({send.files.size(), span.offset, span.length});
-        }
-        send.files.push_back(std::move(file));
-        return true;
-      });
-  if (!sendable) return std::nullopt;
-  return send;
+std::optional<std::vector<ObjectStore::FilePiece>> ObjectStore::file_pieces(
+    const OpenRange& range) const {
+  std::vector<FilePiece> pieces;
+  for (const auto& file : range.files) {
+    const auto spans = file.reader.raw_spans(file.in_file, verified_);
+    if (!spans) return std::nullopt;
+    for (const auto& span : *spans) pieces.push_back({file.reader.fd(), span.offset, span.length});
+  }
+  return pieces;
 }
 
 std::unique_ptr<RangeFill> ObjectStore::begin_fill(const s3::ObjectAddress& object,

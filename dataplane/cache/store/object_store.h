@@ -140,9 +140,10 @@ class ObjectStore {
   // object. Callers try lookup_in_ram() first.
   std::optional<v1::CacheRecord> lookup(const s3::ObjectAddress& object) const;
   // lookup() answered from the RAM tier, with no I/O but the stat that confirms it when
-  // cheap_stats (so an event loop may call it): nullopt when the RAM tier holds no record of
-  // the object that could be confirmed that way (then call lookup()).
-  std::optional<v1::CacheRecord> lookup_in_ram(const s3::ObjectAddress& object) const;
+  // cheap_stats (so an event loop may call it), and no copy: the record as the tier holds it.
+  // Null when the RAM tier holds no record of the object that could be confirmed that way
+  // (then call lookup()).
+  std::shared_ptr<const v1::CacheRecord> lookup_in_ram(const s3::ObjectAddress& object) const;
   // When the newest information the shared directory holds of the object was true (Unix ms:
   // its record's or tombstone's fetch or news time; 0 when it holds none), confirmed as
   // lookup() confirms a record. A fill asked of the origin before then is outdated.
@@ -187,22 +188,17 @@ class ObjectStore {
   // Bytes `piece` (within range.wanted) into `out`; false when a block is corrupt.
   bool read_into(const OpenRange& range, const s3::ByteRange& piece, char* out) const;
 
-  // Bytes of the object that can be sent straight from their files (sendfile): the open
-  // files and, in order, where the bytes lie in them.
-  struct FileSend {
-    std::vector<RangeFileReader> files;
-    struct Piece {
-      std::size_t file;  // index into files
-      std::uint64_t offset;
-      std::uint64_t length;
-    };
-    std::vector<Piece> pieces;
+  // Where, in order, the bytes of an open range lie in its files, to send them straight from
+  // there (sendfile); the descriptors stay open as long as `range`.
+  struct FilePiece {
+    int file;
+    std::uint64_t offset;
+    std::uint64_t length;
   };
-  // nullopt when any of `wanted` is not held in raw blocks that an earlier read verified, in
-  // files large enough to be kept open (see RangeFileReader::raw_spans): read those bytes
+  // nullopt when any of range.wanted is not held in raw blocks that an earlier read verified,
+  // in files large enough to be kept open (see RangeFileReader::raw_spans): read those bytes
   // instead (which verifies them for next time).
-  std::optional<FileSend> file_send(const v1::CacheRecord& record,
-                                    const s3::ByteRange& wanted) const;
+  std::optional<std::vector<FilePiece>> file_pieces(const OpenRange& range) const;
 
   // Starts a range of the object at byte `first`. `now_ms`: wall-clock time of the fetch.
   std::unique_ptr<RangeFill> begin_fill(const s3::ObjectAddress& object, ObjectMeta meta,
