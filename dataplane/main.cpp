@@ -10,6 +10,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/proxy_config.h"
 #include "policy/policy_check.h"
@@ -23,6 +24,7 @@ struct CommandLine {
   std::optional<std::string> listen, upstream, admin_listen, log_level, cache_dir, ports_file;
   std::optional<int> threads;
   std::optional<std::string> check_policy;
+  std::vector<std::string> resolve;  // static endpoint map entries, ahead of the config's
 };
 
 s3hc::config::ProxyConfig resolve_config(const CommandLine& args) {
@@ -34,6 +36,14 @@ s3hc::config::ProxyConfig resolve_config(const CommandLine& args) {
       config.admin_listen = s3hc::config::parse_listen_address(*args.admin_listen);
     }
     if (args.upstream) config.upstream.url = s3hc::http::parse_upstream_url(*args.upstream);
+    // Before the file's: the first exact entry for a name wins, and the command line
+    // overrides the file.
+    std::vector<s3hc::net::StaticEndpoint> flags;
+    for (const auto& entry : args.resolve) {
+      flags.push_back(s3hc::net::parse_static_endpoint(entry));
+    }
+    auto& endpoints = config.upstream.resolver.static_endpoints;
+    endpoints.insert(endpoints.begin(), flags.begin(), flags.end());
   } catch (const std::invalid_argument& error) {
     throw std::invalid_argument(std::string("command line: ") + error.what());
   }
@@ -54,6 +64,9 @@ int main(int argc, char** argv) {
   app.add_option("--listen", args.listen,
                  "S3 listener HOST:PORT, port 0 = any free one (overrides the config)");
   app.add_option("--upstream", args.upstream, "origin URL http(s)://HOST[:PORT]");
+  app.add_option("--resolve", args.resolve,
+                 "static endpoint NAME=[http://]HOST:PORT, NAME may be *.suffix; HTTPS unless "
+                 "http:// (repeatable; before upstream.resolve's entries)");
   app.add_option("--admin-listen", args.admin_listen,
                  "health/metrics listener HOST:PORT, port 0 = any free one");
   app.add_option("--ports-file", args.ports_file,

@@ -104,7 +104,8 @@ struct Worker {
          pipeline::CacheContext* cache, asio::ip::tcp::acceptor* listening)
       : io(1),
         sweeper(io.get_executor(), kDeadlineResolution),
-        pool(io.get_executor(), config.upstream, tls, sweeper, metrics),
+        resolver(io.get_executor(), config.upstream.resolver),
+        pool(io.get_executor(), config.upstream, tls, resolver, sweeper, metrics),
         origin(pool,
                {.relay_buffer_bytes = config.limits.relay_buffer_bytes,
                 .client_io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
@@ -119,6 +120,7 @@ struct Worker {
 
   asio::io_context io;
   http::DeadlineSweeper sweeper;
+  net::EndpointResolver resolver;
   http::UpstreamPool pool;
   pipeline::OriginContext origin;
   std::unique_ptr<http::RequestHandler> handler;

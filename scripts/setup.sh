@@ -13,7 +13,7 @@ debian_packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libssl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev liblz4-dev libxxhash-dev
-  libprotobuf-dev protobuf-compiler librocksdb-dev
+  libprotobuf-dev protobuf-compiler librocksdb-dev libc-ares-dev
   nginx wrk curl procps openssl varnish
 )
 

@@ -37,6 +37,12 @@ KeyBindings bindings(ProxyConfig& config) {
            {"response_timeout_ms", duration_ms(up.response_timeout_ms)},
            {"pool_max_idle", bounded(up.pool_max_idle, 0, 100'000)},
            {"pool_idle_timeout_ms", duration_ms(up.pool_idle_timeout_ms)},
+           {"dns_servers", parsed_list(up.resolver.dns_servers, net::parse_dns_server)},
+           {"resolve", parsed_list(up.resolver.static_endpoints, net::parse_static_endpoint)},
+           {"resolve_timeout_ms", duration_ms(up.resolver.timeout)},
+           {"dns_min_ttl_ms", bounded(up.resolver.min_ttl, 0, 86'400'000)},
+           {"dns_max_ttl_ms", duration_ms(up.resolver.max_ttl)},
+           {"failed_address_avoid_ms", bounded(up.resolver.avoid_failed_for, 0, 86'400'000)},
        }},
       {"limits",
        KeyBindings{
@@ -145,6 +151,11 @@ void validate(const ProxyConfig& config) {
     if (shared_end == shared.end()) {
       throw std::invalid_argument("cache.mirror_dir must lie outside cache.dir");
     }
+  }
+  const auto& resolver = config.upstream.resolver;
+  if (resolver.min_ttl > resolver.max_ttl) {
+    throw std::invalid_argument(
+        "upstream.dns_min_ttl_ms must not exceed upstream.dns_max_ttl_ms");
   }
   const auto& fleet = config.cache.fleet;
   if (fleet.low_watermark > fleet.high_watermark) {

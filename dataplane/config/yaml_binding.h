@@ -100,15 +100,32 @@ FieldSetter choice(T& field, std::vector<std::pair<std::string, T>> words) {
 FieldSetter string_field(std::string& field);
 FieldSetter bool_field(bool& field);
 
-// A scalar parsed by `parser`, which throws std::invalid_argument saying what is wrong.
+// The scalar `node` parsed by `parser`, which throws std::invalid_argument saying what is
+// wrong; the error names the key.
+template <typename Parser>
+auto parse_scalar(const YAML::Node& node, const std::string& key, const Parser& parser) {
+  try {
+    return parser(scalar_as<std::string>(node, key));
+  } catch (const std::invalid_argument& error) {
+    throw std::invalid_argument(key + ": " + error.what());
+  }
+}
+
+// A scalar parsed by `parser`.
 template <typename T, typename Parser>
 FieldSetter parsed_field(T& field, Parser parser) {
   return [&field, parser](const YAML::Node& node, const std::string& key) {
-    try {
-      field = parser(scalar_as<std::string>(node, key));
-    } catch (const std::invalid_argument& error) {
-      throw std::invalid_argument(key + ": " + error.what());
-    }
+    field = parse_scalar(node, key, parser);
+  };
+}
+
+// A list of scalars, each parsed by `parser`; replaces the field's default list.
+template <typename T, typename Parser>
+FieldSetter parsed_list(std::vector<T>& field, Parser parser) {
+  return [&field, parser](const YAML::Node& node, const std::string& key) {
+    if (!node.IsSequence()) throw std::invalid_argument(key + ": expected a list");
+    field.clear();
+    for (const auto& item : node) field.push_back(parse_scalar(item, key, parser));
   };
 }
 

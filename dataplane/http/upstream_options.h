@@ -7,6 +7,7 @@
 #include <string>
 
 #include "http/endpoint.h"
+#include "net/resolver_options.h"
 
 namespace s3hc::http {
 
@@ -17,7 +18,8 @@ struct UpstreamOptions {
   bool verify_tls = true;
   // PEM bundle of trusted CAs; empty = the system store. Default: "".
   std::string ca_file;
-  // Time allowed to resolve and connect (and finish the TLS handshake). Default: 5000.
+  // Time allowed to connect (to the first address that accepts), and again to finish the TLS
+  // handshake. Default: 5000.
   int connect_timeout_ms = 5000;
   // Time allowed between sending a request and the first response header byte, and
   // between two reads or writes of a body. Default: 60000.
@@ -26,6 +28,8 @@ struct UpstreamOptions {
   std::size_t pool_max_idle = 64;
   // An idle pooled connection older than this is closed, not reused. Default: 15000.
   int pool_idle_timeout_ms = 15000;
+  // How the origin's name becomes addresses (DNS servers, static endpoint map, caching).
+  net::ResolverOptions resolver;
 };
 
 }  // namespace s3hc::http

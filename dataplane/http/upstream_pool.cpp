@@ -14,15 +14,47 @@ namespace beast = boost::beast;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+// However many addresses an origin has, each gets this long at least (or what is left of the
+// connect timeout): a TCP handshake within reach takes well under it.
+constexpr std::chrono::milliseconds kMinConnectAttempt{1000};
+
+// Connects `stream` to the first of `endpoints` that accepts before `deadline`, telling the
+// resolver how each attempt went. Each address gets an equal share of the time left, so one
+// that drops SYNs cannot use up the whole timeout of an origin with several.
+asio::awaitable<error_code> connect_first(beast::tcp_stream& stream,
+                                          const std::vector<tcp::endpoint>& endpoints,
+                                          std::chrono::steady_clock::time_point deadline,
+                                          net::EndpointResolver& resolver) {
+  error_code ec = beast::error::timeout;
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    const auto share = left / static_cast<long>(endpoints.size() - i);
+    stream.expires_after(std::max(share, std::min(left, kMinConnectAttempt)));
+    auto [connect_ec] =
+        co_await stream.async_connect(endpoints[i], asio::as_tuple(asio::use_awaitable));
+    resolver.report_connect(endpoints[i], !connect_ec);
+    if (!connect_ec) co_return error_code{};
+    ec = connect_ec;
+    stream.close();  // the next address may be of the other family; a new socket either way
+  }
+  co_return ec;
+}
+
+}  // namespace
+
 UpstreamPool::UpstreamPool(asio::any_io_executor executor, const UpstreamOptions& options,
-                           asio::ssl::context& tls_context, DeadlineSweeper& sweeper,
-                           obs::ProxyMetrics& metrics)
+                           asio::ssl::context& tls_context, net::EndpointResolver& resolver,
+                           DeadlineSweeper& sweeper, obs::ProxyMetrics& metrics)
     : executor_(executor),
       options_(options),
       tls_context_(tls_context),
+      resolver_(resolver),
       sweeper_(sweeper),
-      metrics_(metrics),
-      resolver_(executor) {}
+      metrics_(metrics) {}
 
 asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::acquire(error_code& ec,
                                                                            bool replayable) {
@@ -46,25 +78,17 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> UpstreamPool::connect(error
   const auto& url = options_.url;
   const auto timeout = std::chrono::milliseconds(options_.connect_timeout_ms);
 
-  auto [resolve_ec, endpoints] = co_await resolver_.async_resolve(
-      url.host, std::to_string(url.port), asio::as_tuple(asio::use_awaitable));
-  if (resolve_ec) {
-    ec = resolve_ec;
-    co_return nullptr;
-  }
+  const auto route = co_await resolver_.resolve(url, ec);
+  if (ec) co_return nullptr;
 
   beast::tcp_stream stream(executor_);
-  stream.expires_after(timeout);
-  auto [connect_ec, endpoint] =
-      co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
-  if (connect_ec) {
-    ec = connect_ec;
-    co_return nullptr;
-  }
+  ec = co_await connect_first(stream, route.endpoints, std::chrono::steady_clock::now() + timeout,
+                              resolver_);
+  if (ec) co_return nullptr;
   stream.socket().set_option(tcp::no_delay(true));
   metrics_.upstream_connections_new.inc();
 
-  if (!url.tls) {
+  if (!route.tls) {
     stream.expires_never();
     co_return std::make_unique<UpstreamConnection>(std::move(stream), sweeper_);
   }

@@ -1,5 +1,6 @@
-// Keep-alive connections to the origin for one worker thread, and the connect logic (resolve,
-// TCP connect, TLS handshake with certificate verification).
+// Keep-alive connections to the origin for one worker thread, and the connect logic (resolve
+// through the worker's net::EndpointResolver, TCP connect to the first address that accepts,
+// TLS handshake with certificate verification).
 //
 // Thread-safety: none; each worker thread owns one pool and uses it from its io_context only.
 // The ssl::context passed in is shared by all pools (OpenSSL contexts are safe for that).
@@ -13,6 +14,7 @@
 
 #include "http/upstream_connection.h"
 #include "http/upstream_options.h"
+#include "net/endpoint_resolver.h"
 #include "obs/proxy_metrics.h"
 
 namespace s3hc::http {
@@ -20,11 +22,12 @@ namespace s3hc::http {
 class UpstreamPool {
  public:
   UpstreamPool(boost::asio::any_io_executor executor, const UpstreamOptions& options,
-               boost::asio::ssl::context& tls_context, DeadlineSweeper& sweeper,
-               obs::ProxyMetrics& metrics);
+               boost::asio::ssl::context& tls_context, net::EndpointResolver& resolver,
+               DeadlineSweeper& sweeper, obs::ProxyMetrics& metrics);
 
   // A connection ready for a request: an idle pooled one when one is healthy, else a new one.
-  // Returns nullptr and sets ec when the origin cannot be reached. A replayable request (one
+  // Returns nullptr and sets ec when the origin cannot be reached (a net::ResolveError when
+  // its name could not be resolved). A replayable request (one
   // the caller can send again on a new connection if this one proves stale) skips the
   // liveness probe of idle connections, a syscall per request.
   boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire(
@@ -41,9 +44,9 @@ class UpstreamPool {
   boost::asio::any_io_executor executor_;
   const UpstreamOptions& options_;
   boost::asio::ssl::context& tls_context_;
+  net::EndpointResolver& resolver_;
   DeadlineSweeper& sweeper_;
   obs::ProxyMetrics& metrics_;
-  boost::asio::ip::tcp::resolver resolver_;
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;  // most recently used last
 };
 

@@ -26,7 +26,8 @@ ProxyMetrics::ProxyMetrics(MetricsRegistry& registry)
           "Upstream connections used for a request: new or reused from the pool.", {"result"})),
       upstream_connections_new(upstream_connections.with({"new"})),
       upstream_connections_reused(upstream_connections.with({"reused"})),
-      upstream_error_counters_{&upstream_errors.with({"connect"}), &upstream_errors.with({"reset"}),
+      upstream_error_counters_{&upstream_errors.with({"resolve"}),
+                               &upstream_errors.with({"connect"}), &upstream_errors.with({"reset"}),
                                &upstream_errors.with({"timeout"}),
                                &upstream_errors.with({"protocol"})} {}
 

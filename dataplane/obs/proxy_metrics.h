@@ -8,7 +8,7 @@
 
 namespace s3hc::obs {
 
-enum class UpstreamError { kConnect, kReset, kTimeout, kProtocol };
+enum class UpstreamError { kResolve, kConnect, kReset, kTimeout, kProtocol };
 
 struct ProxyMetrics {
   explicit ProxyMetrics(MetricsRegistry& registry);
@@ -29,7 +29,7 @@ struct ProxyMetrics {
   Counter& upstream_connections_reused;
 
  private:
-  Counter* upstream_error_counters_[4];  // indexed by UpstreamError
+  Counter* upstream_error_counters_[5];  // indexed by UpstreamError
 };
 
 }  // namespace s3hc::obs

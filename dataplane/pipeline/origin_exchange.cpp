@@ -10,6 +10,7 @@
 #include "http/error_writer.h"
 #include "http/header_writer.h"
 #include "http/protocol_error.h"
+#include "net/resolve_error.h"
 
 namespace s3hc::pipeline {
 
@@ -186,7 +187,7 @@ asio::awaitable<OriginExchange::SendOutcome> OriginExchange::send_header(bool fr
   }
   if (!upstream_) {
     spdlog::warn("upstream unreachable: {}", ec.message());
-    co_return SendOutcome::kUnreachable;
+    co_return net::is_resolve_error(ec) ? SendOutcome::kUnresolved : SendOutcome::kUnreachable;
   }
   if (request_header_.empty()) {
     request_header_.reserve(kTypicalHeaderBytes);
@@ -203,11 +204,14 @@ asio::awaitable<OriginExchange::SendOutcome> OriginExchange::send_header(bool fr
 }
 
 asio::awaitable<void> OriginExchange::fail_before_response(SendOutcome outcome) {
-  if (outcome == SendOutcome::kUnreachable) {
-    origin_.metrics.count_upstream_error(obs::UpstreamError::kConnect);
+  if (outcome == SendOutcome::kUnresolved || outcome == SendOutcome::kUnreachable) {
+    const bool unresolved = outcome == SendOutcome::kUnresolved;
+    origin_.metrics.count_upstream_error(unresolved ? obs::UpstreamError::kResolve
+                                                    : obs::UpstreamError::kConnect);
     // The connection can go on only if no unread body would be taken for the next request.
     client_keep_alive_ = body_fully_read() && request_.get().keep_alive();
-    co_await fail(s3::errors::kServiceUnavailable, client_keep_alive_);
+    co_await fail(unresolved ? s3::errors::kOriginUnresolved : s3::errors::kServiceUnavailable,
+                  client_keep_alive_);
     co_return;
   }
   origin_.metrics.count_upstream_error(obs::UpstreamError::kReset);

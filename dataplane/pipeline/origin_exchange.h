@@ -88,7 +88,7 @@ class OriginExchange {
   bool client_keep_alive() const { return client_keep_alive_; }
 
  private:
-  enum class SendOutcome { kSent, kUnreachable, kWriteFailed };
+  enum class SendOutcome { kSent, kUnresolved, kUnreachable, kWriteFailed };
 
   boost::asio::awaitable<SendOutcome> send_header(bool fresh_connection);
   boost::asio::awaitable<void> fail_before_response(SendOutcome outcome);

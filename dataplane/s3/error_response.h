@@ -30,6 +30,9 @@ inline constexpr ErrorKind kRequestTimeout{
 inline constexpr ErrorKind kServiceUnavailable{boost::beast::http::status::service_unavailable,
                                                "ServiceUnavailable",
                                                "The proxy could not reach the origin."};
+inline constexpr ErrorKind kOriginUnresolved{boost::beast::http::status::service_unavailable,
+                                             "ServiceUnavailable",
+                                             "The proxy could not resolve the origin's name."};
 inline constexpr ErrorKind kBadGateway{boost::beast::http::status::bad_gateway, "BadGateway",
                                        "The origin closed the connection or sent an invalid "
                                        "response."};

@@ -106,8 +106,11 @@ class UpstreamTlsTest(unittest.TestCase):
 
     def start_proxy(self, origin, host, **upstream_tls):
         """Proxy to https://host:origin.port with upstream options upstream_tls
-        (verify_tls, ca_file)."""
-        proxy = ProxyProcess(f"https://{host}:{origin.port}", config={"upstream": upstream_tls})
+        (verify_tls, ca_file). A name reaches 127.0.0.1 through the static endpoint map:
+        the proxy does not read the hosts file."""
+        resolve = [] if host == "127.0.0.1" else ["--resolve", f"{host}=127.0.0.1:{origin.port}"]
+        proxy = ProxyProcess(f"https://{host}:{origin.port}", config={"upstream": upstream_tls},
+                             extra_args=resolve)
         self.addCleanup(proxy.stop)
         proxy.start()
         # After the stop/close cleanups: those run first (LIFO), logs are still there.

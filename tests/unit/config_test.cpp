@@ -124,6 +124,42 @@ TEST(ConfigTest, ValidateCatchesCrossFieldMistakes) {
   EXPECT_NO_THROW(validate(parse_config_yaml("cache: {dir: /mnt/cache, mirror_dir: /var/s3hc}")));
 }
 
+TEST(ConfigTest, ParsesTheResolverKeys) {
+  const auto config = parse_config_yaml(R"(
+upstream:
+  dns_servers: ["192.0.2.53", "[2001:db8::53]:5353"]
+  resolve:
+    - s3.us-east-1.amazonaws.com=http://127.0.0.1:9000
+    - "*.s3.us-east-1.amazonaws.com=10.0.0.1:9443"
+  resolve_timeout_ms: 700
+  dns_min_ttl_ms: 0
+  dns_max_ttl_ms: 60000
+  failed_address_avoid_ms: 5000
+)");
+  const auto& resolver = config.upstream.resolver;
+  ASSERT_EQ(resolver.dns_servers.size(), 2u);
+  EXPECT_EQ(resolver.dns_servers[0].to_string(), "192.0.2.53:53");
+  EXPECT_EQ(resolver.dns_servers[1].to_string(), "[2001:db8::53]:5353");
+  ASSERT_EQ(resolver.static_endpoints.size(), 2u);
+  EXPECT_EQ(resolver.static_endpoints[0].name, "s3.us-east-1.amazonaws.com");
+  EXPECT_FALSE(resolver.static_endpoints[0].target.tls);
+  EXPECT_EQ(resolver.static_endpoints[1].target.to_string(), "https://10.0.0.1:9443");
+  EXPECT_EQ(resolver.timeout, 700ms);
+  EXPECT_EQ(resolver.min_ttl, 0ms);
+  EXPECT_EQ(resolver.max_ttl, 60s);
+  EXPECT_EQ(resolver.avoid_failed_for, 5s);
+  EXPECT_TRUE(parse_config_yaml("").upstream.resolver.dns_servers.empty());  // resolv.conf's
+
+  expect_error_mentions("upstream: {dns_servers: 192.0.2.53}",
+                        "upstream.dns_servers: expected a list");
+  expect_error_mentions("upstream: {dns_servers: [dns.example]}",
+                        "upstream.dns_servers: a DNS server");
+  expect_error_mentions("upstream: {resolve: [s3.example]}", "upstream.resolve: expected NAME=");
+  EXPECT_THROW(
+      validate(parse_config_yaml("upstream: {dns_min_ttl_ms: 2000, dns_max_ttl_ms: 1000}")),
+      std::invalid_argument);
+}
+
 TEST(ConfigTest, MissingFileIsAClearError) {
   EXPECT_THROW(load_config_file("/nonexistent/s3hc.yaml"), std::invalid_argument);
 }

@@ -1,0 +1,31 @@
+#include "net/endpoint_resolver.h"
+
+namespace s3hc::net {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+EndpointResolver::EndpointResolver(asio::any_io_executor executor,
+                                   const ResolverOptions& options)
+    : options_(options), dns_(executor, options), health_(options.avoid_failed_for) {}
+
+asio::awaitable<EndpointResolver::Route> EndpointResolver::resolve(
+    const http::UpstreamUrl& origin, error_code& ec) {
+  const auto* mapped = find_static_endpoint(options_.static_endpoints, origin.host);
+  const http::UpstreamUrl target = mapped ? mapped->target : origin;
+  std::vector<asio::ip::address> addresses;
+  error_code not_literal;
+  const auto literal = asio::ip::make_address(target.host, not_literal);
+  if (not_literal) {
+    addresses = co_await dns_.resolve(target.host, ec);
+    if (ec) co_return Route{};
+  } else {
+    addresses.push_back(literal);
+  }
+  Route route{.tls = target.tls, .endpoints = {}};
+  for (const auto& address : addresses) route.endpoints.emplace_back(address, target.port);
+  health_.order(route.endpoints);
+  co_return route;
+}
+
+}  // namespace s3hc::net
