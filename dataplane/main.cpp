@@ -21,7 +21,8 @@ namespace {
 
 struct CommandLine {
   std::string config_file;
-  std::optional<std::string> listen, upstream, admin_listen, log_level, cache_dir, ports_file;
+  std::optional<std::string> listen, upstream, admin_listen, log_level, cache_dir, ports_file,
+      policy_file;
   std::optional<int> threads;
   std::optional<std::string> check_policy;
   std::vector<std::string> resolve;  // static endpoint map entries, ahead of the config's
@@ -51,6 +52,7 @@ s3hc::config::ProxyConfig resolve_config(const CommandLine& args) {
   if (args.threads) config.threads = *args.threads;
   if (args.cache_dir) config.cache.dir = *args.cache_dir;
   if (args.ports_file) config.ports_file = *args.ports_file;
+  if (args.policy_file) config.cache.policy_file = *args.policy_file;
   s3hc::config::validate(config);
   return config;
 }
@@ -75,6 +77,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", args.threads, "worker threads (0 = one per core)")
       ->check(CLI::Range(0, 256));
   app.add_option("--cache-dir", args.cache_dir, "cache directory (empty: no caching)");
+  app.add_option("--policy", args.policy_file,
+                 "per-bucket/prefix policy file, read again when it changes (docs/POLICY.md)");
   app.add_option("--check-policy", args.check_policy,
                  "validate and explain a policy file (docs/POLICY.md), then exit: 0 valid, 1 not");
   app.set_version_flag("--version", s3hc::kVersion);

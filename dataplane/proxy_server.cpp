@@ -32,6 +32,7 @@
 #include "obs/proxy_metrics.h"
 #include "pipeline/cache_handler.h"
 #include "pipeline/forward_handler.h"
+#include "policy/policy_source.h"
 #include "version.h"
 
 namespace s3hc {
@@ -180,6 +181,13 @@ struct ProxyServer::State {
         options.mirror_dir.empty() ? nullptr : cache::MetadataMirror::open(options.mirror_dir),
         &fleet->observer(), changes);
     upload_store.emplace(*object_store, &fleet->observer());
+    if (!options.policy_file.empty()) {
+      policies.emplace(options.policy_file, std::chrono::milliseconds(options.policy_reload_ms),
+                       [metrics = &*cache_metrics](std::uint64_t version, bool failed) {
+                         metrics->policy_version.set(static_cast<std::int64_t>(version));
+                         if (failed) metrics->policy_errors.inc();
+                       });
+    }
     fleet->start();
     cache_context.emplace(pipeline::CacheContext{
         .store = *object_store,
@@ -188,6 +196,7 @@ struct ProxyServer::State {
         .admission = &*fleet,
         .fills = fills,
         .policy = options.policy,
+        .policies = policies ? &*policies : nullptr,
         .addressing = {},
         .metrics = *cache_metrics});
   }
@@ -246,6 +255,7 @@ struct ProxyServer::State {
   pipeline::FillRegistry fills;  // of this process, that requests may join
   std::optional<cache::ObjectStore> object_store;
   std::optional<cache::UploadStore> upload_store;  // completes uploads into object_store
+  std::optional<policy::PolicySource> policies;
   std::optional<pipeline::CacheContext> cache_context;
   std::deque<Worker> workers;  // deque: workers are neither copyable nor movable
   std::optional<asio::ip::tcp::acceptor> admin_acceptor;

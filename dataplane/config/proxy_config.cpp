@@ -60,6 +60,8 @@ KeyBindings bindings(ProxyConfig& config) {
            {"merge_gap_bytes", bounded(policy.merge_gap_bytes, 0, 1ll << 30)},
            {"io_threads", bounded(config.cache.io_threads, 0, 256)},
            {"mirror_dir", string_field(config.cache.mirror_dir)},
+           {"policy_file", string_field(config.cache.policy_file)},
+           {"policy_reload_ms", bounded(config.cache.policy_reload_ms, 100, 3'600'000)},
            {"max_staleness_ms", bounded(store.max_staleness, 0, 86'400'000)},
            {"write_through", bool_field(policy.write_through)},
            {"max_write_object_bytes", bounded(policy.max_write_object_bytes, 0, 5ll << 40)},

@@ -46,6 +46,11 @@ struct CacheOptions {
   // Local RocksDB mirror of the records this proxy has seen, on a local disk (never the shared
   // directory); empty = every lookup reads the shared record. Default: "".
   std::string mirror_dir;
+  // Per-bucket/prefix policy file (docs/POLICY.md), YAML or JSON; empty = the keys below apply
+  // to every object. Read again when it changes, looked at every policy_reload_ms.
+  // Defaults: "", 2000.
+  std::string policy_file;
+  int policy_reload_ms = 2000;
   // The section's other keys configure the cache's modules and the read and write paths: their
   // defaults are those of these options structs, and proxy_config.cpp maps each key onto its
   // field. Fields no key sets (the store's cheap_stats and max_fill_age, the fleet's

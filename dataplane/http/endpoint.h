@@ -23,6 +23,7 @@ struct UpstreamUrl {
   std::uint16_t port = 443;
 
   std::string to_string() const;
+  bool operator==(const UpstreamUrl&) const = default;
 };
 
 // Both throw std::invalid_argument with a message naming the offending text.

@@ -56,6 +56,11 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
       evicted_bytes(registry.counter("s3hc_cache_evicted_bytes_total",
                                      "Bytes freed by this proxy's evictions.")),
       expirations(registry.counter("s3hc_cache_expirations_total",
-                                   "Expired objects dropped by active expiry (cache.expiry: active).")) {}
+                                   "Expired objects dropped by active expiry (cache.expiry: active).")),
+      policy_version(registry.gauge("s3hc_policy_version",
+                                    "Version of the per-bucket/prefix policy in force; 0 = none.")),
+      policy_errors(registry.counter(
+          "s3hc_policy_errors_total",
+          "Policy files read but not applied (invalid or gone); the policy in force stays.")) {}
 
 }  // namespace s3hc::obs

@@ -47,6 +47,10 @@ struct CacheMetrics {
   Counter& evictions;           // objects evicted by this proxy (as lease holder)
   Counter& evicted_bytes;
   Counter& expirations;         // expired objects dropped by active expiry
+  // The per-bucket/prefix policy (docs/POLICY.md): the version in force (0: none), and files
+  // read but not applied (invalid, or gone).
+  Gauge& policy_version;
+  Counter& policy_errors;
 };
 
 }  // namespace s3hc::obs

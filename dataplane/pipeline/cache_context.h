@@ -20,6 +20,10 @@
 #include "s3/read_request.h"
 #include "util/wall_clock.h"
 
+namespace s3hc::policy {
+class PolicySource;
+}  // namespace s3hc::policy
+
 namespace s3hc::pipeline {
 
 struct CacheContext {
@@ -29,6 +33,8 @@ struct CacheContext {
   cache::FillAdmission* admission;  // null: every fill is admitted
   FillRegistry& fills;  // fills of this process that requests may join
   CachePolicy policy;
+  // The per-bucket/prefix policy in force; null: `policy` for every object (object_policy.h).
+  const policy::PolicySource* policies;
   s3::AddressingOptions addressing;
   obs::CacheMetrics& metrics;
 };

@@ -3,6 +3,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include "pipeline/forward_handler.h"
+#include "pipeline/object_policy.h"
 #include "pipeline/read_path.h"
 #include "pipeline/write_path.h"
 #include "s3/operation.h"
@@ -47,9 +48,10 @@ asio::awaitable<bool> CacheHandler::handle(http::ClientConnection& client,
     case Kind::kGetObject:
     case Kind::kHeadObject:
       if (request.is_done()) {  // reads carry no body
+        auto policy = object_policy(cache_.policy, cache_.policies, operation.address);
         auto classification = s3::classify_read(std::move(operation), read_headers(header));
-        if (classification.read) {
-          ReadPath read(client, request, origin_, cache_, pieces_,
+        if (classification.read && policy.read_caching) {
+          ReadPath read(client, request, origin_, cache_, std::move(policy), pieces_,
                         std::move(*classification.read));
           co_return co_await read.run();
         }
@@ -63,8 +65,11 @@ asio::awaitable<bool> CacheHandler::handle(http::ClientConnection& client,
     case Kind::kCompleteMultipartUpload:
     case Kind::kAbortMultipartUpload:
     case Kind::kDeleteObject:
-    case Kind::kOtherObjectWrite:
-      co_return co_await write_through(client, request, origin_, cache_, std::move(operation));
+    case Kind::kOtherObjectWrite: {
+      const auto policy = object_policy(cache_.policy, cache_.policies, operation.address);
+      co_return co_await write_through(client, request, origin_, cache_, policy,
+                                       std::move(operation));
+    }
     case Kind::kDeleteObjects:
       co_return co_await delete_objects(client, request, origin_, cache_,
                                         std::move(operation.address.bucket));

@@ -1,6 +1,7 @@
 // The rules the read and write paths follow for every cached object: freshness, partial-hit
 // merging, write-through, coalescing and abandoned fills. Keys of the YAML section `cache`
-// (docs/CONFIGURATION.md). Loaded once at start-up; nothing here changes at run time.
+// (docs/CONFIGURATION.md), loaded once at start-up; a policy file (docs/POLICY.md) may change
+// some of them per object, for one request at a time (object_policy.h).
 #pragma once
 
 #include <chrono>
@@ -32,6 +33,9 @@ struct CachePolicy {
   // A cached stretch shorter than this between two missing parts of a request is fetched
   // again with them: one origin request instead of two. Default: 256 KiB.
   std::uint64_t merge_gap_bytes = 256 * 1024;
+  // Reads are answered from and fill the cache. No key: set per object by the policy file
+  // (docs/POLICY.md). Default: true.
+  bool read_caching = true;
   // PutObject bodies and multipart uploads are cached as they stream. Default: true.
   bool write_through = true;
   // Larger written objects are forwarded but not cached. Default: 1 GiB.

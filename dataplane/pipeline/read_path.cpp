@@ -39,14 +39,15 @@ bool bypasses_cache(const bhttp::request_header<>& request) {
 }  // namespace
 
 ReadPath::ReadPath(http::ClientConnection& client, http::RequestParser& request,
-                   OriginContext& origin, CacheContext& cache, http::RelayBuffers& pieces,
-                   s3::ReadRequest read)
+                   OriginContext& origin, CacheContext& cache, CachePolicy policy,
+                   http::RelayBuffers& pieces, s3::ReadRequest read)
     : client_(client),
       writer_(origin.client_writer(client)),
       request_(request),
       origin_(origin),
       cache_(cache),
       pieces_(pieces),
+      policy_(policy),
       read_(std::move(read)),
       signed_(s3::SignedHeaders::from_request(request.get()[bhttp::field::authorization],
                                               request.get().target())),
@@ -60,7 +61,7 @@ asio::awaitable<bool> ReadPath::run() {
     co_return co_await forward_and_fill();
   }
   if (const auto answered = co_await answer_from_cache()) co_return *answered;
-  if (!is_head() && cache_.policy.coalesce_timeout.count() > 0 &&
+  if (!is_head() && policy_.coalesce_timeout.count() > 0 &&
       co_await waited_for_other_fill()) {
     cache_.metrics.coalesced.inc();
     if (joined_) {
@@ -88,7 +89,7 @@ asio::awaitable<std::optional<bool>> ReadPath::answer_from_cache() {
   if (!shape) co_return std::nullopt;
   const bool conditional = s3::has_conditional_headers(header);
   if (covers(*record, *shape)) {
-    if (is_fresh(*record, read_.kind, cache_.policy, fetched_at_ms_)) {
+    if (is_fresh(*record, read_.kind, policy_, fetched_at_ms_)) {
       if (conditional) co_return co_await serve_conditionally(*record, *shape);
       cache_.metrics.hits.inc();
       co_return co_await serve(*record, *shape);
@@ -259,7 +260,7 @@ asio::awaitable<bool> ReadPath::serve_conditionally(const v1::CacheRecord& recor
 asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Plan plan) {
   const auto wanted = *plan.bytes;
   const auto missing =
-      cache::ObjectStore::held(record).missing(wanted, cache_.policy.merge_gap_bytes);
+      cache::ObjectStore::held(record).missing(wanted, policy_.merge_gap_bytes);
   // The first missing piece is asked for before anything is sent: the origin's answer is
   // also its verdict on the client's right to read the object. After a long cached stretch,
   // only its first byte is (an unread answer must not wait while that stretch streams), and

@@ -63,9 +63,11 @@ namespace s3hc::pipeline {
 
 class ReadPath {
  public:
-  // `pieces`: the worker's recycled buffers of kCachePieceBytes (cached_body.h).
+  // `pieces`: the worker's recycled buffers of kCachePieceBytes (cached_body.h). `policy`:
+  // the rules for the object (object_policy.h).
   ReadPath(http::ClientConnection& client, http::RequestParser& request, OriginContext& origin,
-           CacheContext& cache, http::RelayBuffers& pieces, s3::ReadRequest read);
+           CacheContext& cache, CachePolicy policy, http::RelayBuffers& pieces,
+           s3::ReadRequest read);
 
   // Answers the request; returns whether the client connection may carry the next one.
   boost::asio::awaitable<bool> run();
@@ -142,6 +144,7 @@ class ReadPath {
   OriginContext& origin_;
   CacheContext& cache_;
   http::RelayBuffers& pieces_;
+  const CachePolicy policy_;
   const s3::ReadRequest read_;
   const s3::SignedHeaders signed_;
   // When the latest origin request was sent: the time its answer's information is true at.

@@ -36,7 +36,7 @@ constexpr std::chrono::milliseconds kFillLeasePollPeriod{20};
 asio::awaitable<bool> ReadPath::waited_for_other_fill() {
   const auto dir = cache_.store.layout().path_of(cache::kFillLeaseDir);
   const auto name = fill_name();
-  const auto give_up = std::chrono::steady_clock::now() + cache_.policy.coalesce_timeout;
+  const auto give_up = std::chrono::steady_clock::now() + policy_.coalesce_timeout;
   asio::steady_timer poll(co_await asio::this_coro::executor);
   for (bool waited = false;;) {
     auto state = cache::FillLeaseState::kNone;
@@ -118,7 +118,7 @@ asio::awaitable<bool> ReadPath::fill_on_its_own(OriginExchange& exchange,
 bool ReadPath::may_join_fill() const {
   // Bytes without the origin's say: only where a fresh hit would be served (a TTL), and only
   // for an answer the client's own preconditions cannot change.
-  return cache_.policy.get_ttl_ms > 0 && !s3::has_conditional_headers(request_.get().base());
+  return policy_.get_ttl_ms > 0 && !s3::has_conditional_headers(request_.get().base());
 }
 
 std::string ReadPath::joiner_header(const ResponseHeader& response) const {

@@ -87,8 +87,10 @@ class WrittenBody final : public BodyTap {
  public:
   using BeginFill = std::function<std::unique_ptr<cache::RangeFill>()>;
 
-  WrittenBody(CacheContext& cache, const RequestHeader& request, BeginFill begin)
+  WrittenBody(CacheContext& cache, const RequestHeader& request, std::uint64_t max_bytes,
+              BeginFill begin)
       : cache_(cache),
+        max_bytes_(max_bytes),
         chunked_(is_aws_chunked(request)),
         declared_size_(declared_object_size(request)),
         begin_(std::move(begin)) {}
@@ -121,7 +123,7 @@ class WrittenBody final : public BodyTap {
       payload = decoded_;
     }
     size_ += payload.size();
-    if (size_ > cache_.policy.max_write_object_bytes ||
+    if (size_ > max_bytes_ ||
         (declared_size_ && size_ > *declared_size_)) {
       return give_up();
     }
@@ -140,6 +142,7 @@ class WrittenBody final : public BodyTap {
   }
 
   CacheContext& cache_;
+  const std::uint64_t max_bytes_;
   const bool chunked_;
   const std::optional<std::uint64_t> declared_size_;
   BeginFill begin_;
@@ -209,16 +212,17 @@ asio::awaitable<bool> relay_write(OriginExchange& exchange, BodyTap* upload,
 class ObjectWrite {
  public:
   ObjectWrite(http::ClientConnection& client, http::RequestParser& request, OriginContext& origin,
-              CacheContext& cache, s3::Operation operation)
+              CacheContext& cache, CachePolicy policy, s3::Operation operation)
       : request_(request),
         header_(request.get().base()),
         cache_(cache),
+        policy_(policy),
         operation_(std::move(operation)),
         exchange_(client, request, origin) {}
 
   asio::awaitable<bool> run() {
     using Kind = s3::Operation::Kind;
-    const bool cacheable = cache_.policy.write_through && !has_customer_key(header_);
+    const bool cacheable = policy_.write_through && !has_customer_key(header_);
     if (changes_object(operation_.kind)) {
       // Dropped before the origin sees the write, and settled again after: a proxy killed
       // in between leaves a miss behind, never the old bytes of an object it overwrote.
@@ -253,9 +257,9 @@ class ObjectWrite {
     // A write whose headers the proxy cannot rebuild as S3 will answer them is left to S3:
     // no bytes are kept either (written_object_meta would refuse them).
     if (stored_request_headers(header_) &&
-        (!declared || *declared <= cache_.policy.max_write_object_bytes) &&
+        (!declared || *declared <= policy_.max_write_object_bytes) &&
         admits_fill(cache_, declared.value_or(0), true)) {
-      written.emplace(cache_, header_, [this] {
+      written.emplace(cache_, header_, policy_.max_write_object_bytes, [this] {
         return cache_.store.begin_fill(object(), cache::ObjectMeta{}, 0, compress(), 0);
       });
       // A body already complete (empty) is never relayed: nothing would see it.
@@ -304,7 +308,7 @@ class ObjectWrite {
     const auto part_number = *operation_.part_number;
     std::optional<WrittenBody> written;
     if (cacheable && admits_fill(cache_, declared_object_size(header_).value_or(0), true)) {
-      written.emplace(cache_, header_, [this, part_number] {
+      written.emplace(cache_, header_, policy_.max_write_object_bytes, [this, part_number] {
         return cache_.uploads.begin_part(object(), operation_.upload_id, part_number, compress());
       });
     }
@@ -330,7 +334,7 @@ class ObjectWrite {
           const auto parts = sent ? s3::parse_complete_multipart_upload(*sent) : std::nullopt;
           const auto result = answer.text();
           const auto etag = result ? s3::parse_complete_multipart_result(*result) : std::nullopt;
-          if (answered && parts && etag && cache_.policy.write_through) {
+          if (answered && parts && etag && policy_.write_through) {
             std::vector<std::pair<std::uint32_t, std::string>> named;
             for (const auto& part : *parts) named.emplace_back(part.part_number, part.etag);
             auto meta = write_answer_meta(exchange_.response().get(), *etag);
@@ -392,6 +396,7 @@ class ObjectWrite {
   http::RequestParser& request_;
   const RequestHeader& header_;
   CacheContext& cache_;
+  const CachePolicy policy_;  // for this object (object_policy.h)
   const s3::Operation operation_;
   OriginExchange exchange_;
 };
@@ -400,8 +405,8 @@ class ObjectWrite {
 
 asio::awaitable<bool> write_through(http::ClientConnection& client, http::RequestParser& request,
                                     OriginContext& origin, CacheContext& cache,
-                                    s3::Operation operation) {
-  ObjectWrite write(client, request, origin, cache, std::move(operation));
+                                    const CachePolicy& policy, s3::Operation operation) {
+  ObjectWrite write(client, request, origin, cache, policy, std::move(operation));
   co_return co_await write.run();
 }
 

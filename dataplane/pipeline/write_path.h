@@ -22,10 +22,11 @@
 namespace s3hc::pipeline {
 
 // `operation`: a write to one object (PutObject, CopyObject, a multipart step, DeleteObject or
-// another write to it).
+// another write to it); `policy`: the rules for that object (object_policy.h).
 boost::asio::awaitable<bool> write_through(http::ClientConnection& client,
                                            http::RequestParser& request, OriginContext& origin,
-                                           CacheContext& cache, s3::Operation operation);
+                                           CacheContext& cache, const CachePolicy& policy,
+                                           s3::Operation operation);
 
 // PostObject (POST /bucket with a multipart/form-data body, HTML form uploads): the object its
 // "key" field names is dropped from the cache once the origin answered.

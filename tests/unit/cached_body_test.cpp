@@ -44,6 +44,7 @@ class CachedBodyTest : public ::testing::TestWithParam<bool> {
                .admission = nullptr,
                .fills = fills_,
                .policy = {},
+               .policies = nullptr,
                .addressing = {},
                .metrics = metrics_} {
     std::mt19937 generator(3);

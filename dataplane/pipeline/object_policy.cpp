@@ -1,0 +1,24 @@
+#include "pipeline/object_policy.h"
+
+#include <limits>
+
+namespace s3hc::pipeline {
+
+CachePolicy object_policy(const CachePolicy& configured, const policy::PolicySource* policies,
+                          const s3::ObjectAddress& object) {
+  auto rules = configured;
+  if (!policies) return rules;
+  const auto settings = policies->current()->settings_for(object.bucket, object.key);
+  if (settings.has_get_ttl_ms()) rules.get_ttl_ms = settings.get_ttl_ms();
+  if (settings.has_head_ttl_ms()) rules.head_ttl_ms = settings.head_ttl_ms();
+  if (settings.has_put_ttl_ms()) rules.put_ttl_ms = settings.put_ttl_ms();
+  if (settings.has_read_caching()) rules.read_caching = settings.read_caching();
+  if (settings.has_write_through()) rules.write_through = settings.write_through();
+  if (settings.has_max_object_bytes()) {
+    const auto max = settings.max_object_bytes();
+    rules.max_write_object_bytes = max == 0 ? std::numeric_limits<std::uint64_t>::max() : max;
+  }
+  return rules;
+}
+
+}  // namespace s3hc::pipeline

@@ -1,0 +1,69 @@
+// The policy in force (docs/POLICY.md): read from a file at start-up, then again whenever
+// the file changes, which its own thread looks for every `interval` (a stat of the file: NFS,
+// where a fleet's policy file often lives, has no inotify). A new valid file replaces the
+// policy whole and at once: a request takes one snapshot (current()) and keeps it, so it sees
+// the old policy or the new one, never a mix. An invalid file leaves the policy in force,
+// logged with every fault and reported to `on_load`; so does a file that vanished.
+//
+// Thread-safety: current() from any thread, lock-free for readers in practice (an atomic
+// shared_ptr); the thread runs until destruction.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "policy/policy_matcher.h"
+
+namespace s3hc::policy {
+
+class PolicySource {
+ public:
+  // After every read of the file: the version in force and whether this read failed.
+  using LoadObserver = std::function<void(std::uint64_t version, bool failed)>;
+
+  // Reads `path` now; throws std::runtime_error listing the faults when it is invalid.
+  PolicySource(std::string path, std::chrono::milliseconds interval, LoadObserver on_load = {});
+  ~PolicySource();
+  PolicySource(const PolicySource&) = delete;
+  PolicySource& operator=(const PolicySource&) = delete;
+
+  std::shared_ptr<const PolicyMatcher> current() const { return current_.load(); }
+  // The snapshot's version, or when the file sets none, how many files have been applied.
+  std::uint64_t version() const { return version_.load(); }
+
+  // Reads the file again if it changed since it was last read; true when a new policy was
+  // applied. (The thread calls it; tests may too.) Any thread.
+  bool reload_if_changed();
+
+ private:
+  struct FileIdentity {
+    std::uint64_t inode = 0, size = 0;
+    std::int64_t mtime_ns = 0;
+    bool operator==(const FileIdentity&) const = default;
+  };
+  FileIdentity identity() const;
+  bool apply(const FileIdentity& seen);
+  void watch();
+
+  const std::string path_;
+  const std::chrono::milliseconds interval_;
+  const LoadObserver on_load_;
+  std::atomic<std::shared_ptr<const PolicyMatcher>> current_;
+  std::atomic<std::uint64_t> version_{0};
+  std::mutex reload_mutex_;    // one reload at a time; guards the two below
+  std::uint64_t applied_ = 0;  // files applied
+  FileIdentity last_seen_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace s3hc::policy

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Per-bucket/prefix policy (docs/POLICY.md), through a real proxy, moto and boto3.
+
+  read_caching: false for a bucket     -> its GETs all reach the origin (no X-Cache), while
+                                          another bucket's second GET is a HIT
+  get_ttl_ms: 0 for a prefix           -> every GET of it is revalidated, the rest is a HIT
+  write_through: false for a bucket    -> a PUT leaves nothing in the cache (first GET a MISS)
+  the file changed under the proxy     -> applied within the reload interval (s3hc_policy_version)
+  an invalid change                    -> refused, counted (s3hc_policy_errors_total), the
+                                          policy in force stays
+  an invalid file at start-up          -> the proxy does not start (exit code 2)
+  s3hc-proxy --check-policy            -> exit 0 and the rules for a valid file, 1 for not
+
+Run: python3 tests/integration/test_policy.py
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from support.moto_origin import MotoOrigin  # noqa: E402
+from support.nginx_origin import print_logs_on_failure  # noqa: E402
+from support.proxy import ProxyProcess, proxy_binary  # noqa: E402
+
+RELOAD_MS = 200
+
+POLICY = """
+version: 1
+rules:
+  - {bucket: nocache, settings: {read_caching: false}}
+  - {bucket: mixed, prefix: live/, settings: {get_ttl_ms: 0}}
+  - {bucket: nowrite, settings: {write_through: false}}
+"""
+
+
+class PolicyTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.origin = MotoOrigin().start()
+        cls.addClassCleanup(cls.origin.stop)
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="s3hc-policy-test-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.policy_path = os.path.join(self.dir, "policy.yaml")
+        self.write_policy(POLICY)
+        self.proxy = ProxyProcess(self.origin.endpoint_url, config={"cache": {
+            "dir": os.path.join(self.dir, "cache"), "get_ttl_ms": 3600000,
+            "policy_file": self.policy_path, "policy_reload_ms": RELOAD_MS}})
+        self.addCleanup(self.proxy.stop)
+        self.proxy.start()
+        print_logs_on_failure(self, self.proxy, self.origin)
+        self.s3 = self.origin.client(self.proxy.endpoint_url)
+        self.direct = self.origin.client()
+
+    def write_policy(self, text):
+        # Written beside and renamed into place, as an operator's tooling would: the proxy
+        # never reads half a file.
+        temp = self.policy_path + ".new"
+        with open(temp, "w") as f:
+            f.write(text)
+        os.replace(temp, self.policy_path)
+
+    def x_cache(self, bucket, key):
+        answer = self.s3.get_object(Bucket=bucket, Key=key)
+        answer["Body"].read()
+        return answer["ResponseMetadata"]["HTTPHeaders"].get("x-cache", "<none>")
+
+    def put_direct(self, bucket, key, body=b"policy test body"):
+        self.direct.create_bucket(Bucket=bucket)
+        self.direct.put_object(Bucket=bucket, Key=key, Body=body)
+
+    def wait_for_version(self, version):
+        give_up = time.monotonic() + 10
+        while self.proxy.metric("s3hc_policy_version") != version:
+            self.assertLess(time.monotonic(), give_up, f"policy version {version} not applied")
+            time.sleep(0.05)
+
+    def test_read_caching_off_for_a_bucket(self):
+        self.put_direct("nocache", "k")
+        self.put_direct("cached", "k")
+        before = self.origin.s3_request_count(method="GET", path="/nocache/k")
+        self.assertEqual([self.x_cache("nocache", "k") for _ in range(3)], ["<none>"] * 3)
+        self.assertEqual(self.origin.s3_request_count(method="GET", path="/nocache/k") - before, 3)
+        self.assertEqual([self.x_cache("cached", "k") for _ in range(2)], ["MISS", "HIT"])
+
+    def test_a_prefix_with_ttl_zero_is_revalidated_every_time(self):
+        self.put_direct("mixed", "live/feed")
+        self.put_direct("mixed", "static/logo")
+        self.assertEqual([self.x_cache("mixed", "live/feed") for _ in range(3)],
+                         ["MISS", "REVALIDATED", "REVALIDATED"])
+        self.assertEqual([self.x_cache("mixed", "static/logo") for _ in range(2)],
+                         ["MISS", "HIT"])
+
+    def test_write_through_off_for_a_bucket(self):
+        self.direct.create_bucket(Bucket="nowrite")
+        self.direct.create_bucket(Bucket="written")
+        self.s3.put_object(Bucket="nowrite", Key="k", Body=b"not cached")
+        self.s3.put_object(Bucket="written", Key="k", Body=b"cached as it passed")
+        self.assertEqual(self.x_cache("nowrite", "k"), "MISS")
+        self.assertEqual(self.x_cache("written", "k"), "HIT")
+
+    def test_a_changed_file_is_applied_and_an_invalid_one_refused(self):
+        self.assertEqual(self.proxy.metric("s3hc_policy_version"), 1)
+        self.put_direct("nocache", "k")
+        self.assertEqual(self.x_cache("nocache", "k"), "<none>")
+
+        self.write_policy("version: 2\nrules: []\n")
+        self.wait_for_version(2)
+        self.assertEqual([self.x_cache("nocache", "k") for _ in range(2)], ["MISS", "HIT"])
+
+        self.write_policy("version: 3\nrules: [{bucket: nocache, settings: {read_cachng: no}}]\n")
+        give_up = time.monotonic() + 10
+        while self.proxy.metric("s3hc_policy_errors_total") < 1:
+            self.assertLess(time.monotonic(), give_up, "the invalid file was not noticed")
+            time.sleep(0.05)
+        self.assertEqual(self.proxy.metric("s3hc_policy_version"), 2)  # still in force
+        self.assertEqual(self.x_cache("nocache", "k"), "HIT")
+        self.assertIn("read_cachng: unknown key", self.proxy.log_text())
+
+
+class PolicyStartAndCheckTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="s3hc-policy-check-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def policy_file(self, text):
+        path = os.path.join(self.dir, "policy.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_an_invalid_file_stops_the_proxy_at_start_up(self):
+        path = self.policy_file("rules: [{bucket: b, prefix: p, glob: g}]\n")
+        run = subprocess.run([proxy_binary(), "--cache-dir", os.path.join(self.dir, "cache"),
+                              "--policy", path, "--listen", "127.0.0.1:0",
+                              "--admin-listen", "127.0.0.1:0"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(run.returncode, 2, run.stderr)
+        self.assertIn("rules[0]: a prefix or a glob, not both", run.stderr)
+
+    def test_check_policy(self):
+        good = self.policy_file(POLICY)
+        run = subprocess.run([proxy_binary(), "--check-policy", good],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("valid, version 1, 3 rule(s)", run.stdout)
+        self.assertIn("bucket mixed, keys starting \"live/\": get_ttl_ms=0", run.stdout)
+        bad = self.policy_file("rules: 7\n")
+        run = subprocess.run([proxy_binary(), "--check-policy", bad],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("rules: expected a list", run.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

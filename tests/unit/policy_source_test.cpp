@@ -1,0 +1,110 @@
+// The policy in force (policy_source.h) and what it makes of one object's rules
+// (object_policy.h): applied whole at start-up and on change, an invalid change refused.
+#include "policy/policy_source.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "pipeline/object_policy.h"
+#include "temp_dir.h"
+
+namespace s3hc::policy {
+namespace {
+
+using std::chrono::hours;
+
+class PolicySourceTest : public ::testing::Test {
+ protected:
+  void write(const std::string& text) {
+    const auto temp = path_ + ".new";
+    std::ofstream(temp) << text;
+    std::filesystem::rename(temp, path_);
+  }
+  // The watcher's interval is an hour: the tests reload by hand.
+  std::unique_ptr<PolicySource> open() {
+    return std::make_unique<PolicySource>(path_, hours(1), [this](std::uint64_t v, bool failed) {
+      loads_.push_back({v, failed});
+    });
+  }
+
+  s3hc::testing::TempDir dir_{"policy-source"};
+  const std::string path_ = (dir_.path() / "policy.yaml").string();
+  std::vector<std::pair<std::uint64_t, bool>> loads_;
+};
+
+TEST_F(PolicySourceTest, AppliesAChangedFileWholeAndRefusesAnInvalidOne) {
+  write("version: 4\nrules: [{bucket: b, settings: {get_ttl_ms: 1}}]\n");
+  const auto source = open();
+  EXPECT_EQ(source->version(), 4u);
+  const auto first = source->current();
+  EXPECT_FALSE(source->reload_if_changed());  // unchanged: not read again
+
+  write("version: 5\nrules: [{bucket: b, settings: {get_ttl_ms: 2}}]\n");
+  EXPECT_TRUE(source->reload_if_changed());
+  EXPECT_EQ(source->version(), 5u);
+  EXPECT_EQ(source->current()->settings_for("b", "k").get_ttl_ms(), 2);
+  // A request that took the old snapshot keeps it, whole.
+  EXPECT_EQ(first->settings_for("b", "k").get_ttl_ms(), 1);
+
+  write("version: 6\nrules: [{bucket: b, settings: {get_ttl_ms: -1}}]\n");
+  EXPECT_FALSE(source->reload_if_changed());
+  EXPECT_EQ(source->version(), 5u);
+  EXPECT_EQ(source->current()->settings_for("b", "k").get_ttl_ms(), 2);
+  EXPECT_FALSE(source->reload_if_changed());  // reported once, not on every look
+
+  std::filesystem::remove(path_);
+  EXPECT_FALSE(source->reload_if_changed());
+  EXPECT_EQ(source->version(), 5u);
+  const std::vector<std::pair<std::uint64_t, bool>> expected = {
+      {4, false}, {5, false}, {5, true}, {5, true}};
+  EXPECT_EQ(loads_, expected);
+}
+
+TEST_F(PolicySourceTest, WithoutAVersionInTheFileFilesAreCounted) {
+  write("rules: []\n");
+  const auto source = open();
+  EXPECT_EQ(source->version(), 1u);
+  write("defaults: {get_ttl_ms: 3}\n");
+  EXPECT_TRUE(source->reload_if_changed());
+  EXPECT_EQ(source->version(), 2u);
+}
+
+TEST_F(PolicySourceTest, AnInvalidFileAtStartUpIsAnError) {
+  write("rules: [{bucket: b, prefix: p, glob: g}]\n");
+  EXPECT_THROW(open(), std::runtime_error);
+}
+
+TEST_F(PolicySourceTest, TheObjectsRulesOverlayTheConfiguration) {
+  write(R"(
+rules:
+  - {bucket: b, settings: {get_ttl_ms: 0, read_caching: false, max_object_bytes: 0}}
+  - {bucket: b, prefix: w/, settings: {write_through: false, max_object_bytes: 10}}
+)");
+  const auto source = open();
+  pipeline::CachePolicy base;
+  base.get_ttl_ms = 5000;
+  base.max_write_object_bytes = 1000;
+  const auto without = pipeline::object_policy(base, nullptr, {"b", "k"});
+  EXPECT_EQ(without.get_ttl_ms, 5000);
+  const auto bucket = pipeline::object_policy(base, source.get(), {"b", "k"});
+  EXPECT_EQ(bucket.get_ttl_ms, 0);
+  EXPECT_FALSE(bucket.read_caching);
+  EXPECT_TRUE(bucket.write_through);
+  EXPECT_EQ(bucket.max_write_object_bytes, std::numeric_limits<std::uint64_t>::max());
+  const auto written = pipeline::object_policy(base, source.get(), {"b", "w/x"});
+  EXPECT_FALSE(written.write_through);
+  EXPECT_EQ(written.max_write_object_bytes, 10u);
+  const auto other = pipeline::object_policy(base, source.get(), {"c", "k"});
+  EXPECT_EQ(other.get_ttl_ms, 5000);
+  EXPECT_TRUE(other.read_caching);
+  EXPECT_EQ(other.max_write_object_bytes, 1000u);
+}
+
+}  // namespace
+}  // namespace s3hc::policy
