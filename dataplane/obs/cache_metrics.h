@@ -11,7 +11,7 @@ struct CacheMetrics {
 
   // Cacheable reads by outcome: hit (served from the cache alone), revalidated (the origin
   // confirmed the cached version), partial (cached bytes plus missing ones from the origin),
-  // miss (forwarded), bypass (Cache-Control: no-cache).
+  // miss (forwarded), bypass (Cache-Control: no-cache or no-store).
   Family<Counter>& reads;
   Counter& hits;
   Counter& revalidated;

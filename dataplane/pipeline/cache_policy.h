@@ -36,6 +36,10 @@ struct CachePolicy {
   // Reads are answered from and fill the cache. No key: set per object by the policy file
   // (docs/POLICY.md). Default: true.
   bool read_caching = true;
+  // A client's Cache-Control is honoured: no-cache (or Pragma: no-cache) fetches from the
+  // origin and refreshes the cache, no-store forwards without caching. No key: set per object
+  // by the policy file. Default: true.
+  bool client_cache_control = true;
   // PutObject bodies and multipart uploads are cached as they stream. Default: true.
   bool write_through = true;
   // Larger written objects are forwarded but not cached. Default: 1 GiB.

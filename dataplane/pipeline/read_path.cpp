@@ -8,6 +8,7 @@
 #include "pipeline/cache_read.h"
 #include "pipeline/cache_update.h"
 #include "pipeline/fill_reader.h"
+#include "pipeline/forward_handler.h"
 #include "pipeline/origin_response.h"
 #include "s3/preconditions.h"
 #include "util/ascii.h"
@@ -36,6 +37,11 @@ bool bypasses_cache(const bhttp::request_header<>& request) {
          has_token(request[bhttp::field::pragma], "no-cache");
 }
 
+// Cache-Control: no-store asks that nothing of the exchange be kept.
+bool forbids_storing(const bhttp::request_header<>& request) {
+  return has_token(request[bhttp::field::cache_control], "no-store");
+}
+
 }  // namespace
 
 ReadPath::ReadPath(http::ClientConnection& client, http::RequestParser& request,
@@ -56,7 +62,11 @@ ReadPath::ReadPath(http::ClientConnection& client, http::RequestParser& request,
 
 asio::awaitable<bool> ReadPath::run() {
   const auto& header = request_.get().base();
-  if (bypasses_cache(header)) {
+  if (policy_.client_cache_control && forbids_storing(header)) {
+    cache_.metrics.bypassed.inc();
+    co_return co_await forward(client_, request_, origin_);
+  }
+  if (policy_.client_cache_control && bypasses_cache(header)) {
     cache_.metrics.bypassed.inc();
     co_return co_await forward_and_fill();
   }

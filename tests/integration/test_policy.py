@@ -5,6 +5,8 @@
                                           another bucket's second GET is a HIT
   get_ttl_ms: 0 for a prefix           -> every GET of it is revalidated, the rest is a HIT
   write_through: false for a bucket    -> a PUT leaves nothing in the cache (first GET a MISS)
+  Cache-Control no-store / no-cache    -> forwarded, nothing kept / fetched, cache refreshed;
+  client_cache_control: false          -> both ignored for that bucket (HIT)
   the file changed under the proxy     -> applied within the reload interval (s3hc_policy_version)
   an invalid change                    -> refused, counted (s3hc_policy_errors_total), the
                                           policy in force stays
@@ -36,6 +38,7 @@ rules:
   - {bucket: nocache, settings: {read_caching: false}}
   - {bucket: mixed, prefix: live/, settings: {get_ttl_ms: 0}}
   - {bucket: nowrite, settings: {write_through: false}}
+  - {bucket: stubborn, settings: {client_cache_control: false}}
 """
 
 
@@ -67,8 +70,14 @@ class PolicyTest(unittest.TestCase):
             f.write(text)
         os.replace(temp, self.policy_path)
 
-    def x_cache(self, bucket, key):
-        answer = self.s3.get_object(Bucket=bucket, Key=key)
+    def x_cache(self, bucket, key, cache_control=None):
+        client = self.s3
+        if cache_control:
+            client = self.origin.client(self.proxy.endpoint_url)
+            client.meta.events.register(
+                "before-send.s3.GetObject",
+                lambda request, **_: request.headers.__setitem__("Cache-Control", cache_control))
+        answer = client.get_object(Bucket=bucket, Key=key)
         answer["Body"].read()
         return answer["ResponseMetadata"]["HTTPHeaders"].get("x-cache", "<none>")
 
@@ -105,6 +114,17 @@ class PolicyTest(unittest.TestCase):
         self.s3.put_object(Bucket="written", Key="k", Body=b"cached as it passed")
         self.assertEqual(self.x_cache("nowrite", "k"), "MISS")
         self.assertEqual(self.x_cache("written", "k"), "HIT")
+
+    def test_client_cache_control_is_honoured_unless_the_policy_says_not(self):
+        self.put_direct("honoured", "k")
+        self.put_direct("stubborn", "k")
+        # no-store: forwarded, nothing kept; no-cache: fetched, the cache refreshed.
+        self.assertEqual(self.x_cache("honoured", "k", "no-store"), "<none>")
+        self.assertEqual(self.x_cache("honoured", "k", "no-cache"), "MISS")
+        self.assertEqual(self.x_cache("honoured", "k"), "HIT")
+        self.assertEqual(self.x_cache("stubborn", "k"), "MISS")
+        self.assertEqual(self.x_cache("stubborn", "k", "no-cache"), "HIT")
+        self.assertEqual(self.x_cache("stubborn", "k", "no-store"), "HIT")
 
     def test_a_changed_file_is_applied_and_an_invalid_one_refused(self):
         self.assertEqual(self.proxy.metric("s3hc_policy_version"), 1)
@@ -150,7 +170,7 @@ class PolicyStartAndCheckTest(unittest.TestCase):
         run = subprocess.run([proxy_binary(), "--check-policy", good],
                              capture_output=True, text=True, timeout=30)
         self.assertEqual(run.returncode, 0, run.stderr)
-        self.assertIn("valid, version 1, 3 rule(s)", run.stdout)
+        self.assertIn("valid, version 1, 4 rule(s)", run.stdout)
         self.assertIn("bucket mixed, keys starting \"live/\": get_ttl_ms=0", run.stdout)
         bad = self.policy_file("rules: 7\n")
         run = subprocess.run([proxy_binary(), "--check-policy", bad],

@@ -84,7 +84,8 @@ TEST_F(PolicySourceTest, TheObjectsRulesOverlayTheConfiguration) {
   write(R"(
 rules:
   - {bucket: b, settings: {get_ttl_ms: 0, read_caching: false, max_object_bytes: 0}}
-  - {bucket: b, prefix: w/, settings: {write_through: false, max_object_bytes: 10}}
+  - {bucket: b, prefix: w/, settings: {write_through: false, max_object_bytes: 10,
+                                       client_cache_control: false}}
 )");
   const auto source = open();
   pipeline::CachePolicy base;
@@ -99,6 +100,8 @@ rules:
   EXPECT_EQ(bucket.max_write_object_bytes, std::numeric_limits<std::uint64_t>::max());
   const auto written = pipeline::object_policy(base, source.get(), {"b", "w/x"});
   EXPECT_FALSE(written.write_through);
+  EXPECT_FALSE(written.client_cache_control);
+  EXPECT_TRUE(bucket.client_cache_control);
   EXPECT_EQ(written.max_write_object_bytes, 10u);
   const auto other = pipeline::object_policy(base, source.get(), {"c", "k"});
   EXPECT_EQ(other.get_ttl_ms, 5000);
