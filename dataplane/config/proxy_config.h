@@ -47,7 +47,7 @@ struct CacheOptions {
   // directory); empty = every lookup reads the shared record. Default: "".
   std::string mirror_dir;
   // Per-bucket/prefix policy file (docs/POLICY.md), YAML or JSON; empty = the keys below apply
-  // to every object. Read again when it changes, looked at every policy_reload_ms.
+  // to every object. Read again when it changes (inotify, and a stat every policy_reload_ms).
   // Defaults: "", 2000.
   std::string policy_file;
   int policy_reload_ms = 2000;

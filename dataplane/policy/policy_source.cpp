@@ -1,8 +1,16 @@
 #include "policy/policy_source.h"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 #include "policy/policy_file.h"
@@ -11,7 +19,11 @@ namespace s3hc::policy {
 
 PolicySource::PolicySource(std::string path, std::chrono::milliseconds interval,
                            LoadObserver on_load)
-    : path_(std::move(path)), interval_(interval), on_load_(std::move(on_load)) {
+    : path_(std::move(path)),
+      interval_(interval),
+      on_load_(std::move(on_load)),
+      stop_(::eventfd(0, EFD_CLOEXEC)),
+      inotify_(watch_directory()) {
   const auto seen = identity();
   auto compiled = load_policy_file(path_);
   if (!compiled.matcher) {
@@ -30,11 +42,8 @@ PolicySource::PolicySource(std::string path, std::chrono::milliseconds interval,
 }
 
 PolicySource::~PolicySource() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  const std::uint64_t one = 1;
+  if (::write(stop_.get(), &one, sizeof(one)) < 0) spdlog::warn("policy watcher: cannot stop");
   if (thread_.joinable()) thread_.join();
 }
 
@@ -75,12 +84,33 @@ bool PolicySource::apply(const FileIdentity& seen) {
   return true;
 }
 
+util::UniqueFd PolicySource::watch_directory() const {
+  // The directory is watched, not the file: tools replace a file by renaming a new one over
+  // it, which a watch on the old file would miss. Without inotify (out of watches, say) the
+  // periodic stat alone still finds every change.
+  util::UniqueFd inotify(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  const auto dir = std::filesystem::path(path_).parent_path().string();
+  if (inotify.get() < 0 ||
+      ::inotify_add_watch(inotify.get(), dir.empty() ? "." : dir.c_str(),
+                          IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_ATTRIB) < 0) {
+    spdlog::warn("policy {}: no inotify watch ({}); looked at every {} ms", path_,
+                 std::strerror(errno), interval_.count());
+  }
+  return inotify;
+}
+
 void PolicySource::watch() {
-  std::unique_lock lock(mutex_);
-  while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
-    lock.unlock();
+  std::array<pollfd, 2> fds{{{stop_.get(), POLLIN, 0}, {inotify_.get(), POLLIN, 0}}};
+  for (;;) {
+    fds[0].revents = fds[1].revents = 0;
+    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(interval_.count()));
+    if (ready > 0 && (fds[0].revents & POLLIN)) return;
+    if (ready > 0 && (fds[1].revents & POLLIN)) {
+      std::array<char, 4096> events;  // drained; which file changed does not matter
+      while (::read(inotify_.get(), events.data(), events.size()) > 0) {
+      }
+    }
     reload_if_changed();
-    lock.lock();
   }
 }
 

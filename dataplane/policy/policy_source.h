@@ -1,17 +1,17 @@
 // The policy in force (docs/POLICY.md): read from a file at start-up, then again whenever
-// the file changes, which its own thread looks for every `interval` (a stat of the file: NFS,
-// where a fleet's policy file often lives, has no inotify). A new valid file replaces the
+// the file changes, which its own thread learns from inotify (at once, on a local file
+// system) and from a stat every `interval` (NFS, where a fleet's policy file often lives,
+// tells inotify nothing of other hosts' changes). A new valid file replaces the
 // policy whole and at once: a request takes one snapshot (current()) and keeps it, so it sees
 // the old policy or the new one, never a mix. An invalid file leaves the policy in force,
 // logged with every fault and reported to `on_load`; so does a file that vanished.
 //
-// Thread-safety: current() from any thread, lock-free for readers in practice (an atomic
-// shared_ptr); the thread runs until destruction.
+// Thread-safety: current() from any thread (an atomic shared_ptr); the thread runs until
+// destruction.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "policy/policy_matcher.h"
+#include "util/unique_fd.h"
 
 namespace s3hc::policy {
 
@@ -49,6 +50,8 @@ class PolicySource {
     bool operator==(const FileIdentity&) const = default;
   };
   FileIdentity identity() const;
+  // Watches the file's directory, set up before the thread starts so no change is missed.
+  util::UniqueFd watch_directory() const;
   bool apply(const FileIdentity& seen);
   void watch();
 
@@ -60,9 +63,8 @@ class PolicySource {
   std::mutex reload_mutex_;    // one reload at a time; guards the two below
   std::uint64_t applied_ = 0;  // files applied
   FileIdentity last_seen_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  util::UniqueFd stop_;     // an eventfd the destructor signals
+  util::UniqueFd inotify_;  // watching the file's directory (-1: none)
   std::thread thread_;
 };
 
