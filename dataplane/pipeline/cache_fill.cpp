@@ -19,11 +19,13 @@ std::string_view header_value(const cache::HeaderList& headers, std::string_view
 }  // namespace
 
 CacheFill::CacheFill(CacheContext& cache, s3::ObjectAddress object, CacheableBody body,
-                     std::int64_t fetched_at_ms, std::unique_ptr<cache::FillLease> lease)
+                     std::int64_t fetched_at_ms, bool may_compress,
+                     std::unique_ptr<cache::FillLease> lease)
     : cache_(cache),
       object_(std::move(object)),
       body_(std::move(body)),
       fetched_at_ms_(fetched_at_ms),
+      may_compress_(may_compress),
       lease_(std::move(lease)) {}
 
 // An unfinished fill removes its temp file: file I/O, but rare (the body ended early) and short.
@@ -64,6 +66,7 @@ void CacheFill::append(std::span<const char> bytes, bool last) {
   if (lease_) lease_->refresh();
   if (!fill_) {
     const bool compress =
+        may_compress_ &&
         !cache::known_incompressible(header_value(body_.meta.headers, "content-type"), object_.key);
     fill_ = cache_.store.begin_fill(object_, body_.meta, body_.bytes.first, compress,
                                     fetched_at_ms_);

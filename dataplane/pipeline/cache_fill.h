@@ -20,11 +20,13 @@ namespace s3hc::pipeline {
 
 class CacheFill final : public BodyTap {
  public:
-  // `fetched_at_ms`: when the request that produced the body was sent. `lease` (may be null):
-  // the fill lease other requests for these bytes wait on; refreshed as bytes arrive and
-  // released as soon as the fill is committed or dropped.
+  // `fetched_at_ms`: when the request that produced the body was sent. `may_compress`: the
+  // object's policy allows compression (CachePolicy::compression). `lease` (may be null): the
+  // fill lease other requests for these bytes wait on; refreshed as bytes arrive and released
+  // as soon as the fill is committed or dropped.
   CacheFill(CacheContext& cache, s3::ObjectAddress object, CacheableBody body,
-            std::int64_t fetched_at_ms, std::unique_ptr<cache::FillLease> lease = nullptr);
+            std::int64_t fetched_at_ms, bool may_compress,
+            std::unique_ptr<cache::FillLease> lease = nullptr);
 
   // Tells `progress` (fill_progress.h) what its readers may read of the cache file as it
   // grows, or that there is none (the fill was refused or failed).
@@ -43,6 +45,7 @@ class CacheFill final : public BodyTap {
   s3::ObjectAddress object_;
   CacheableBody body_;
   std::int64_t fetched_at_ms_;
+  const bool may_compress_;
   std::unique_ptr<cache::RangeFill> fill_;
   std::unique_ptr<cache::FillLease> lease_;
   std::shared_ptr<FillProgress> progress_;

@@ -40,6 +40,11 @@ struct CachePolicy {
   // origin and refreshes the cache, no-store forwards without caching. No key: set per object
   // by the policy file. Default: true.
   bool client_cache_control = true;
+  // Cached bytes may be compressed (cache/store/compression_policy.h still decides which), and
+  // answers of a fitting size are kept in the RAM tier. No keys: set per object by the policy
+  // file. Defaults: true.
+  bool compression = true;
+  bool ram_tier = true;
   // PutObject bodies and multipart uploads are cached as they stream. Default: true.
   bool write_through = true;
   // Larger written objects are forwarded but not cached. Default: 1 GiB.

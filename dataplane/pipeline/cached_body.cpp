@@ -14,7 +14,7 @@ using namespace boost::asio::experimental::awaitable_operators;
 asio::awaitable<CachedBody::Sent> CachedBody::send(http::ClientWriter& client,
                                                    std::string_view header,
                                                    s3::ByteRange bytes) {
-  if (cache_.store.keeps_in_ram(bytes.length())) {
+  if (use_ram_tier_ && cache_.store.keeps_in_ram(bytes.length())) {
     co_return co_await send_through_ram(client, header, bytes);
   }
   std::optional<cache::ObjectStore::OpenRange> files;

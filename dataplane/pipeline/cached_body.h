@@ -46,9 +46,11 @@ class CachedBody {
     kClientFailed,  // cut short: the client failed or stalled (or a file ended early)
   };
 
-  // `pieces`: the worker's recycled buffers of kCachePieceBytes.
-  CachedBody(CacheContext& cache, http::RelayBuffers& pieces, const v1::CacheRecord& record)
-      : cache_(cache), pieces_(pieces), record_(record) {}
+  // `pieces`: the worker's recycled buffers of kCachePieceBytes. `use_ram_tier`: the
+  // object's policy lets its bytes be held in the RAM tier (CachePolicy::ram_tier).
+  CachedBody(CacheContext& cache, http::RelayBuffers& pieces, const v1::CacheRecord& record,
+             bool use_ram_tier)
+      : cache_(cache), pieces_(pieces), record_(record), use_ram_tier_(use_ram_tier) {}
 
   const v1::CacheRecord& record() const { return record_; }
 
@@ -75,6 +77,7 @@ class CachedBody {
   CacheContext& cache_;
   http::RelayBuffers& pieces_;
   const v1::CacheRecord& record_;
+  const bool use_ram_tier_;
 };
 
 }  // namespace s3hc::pipeline

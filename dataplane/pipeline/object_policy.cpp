@@ -14,6 +14,8 @@ CachePolicy object_policy(const CachePolicy& configured, const policy::PolicySou
   if (settings.has_put_ttl_ms()) rules.put_ttl_ms = settings.put_ttl_ms();
   if (settings.has_read_caching()) rules.read_caching = settings.read_caching();
   if (settings.has_write_through()) rules.write_through = settings.write_through();
+  if (settings.has_compression()) rules.compression = settings.compression();
+  if (settings.has_ram_tier()) rules.ram_tier = settings.ram_tier();
   if (settings.has_client_cache_control()) {
     rules.client_cache_control = settings.client_cache_control();
   }

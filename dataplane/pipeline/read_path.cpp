@@ -174,7 +174,7 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
   } else if (auto body = cacheable_body(response, read_.part_number)) {
     if (admits_fill(cache_, body->bytes.length(), false)) {
       fill = std::make_unique<CacheFill>(cache_, read_.object, std::move(*body), fetched_at_ms_,
-                                         std::move(fill_lease_));
+                                         policy_.compression, std::move(fill_lease_));
     }
   }
   fill_lease_.reset();  // nothing to wait for when this answer fills nothing
@@ -214,7 +214,7 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
     origin_.metrics.count_response(request_.get().method_string(), answer.status);
     co_return co_await writer_.write(header) && client_keep_alive_;
   }
-  CachedBody body(cache_, pieces_, record);
+  CachedBody body(cache_, pieces_, record, policy_.ram_tier);
   const auto sent = co_await body.send(writer_, header, *plan.bytes);
   if (sent == CachedBody::Sent::kUnreadable) {
     // Nothing was sent: a corrupt or vanished file costs only a trip to the origin, not a
@@ -304,7 +304,7 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
   origin_.metrics.count_response(request_.get().method_string(), plan.answer.status);
   if (!co_await writer_.write(cached_response_header(record, plan.answer))) co_return false;
 
-  CachedBody cached(cache_, pieces_, record);
+  CachedBody cached(cache_, pieces_, record, policy_.ram_tier);
   std::uint64_t next = wanted.first;
   for (std::size_t i = 0; i < missing.size(); ++i) {
     const auto& gap = missing[i];
@@ -362,7 +362,7 @@ asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
   std::optional<CacheFill> fill;
   auto body = *cacheable_body(exchange.response().get(), std::nullopt);
   if (admits_fill(cache_, body.bytes.length(), false)) {
-    fill.emplace(cache_, read_.object, std::move(body), fetched_at_ms_);
+    fill.emplace(cache_, read_.object, std::move(body), fetched_at_ms_, policy_.compression);
   }
   auto buffer = origin_.buffers.take();
   for (;;) {

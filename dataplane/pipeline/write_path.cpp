@@ -371,7 +371,8 @@ class ObjectWrite {
   const s3::ObjectAddress& object() const { return operation_.address; }
 
   bool compress() const {
-    return !cache::known_incompressible(header_[bhttp::field::content_type], object().key);
+    return policy_.compression &&
+           !cache::known_incompressible(header_[bhttp::field::content_type], object().key);
   }
 
   void invalidate() {

@@ -7,6 +7,7 @@
   write_through: false for a bucket    -> a PUT leaves nothing in the cache (first GET a MISS)
   Cache-Control no-store / no-cache    -> forwarded, nothing kept / fetched, cache refreshed;
   client_cache_control: false          -> both ignored for that bucket (HIT)
+  ram_tier: false / compression: false -> hits never from memory / range files stored raw
   the file changed under the proxy     -> applied within the reload interval (s3hc_policy_version)
   an invalid change                    -> refused, counted (s3hc_policy_errors_total), the
                                           policy in force stays
@@ -26,6 +27,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from support.cache_dir import CacheDir  # noqa: E402
 from support.moto_origin import MotoOrigin  # noqa: E402
 from support.nginx_origin import print_logs_on_failure  # noqa: E402
 from support.proxy import ProxyProcess, proxy_binary  # noqa: E402
@@ -39,6 +41,8 @@ rules:
   - {bucket: mixed, prefix: live/, settings: {get_ttl_ms: 0}}
   - {bucket: nowrite, settings: {write_through: false}}
   - {bucket: stubborn, settings: {client_cache_control: false}}
+  - {bucket: noram, settings: {ram_tier: false}}
+  - {bucket: raw, settings: {compression: false}}
 """
 
 
@@ -126,6 +130,27 @@ class PolicyTest(unittest.TestCase):
         self.assertEqual(self.x_cache("stubborn", "k", "no-cache"), "HIT")
         self.assertEqual(self.x_cache("stubborn", "k", "no-store"), "HIT")
 
+    def test_ram_tier_off_for_a_bucket(self):
+        self.put_direct("noram", "k")
+        self.put_direct("ram", "k")
+        before = self.proxy.metric("s3hc_cache_ram_hits_total")
+        self.assertEqual([self.x_cache("noram", "k") for _ in range(3)], ["MISS", "HIT", "HIT"])
+        self.assertEqual(self.proxy.metric("s3hc_cache_ram_hits_total"), before)
+        self.assertEqual([self.x_cache("ram", "k") for _ in range(3)], ["MISS", "HIT", "HIT"])
+        self.assertGreater(self.proxy.metric("s3hc_cache_ram_hits_total"), before)
+
+    def test_compression_off_for_a_bucket(self):
+        text = b"the same line of text, again and again\n" * 20000  # 780 KB, LZ4 loves it
+        stored = {}
+        for bucket in ("raw", "packed"):
+            self.direct.create_bucket(Bucket=bucket)
+            self.s3.put_object(Bucket=bucket, Key="k", Body=text, ContentType="text/plain")
+            cached = CacheDir(os.path.join(self.dir, "cache")).find(bucket, "k")
+            stored[bucket] = sum(os.path.getsize(p) for p in cached.range_paths())
+            self.assertEqual(self.s3.get_object(Bucket=bucket, Key="k")["Body"].read(), text)
+        self.assertGreater(stored["raw"], len(text))  # the bytes plus headers and an index
+        self.assertLess(stored["packed"], len(text) // 10)
+
     def test_a_changed_file_is_applied_and_an_invalid_one_refused(self):
         self.assertEqual(self.proxy.metric("s3hc_policy_version"), 1)
         self.put_direct("nocache", "k")
@@ -170,7 +195,7 @@ class PolicyStartAndCheckTest(unittest.TestCase):
         run = subprocess.run([proxy_binary(), "--check-policy", good],
                              capture_output=True, text=True, timeout=30)
         self.assertEqual(run.returncode, 0, run.stderr)
-        self.assertIn("valid, version 1, 4 rule(s)", run.stdout)
+        self.assertIn("valid, version 1, 6 rule(s)", run.stdout)
         self.assertIn("bucket mixed, keys starting \"live/\": get_ttl_ms=0", run.stdout)
         bad = self.policy_file("rules: 7\n")
         run = subprocess.run([proxy_binary(), "--check-policy", bad],

@@ -71,7 +71,7 @@ class CachedBodyTest : public ::testing::TestWithParam<bool> {
       http::ClientConnection client(std::move(sockets.proxy_side), 4096, sweeper);
       http::ClientWriter writer(client, 5000ms, sent_bytes_);
       http::RelayBuffers pieces(kCachePieceBytes, 2);
-      CachedBody body(cache_, pieces, record_);
+      CachedBody body(cache_, pieces, record_, true);
       // (A named closure: a coroutine lambda must outlive its coroutine.)
       const auto answer = [&]() -> asio::awaitable<void> {
         // (if/else, not ?:: GCC 12 miscompiles co_await inside a conditional expression)
