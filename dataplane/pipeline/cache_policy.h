@@ -49,6 +49,9 @@ struct CachePolicy {
   bool write_through = true;
   // Larger written objects are forwarded but not cached. Default: 1 GiB.
   std::uint64_t max_write_object_bytes = 1ull << 30;
+  // Larger objects read are forwarded but not cached. No key: set per object by the policy
+  // file. Default: no limit.
+  std::uint64_t max_read_object_bytes = ~std::uint64_t{0};
   // Longest a miss waits for another request's fill of the same bytes (coalescing); zero: no
   // coalescing. Default: 30 s.
   std::chrono::milliseconds coalesce_timeout{30'000};

@@ -22,6 +22,7 @@ CachePolicy object_policy(const CachePolicy& configured, const policy::PolicySou
   if (settings.has_max_object_bytes()) {
     const auto max = settings.max_object_bytes();
     rules.max_write_object_bytes = max == 0 ? std::numeric_limits<std::uint64_t>::max() : max;
+    rules.max_read_object_bytes = rules.max_write_object_bytes;
   }
   return rules;
 }

@@ -161,6 +161,11 @@ asio::awaitable<bool> ReadPath::forward_and_fill() {
   co_return co_await relay_and_fill(exchange);
 }
 
+bool ReadPath::may_fill(const CacheableBody& body) const {
+  return body.meta.size <= policy_.max_read_object_bytes &&
+         admits_fill(cache_, body.bytes.length(), false);
+}
+
 asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
   auto& response = exchange.response().get();
   std::unique_ptr<CacheFill> fill;
@@ -172,7 +177,7 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
       });
     }
   } else if (auto body = cacheable_body(response, read_.part_number)) {
-    if (admits_fill(cache_, body->bytes.length(), false)) {
+    if (may_fill(*body)) {
       fill = std::make_unique<CacheFill>(cache_, read_.object, std::move(*body), fetched_at_ms_,
                                          policy_.compression, std::move(fill_lease_));
     }
@@ -361,7 +366,7 @@ asio::awaitable<bool> ReadPath::send_stretch(CachedBody& body, s3::ByteRange byt
 asio::awaitable<bool> ReadPath::stream_origin(OriginExchange& exchange) {
   std::optional<CacheFill> fill;
   auto body = *cacheable_body(exchange.response().get(), std::nullopt);
-  if (admits_fill(cache_, body.bytes.length(), false)) {
+  if (may_fill(body)) {
     fill.emplace(cache_, read_.object, std::move(body), fetched_at_ms_, policy_.compression);
   }
   auto buffer = origin_.buffers.take();

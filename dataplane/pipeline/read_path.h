@@ -108,6 +108,9 @@ class ReadPath {
   // FETCH and RELAY.
   boost::asio::awaitable<bool> forward_and_fill();
   boost::asio::awaitable<bool> relay_and_fill(OriginExchange& exchange);
+  // Whether an origin answer's body is to be cached: the object within the policy's size
+  // limit, and the cache admitting it.
+  bool may_fill(const CacheableBody& body) const;
   // REVALIDATE.
   boost::asio::awaitable<bool> revalidate(const v1::CacheRecord& record, Plan plan);
   // DELIVER.

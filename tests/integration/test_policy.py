@@ -8,6 +8,7 @@
   Cache-Control no-store / no-cache    -> forwarded, nothing kept / fetched, cache refreshed;
   client_cache_control: false          -> both ignored for that bucket (HIT)
   ram_tier: false / compression: false -> hits never from memory / range files stored raw
+  max_object_bytes                     -> larger objects read or written are not cached
   the file changed under the proxy     -> applied within the reload interval (s3hc_policy_version)
   an invalid change                    -> refused, counted (s3hc_policy_errors_total), the
                                           policy in force stays
@@ -43,6 +44,7 @@ rules:
   - {bucket: stubborn, settings: {client_cache_control: false}}
   - {bucket: noram, settings: {ram_tier: false}}
   - {bucket: raw, settings: {compression: false}}
+  - {bucket: small, settings: {max_object_bytes: 1000}}
 """
 
 
@@ -151,6 +153,15 @@ class PolicyTest(unittest.TestCase):
         self.assertGreater(stored["raw"], len(text))  # the bytes plus headers and an index
         self.assertLess(stored["packed"], len(text) // 10)
 
+    def test_objects_above_the_size_limit_are_not_cached(self):
+        self.put_direct("small", "big", b"b" * 2000)
+        self.put_direct("small", "little", b"l" * 500)
+        self.assertEqual([self.x_cache("small", "big") for _ in range(2)], ["MISS", "MISS"])
+        self.assertEqual([self.x_cache("small", "little") for _ in range(2)], ["MISS", "HIT"])
+        self.direct.create_bucket(Bucket="small")
+        self.s3.put_object(Bucket="small", Key="written", Body=b"w" * 2000)
+        self.assertEqual(self.x_cache("small", "written"), "MISS")
+
     def test_a_changed_file_is_applied_and_an_invalid_one_refused(self):
         self.assertEqual(self.proxy.metric("s3hc_policy_version"), 1)
         self.put_direct("nocache", "k")
@@ -195,7 +206,7 @@ class PolicyStartAndCheckTest(unittest.TestCase):
         run = subprocess.run([proxy_binary(), "--check-policy", good],
                              capture_output=True, text=True, timeout=30)
         self.assertEqual(run.returncode, 0, run.stderr)
-        self.assertIn("valid, version 1, 6 rule(s)", run.stdout)
+        self.assertIn("valid, version 1, 7 rule(s)", run.stdout)
         self.assertIn("bucket mixed, keys starting \"live/\": get_ttl_ms=0", run.stdout)
         bad = self.policy_file("rules: 7\n")
         run = subprocess.run([proxy_binary(), "--check-policy", bad],
