@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -24,7 +23,7 @@ PolicySource::PolicySource(std::string path, std::chrono::milliseconds interval,
       on_load_(std::move(on_load)),
       stop_(::eventfd(0, EFD_CLOEXEC)),
       inotify_(watch_directory()) {
-  const auto seen = identity();
+  const auto seen = cache::stamp_of_path(path_);
   auto compiled = load_policy_file(path_);
   if (!compiled.matcher) {
     std::string faults;
@@ -47,26 +46,17 @@ PolicySource::~PolicySource() {
   if (thread_.joinable()) thread_.join();
 }
 
-PolicySource::FileIdentity PolicySource::identity() const {
-  struct stat status {};
-  if (::stat(path_.c_str(), &status) != 0) return {};
-  return {.inode = status.st_ino,
-          .size = static_cast<std::uint64_t>(status.st_size),
-          .mtime_ns = status.st_mtim.tv_sec * 1'000'000'000LL + status.st_mtim.tv_nsec};
-}
-
 bool PolicySource::reload_if_changed() {
   std::lock_guard lock(reload_mutex_);
-  const auto seen = identity();
+  const auto seen = cache::stamp_of_path(path_);
   if (seen == last_seen_) return false;
   last_seen_ = seen;  // a faulty file is reported once, not every interval
   return apply(seen);
 }
 
-bool PolicySource::apply(const FileIdentity& seen) {
-  auto compiled = seen == FileIdentity{} ? CompiledPolicy{.matcher = std::nullopt,
-                                                          .errors = {"the file is gone"}}
-                                         : load_policy_file(path_);
+bool PolicySource::apply(const std::optional<cache::FileStamp>& seen) {
+  auto compiled = !seen ? CompiledPolicy{.matcher = std::nullopt, .errors = {"the file is gone"}}
+                        : load_policy_file(path_);
   if (!compiled.matcher) {
     spdlog::error("policy {}: not applied, version {} stays in force:", path_, version_.load());
     for (const auto& error : compiled.errors) spdlog::error("  {}", error);

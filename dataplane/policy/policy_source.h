@@ -1,6 +1,7 @@
 // The policy in force (docs/POLICY.md): read from a file at start-up, then again whenever
 // the file changes, which its own thread learns from inotify (at once, on a local file
-// system) and from a stat every `interval` (NFS, where a fleet's policy file often lives,
+// system) and from a stat every `interval` (cache/file_stamp.h: on NFS it asks the server,
+// whatever the attribute cache holds; NFS, where a fleet's policy file often lives,
 // tells inotify nothing of other hosts' changes). A new valid file replaces the
 // policy whole and at once: a request takes one snapshot (current()) and keeps it, so it sees
 // the old policy or the new one, never a mix. An invalid file leaves the policy in force,
@@ -16,9 +17,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
+#include "cache/file_stamp.h"
 #include "policy/policy_matcher.h"
 #include "util/unique_fd.h"
 
@@ -44,15 +47,10 @@ class PolicySource {
   bool reload_if_changed();
 
  private:
-  struct FileIdentity {
-    std::uint64_t inode = 0, size = 0;
-    std::int64_t mtime_ns = 0;
-    bool operator==(const FileIdentity&) const = default;
-  };
-  FileIdentity identity() const;
   // Watches the file's directory, set up before the thread starts so no change is missed.
   util::UniqueFd watch_directory() const;
-  bool apply(const FileIdentity& seen);
+  // `seen`: the file's stamp as it was looked at (none: the file is gone).
+  bool apply(const std::optional<cache::FileStamp>& seen);
   void watch();
 
   const std::string path_;
@@ -62,7 +60,7 @@ class PolicySource {
   std::atomic<std::uint64_t> version_{0};
   std::mutex reload_mutex_;    // one reload at a time; guards the two below
   std::uint64_t applied_ = 0;  // files applied
-  FileIdentity last_seen_;
+  std::optional<cache::FileStamp> last_seen_;
   util::UniqueFd stop_;     // an eventfd the destructor signals
   util::UniqueFd inotify_;  // watching the file's directory (-1: none)
   std::thread thread_;
