@@ -310,6 +310,9 @@ void ProxyServer::run() {
   main_io.run();
   for (auto& worker : state.workers) worker.io.stop();
   for (auto& thread : threads) thread.join();
+  // A cache read still running on the pool hands its result back through a worker's executor:
+  // it must finish before the workers' io_contexts are destroyed.
+  if (state.cache_io) state.cache_io->join();
 }
 
 }  // namespace s3hc

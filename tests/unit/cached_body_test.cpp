@@ -5,9 +5,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <random>
 #include <string>
@@ -91,7 +93,17 @@ class CachedBodyTest : public ::testing::TestWithParam<bool> {
       io.run();
       client.shutdown_and_close();
     }
+    wait_for_pool_to_let_go();
     return received.get();
+  }
+
+  // The pool's thread may still hold an executor of `io` (it let go of the answer's coroutine
+  // but not yet of the hand-off back) after io.stop(): `io` must outlive that. The pool has one
+  // thread, so a task posted now runs only after it.
+  void wait_for_pool_to_let_go() {
+    std::promise<void> idle;
+    asio::post(pool_, [&idle] { idle.set_value(); });
+    idle.get_future().wait();
   }
 
   std::string header_and(s3::ByteRange bytes) const {
