@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "http/listener.h"
+#include "http/network_connector.h"
 #include "http/upstream_pool.h"
 #include "cache/file_system_kind.h"
 #include "cache/record_changes.h"
@@ -106,7 +107,8 @@ struct Worker {
       : io(1),
         sweeper(io.get_executor(), kDeadlineResolution),
         resolver(io.get_executor(), config.upstream.resolver),
-        pool(io.get_executor(), config.upstream, tls, resolver, sweeper, metrics),
+        connector(io.get_executor(), config.upstream, tls, resolver, sweeper),
+        pool(config.upstream, connector, metrics),
         origin(pool,
                {.relay_buffer_bytes = config.limits.relay_buffer_bytes,
                 .client_io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
@@ -122,6 +124,7 @@ struct Worker {
   asio::io_context io;
   http::DeadlineSweeper sweeper;
   net::EndpointResolver resolver;
+  http::NetworkConnector connector;
   http::UpstreamPool pool;
   pipeline::OriginContext origin;
   std::unique_ptr<http::RequestHandler> handler;

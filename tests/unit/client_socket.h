@@ -1,23 +1,20 @@
-// A connected pair of loopback TCP sockets for tests of what the proxy writes to a client:
-// `proxy_side` is wrapped in an http::ClientConnection, `client_side` reads what arrives.
+// A connected pair of sockets for tests of what the proxy writes to a client: `proxy_side` is
+// wrapped in an http::ClientConnection, `client_side` reads what arrives.
 #pragma once
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <future>
 #include <string>
 
+#include "socket_pair.h"
+
 namespace s3hc::testing {
 
 struct ClientSocketPair {
-  explicit ClientSocketPair(boost::asio::io_context& io) : proxy_side(io), client_side(io) {
-    namespace ip = boost::asio::ip;
-    ip::tcp::acceptor acceptor(io, {ip::make_address("127.0.0.1"), 0});
-    client_side.connect(acceptor.local_endpoint());
-    acceptor.accept(proxy_side);
-  }
+  explicit ClientSocketPair(boost::asio::io_context& io)
+      : ClientSocketPair(connected_sockets(io)) {}
 
   // Everything the client receives until the proxy side closes (blocking).
   std::string received_until_close() {
@@ -34,6 +31,11 @@ struct ClientSocketPair {
 
   boost::asio::ip::tcp::socket proxy_side;
   boost::asio::ip::tcp::socket client_side;
+
+ private:
+  explicit ClientSocketPair(
+      std::pair<boost::asio::ip::tcp::socket, boost::asio::ip::tcp::socket> sockets)
+      : proxy_side(std::move(sockets.first)), client_side(std::move(sockets.second)) {}
 };
 
 }  // namespace s3hc::testing

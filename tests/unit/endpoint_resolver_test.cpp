@@ -13,10 +13,8 @@
 
 #include "fake_dns_server.h"
 #include "http/deadline.h"
-#include "http/upstream_pool.h"
+#include "http/network_connector.h"
 #include "net/resolve_error.h"
-#include "obs/metrics.h"
-#include "obs/proxy_metrics.h"
 #include "run_coroutine.h"
 
 namespace s3hc::net {
@@ -158,7 +156,7 @@ TEST_F(EndpointResolverTest, ResolutionFailuresAreResolveErrors) {
   EXPECT_EQ(resolve("https://silent.test").ec, make_error_code(ResolveError::kTimedOut));
 }
 
-// The upstream pool connects past an address that refuses and tells the resolver, which then
+// The network connector connects past an address that refuses and tells the resolver, which then
 // puts that address last.
 TEST_F(EndpointResolverTest, ThePoolSkipsAndReportsARefusingAddress) {
   // Both loopback addresses, one port: only 127.0.0.2 listens on it.
@@ -169,13 +167,11 @@ TEST_F(EndpointResolverTest, ThePoolSkipsAndReportsARefusingAddress) {
   upstream.url = http::parse_upstream_url("http://two.test:" + std::to_string(port));
   asio::ssl::context tls(asio::ssl::context::tls_client);
   http::DeadlineSweeper sweeper(io_.get_executor(), 100ms);
-  obs::MetricsRegistry registry;
-  obs::ProxyMetrics metrics(registry);
-  http::UpstreamPool pool(io_.get_executor(), upstream, tls, resolver(), sweeper, metrics);
+  http::NetworkConnector connector(io_.get_executor(), upstream, tls, resolver(), sweeper);
 
   const auto connect = [&]() -> asio::awaitable<bool> {
     boost::system::error_code ec;
-    const auto connection = co_await pool.connect(ec);
+    const auto connection = co_await connector.connect(ec);
     co_return connection && connection->tcp().socket().remote_endpoint().address() ==
                                 asio::ip::make_address("127.0.0.2");
   };

@@ -1,0 +1,35 @@
+// Connections to the origin over the network: its name resolved through the worker's
+// net::EndpointResolver, a TCP connection to the first address that accepts, then for HTTPS a
+// TLS handshake with SNI and certificate verification for that name.
+//
+// Thread-safety: none; one per worker thread, used from its io_context. The ssl::context is
+// shared by every worker's connector (OpenSSL contexts are safe for that).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "http/upstream_connector.h"
+#include "http/upstream_options.h"
+#include "net/endpoint_resolver.h"
+
+namespace s3hc::http {
+
+class NetworkConnector final : public UpstreamConnector {
+ public:
+  NetworkConnector(boost::asio::any_io_executor executor, const UpstreamOptions& options,
+                   boost::asio::ssl::context& tls_context, net::EndpointResolver& resolver,
+                   DeadlineSweeper& sweeper);
+
+  boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> connect(
+      boost::system::error_code& ec) override;
+
+ private:
+  boost::asio::any_io_executor executor_;
+  const UpstreamOptions& options_;
+  boost::asio::ssl::context& tls_context_;
+  net::EndpointResolver& resolver_;
+  DeadlineSweeper& sweeper_;
+};
+
+}  // namespace s3hc::http

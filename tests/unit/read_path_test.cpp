@@ -1,0 +1,308 @@
+// The read path's decisions (pipeline/read_path.h) against an origin in memory
+// (fake_origin.h): what reaches the origin, and what the client gets, for a fresh hit, an
+// expired record, a TTL of 0, a partial hit, a hit with preconditions, a 404 and coalesced
+// misses. Requests come through a real client connection and session (socket_pair.h).
+#include "pipeline/read_path.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "cache/store/object_store.h"
+#include "cache/store/upload_store.h"
+#include "fake_origin.h"
+#include "http/session.h"
+#include "http/upstream_pool.h"
+#include "obs/cache_metrics.h"
+#include "obs/metrics.h"
+#include "obs/proxy_metrics.h"
+#include "pipeline/cache_handler.h"
+#include "socket_pair.h"
+#include "temp_dir.h"
+
+namespace s3hc::pipeline {
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+
+// What a client received; header names in lower case.
+struct Answer {
+  unsigned status = 0;
+  std::map<std::string, std::string> headers;
+  std::string body;
+
+  std::string header(const std::string& name) const {
+    const auto found = headers.find(name);
+    return found == headers.end() ? std::string() : found->second;
+  }
+};
+
+std::string object_of(std::size_t size) {
+  std::string bytes(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  return bytes;
+}
+
+class ReadPathTest : public ::testing::Test {
+ protected:
+  ReadPathTest()
+      : store_(cache::CacheLayout(dir_.string()), {.block_size = 64 * 1024}),
+        uploads_(store_, nullptr),
+        cache_metrics_(registry_),
+        proxy_metrics_(registry_),
+        sweeper_(io_.get_executor(), 10ms),
+        origin_(io_, sweeper_),
+        pool_(upstream_, origin_, proxy_metrics_),
+        origin_context_(pool_,
+                        {.relay_buffer_bytes = 64 * 1024,
+                         .client_io_timeout = 5000ms,
+                         .upstream_io_timeout = 5000ms},
+                        proxy_metrics_),
+        cache_{.store = store_,
+               .uploads = uploads_,
+               .io = nullptr,
+               .admission = nullptr,
+               .fills = fills_,
+               .policy = {},
+               .policies = nullptr,
+               .addressing = {},
+               .metrics = cache_metrics_},
+        handler_(origin_context_, cache_) {
+    asio::co_spawn(io_, sweeper_.run(), asio::detached);
+  }
+
+  ~ReadPathTest() override {
+    // Sessions end once their clients have closed; none may outlive the handler it uses.
+    run_until([&] { return proxy_metrics_.open_connections.value() == 0; });
+  }
+
+  // Runs the io_context until `done` holds (or 10 s passed: the test then fails).
+  void run_until(const std::function<bool()>& done) {
+    io_.restart();
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (!done() && std::chrono::steady_clock::now() < give_up) io_.run_one_for(10ms);
+    ASSERT_TRUE(done());
+  }
+
+  // Starts one request on a connection of its own; the answer is set when it has arrived.
+  std::shared_ptr<std::optional<Answer>> start(const std::string& method, const std::string& target,
+                                               const std::string& headers = "") {
+    auto answer = std::make_shared<std::optional<Answer>>();
+    auto [proxy_side, client_side] = testing::connected_sockets(io_);
+    asio::co_spawn(io_,
+                   http::run_session(std::move(proxy_side), handler_, session_options_, sweeper_,
+                                     proxy_metrics_),
+                   asio::detached);
+    asio::co_spawn(io_, ask(std::move(client_side), method + " " + target +
+                                                        " HTTP/1.1\r\nHost: s3.amazonaws.com\r\n" +
+                                                        headers + "\r\n",
+                            method == "HEAD", answer),
+                   asio::detached);
+    return answer;
+  }
+
+  Answer get(const std::string& target, const std::string& headers = "") {
+    return request("GET", target, headers);
+  }
+  Answer request(const std::string& method, const std::string& target,
+                 const std::string& headers = "") {
+    const auto answer = start(method, target, headers);
+    run_until([&] { return answer->has_value(); });
+    return answer->value_or(Answer{});
+  }
+
+  std::size_t origin_requests() const { return origin_.requests().size(); }
+  const testing::FakeOrigin::Request& last_origin_request() const {
+    return origin_.requests().back();
+  }
+
+  testing::TempDir dir_{"read-path"};
+  cache::ObjectStore store_;
+  cache::UploadStore uploads_;
+  FillRegistry fills_;
+  obs::MetricsRegistry registry_;
+  obs::CacheMetrics cache_metrics_;
+  obs::ProxyMetrics proxy_metrics_;
+  asio::io_context io_;
+  http::DeadlineSweeper sweeper_;
+  testing::FakeOrigin origin_;
+  http::UpstreamOptions upstream_;
+  http::UpstreamPool pool_;
+  OriginContext origin_context_;
+  CacheContext cache_;
+  CacheHandler handler_;
+  std::atomic<bool> draining_{false};
+  const http::SessionOptions session_options_{.max_header_bytes = 16 * 1024,
+                                              .read_buffer_bytes = 64 * 1024,
+                                              .idle_timeout = 5000ms,
+                                              .io_timeout = 5000ms,
+                                              .draining = &draining_};
+
+ private:
+  static asio::awaitable<void> ask(asio::ip::tcp::socket socket, std::string request, bool head,
+                                   std::shared_ptr<std::optional<Answer>> answer) {
+    co_await asio::async_write(socket, asio::buffer(request), asio::use_awaitable);
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(64 << 20);
+    parser.skip(head);
+    const auto [ec, _] =
+        co_await bhttp::async_read(socket, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    Answer received;
+    if (!ec) {
+      received.status = parser.get().result_int();
+      for (const auto& field : parser.get()) {
+        std::string name(field.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        received.headers[name] = std::string(field.value());
+      }
+      received.body = parser.get().body();
+    }
+    *answer = std::move(received);
+  }
+};
+
+TEST_F(ReadPathTest, AFreshHitAsksTheOriginNothing) {
+  const auto object = object_of(200'000);
+  origin_.put("/bucket/key", object);
+  const auto miss = get("/bucket/key");
+  EXPECT_EQ(miss.status, 200u);
+  EXPECT_EQ(miss.header("x-cache"), "MISS");
+  EXPECT_EQ(miss.body, object);
+  const auto hit = get("/bucket/key");
+  EXPECT_EQ(hit.status, 200u);
+  EXPECT_EQ(hit.header("x-cache"), "HIT");
+  EXPECT_EQ(hit.header("etag"), origin_.etag_of("/bucket/key"));
+  EXPECT_EQ(hit.body, object);
+  const auto head = request("HEAD", "/bucket/key");
+  EXPECT_EQ(head.header("x-cache"), "HIT");
+  EXPECT_EQ(head.header("content-length"), std::to_string(object.size()));
+  EXPECT_EQ(origin_requests(), 1u);
+}
+
+TEST_F(ReadPathTest, WithATtlOfZeroEveryReadIsRevalidatedWithTheCachedETag) {
+  cache_.policy.get_ttl_ms = 0;
+  const auto object = object_of(100'000);
+  origin_.put("/bucket/key", object);
+  EXPECT_EQ(get("/bucket/key").header("x-cache"), "MISS");
+  for (int i = 0; i < 2; ++i) {
+    const auto again = get("/bucket/key");
+    EXPECT_EQ(again.header("x-cache"), "REVALIDATED");
+    EXPECT_EQ(again.body, object);
+    EXPECT_EQ(last_origin_request().header("if-none-match"), origin_.etag_of("/bucket/key"));
+  }
+  EXPECT_EQ(origin_requests(), 3u);
+}
+
+TEST_F(ReadPathTest, AnExpiredRecordIsRevalidatedAndAChangedObjectFetchedAnew) {
+  cache_.policy.get_ttl_ms = 1;
+  origin_.put("/bucket/key", object_of(50'000));
+  EXPECT_EQ(get("/bucket/key").header("x-cache"), "MISS");
+  std::this_thread::sleep_for(5ms);  // past the TTL
+  EXPECT_EQ(get("/bucket/key").header("x-cache"), "REVALIDATED");
+
+  const auto changed = object_of(70'000).replace(0, 3, "new");
+  origin_.put("/bucket/key", changed);
+  std::this_thread::sleep_for(5ms);
+  const auto fetched = get("/bucket/key");
+  EXPECT_EQ(fetched.header("x-cache"), "MISS");
+  EXPECT_EQ(fetched.header("etag"), origin_.etag_of("/bucket/key"));
+  EXPECT_EQ(fetched.body, changed);
+  // The new version is what the cache holds now.
+  cache_.policy.get_ttl_ms = 60'000;
+  const auto hit = get("/bucket/key");
+  EXPECT_EQ(hit.header("x-cache"), "HIT");
+  EXPECT_EQ(hit.body, changed);
+  EXPECT_EQ(origin_requests(), 3u);
+}
+
+TEST_F(ReadPathTest, APartialHitAsksOnlyForTheMissingBytesOfTheCachedVersion) {
+  const auto object = object_of(1'000'000);
+  origin_.put("/bucket/key", object);
+  EXPECT_EQ(get("/bucket/key", "Range: bytes=0-399999\r\n").status, 206u);
+
+  const auto wider = get("/bucket/key", "Range: bytes=0-799999\r\n");
+  EXPECT_EQ(wider.status, 206u);
+  EXPECT_EQ(wider.header("content-range"), "bytes 0-799999/1000000");
+  EXPECT_EQ(wider.body, object.substr(0, 800'000));
+  ASSERT_EQ(origin_requests(), 2u);
+  EXPECT_EQ(last_origin_request().header("range"), "bytes=400000-799999");
+  EXPECT_EQ(last_origin_request().header("if-match"), origin_.etag_of("/bucket/key"));
+  EXPECT_EQ(cache_metrics_.partial.value(), 1u);
+
+  // Both stretches are held now.
+  const auto inner = get("/bucket/key", "Range: bytes=300000-500000\r\n");
+  EXPECT_EQ(inner.header("x-cache"), "HIT");
+  EXPECT_EQ(inner.body, object.substr(300'000, 200'001));
+  EXPECT_EQ(origin_requests(), 2u);
+}
+
+TEST_F(ReadPathTest, PreconditionsOnAFreshHitAreJudgedAsS3WouldWithoutTheOrigin) {
+  const auto object = object_of(10'000);
+  origin_.put("/bucket/key", object);
+  get("/bucket/key");
+  const auto etag = origin_.etag_of("/bucket/key");
+
+  EXPECT_EQ(get("/bucket/key", "If-None-Match: " + etag + "\r\n").status, 304u);
+  EXPECT_EQ(get("/bucket/key", "If-Match: \"other\"\r\n").status, 412u);
+  const auto matching = get("/bucket/key", "If-Match: " + etag + "\r\n");
+  EXPECT_EQ(matching.status, 200u);
+  EXPECT_EQ(matching.body, object);
+  EXPECT_EQ(get("/bucket/key", "If-None-Match: \"other\"\r\n").body, object);
+  EXPECT_EQ(origin_requests(), 1u);
+}
+
+TEST_F(ReadPathTest, ANoSuchKeyFromTheOriginDropsTheCachedObject) {
+  origin_.put("/bucket/key", object_of(10'000));
+  get("/bucket/key");
+  origin_.remove("/bucket/key");
+  // no-cache: the client asks the origin whatever the cache holds.
+  const auto gone = get("/bucket/key", "Cache-Control: no-cache\r\n");
+  EXPECT_EQ(gone.status, 404u);
+  EXPECT_NE(gone.body.find("<Code>NoSuchKey</Code>"), std::string::npos);
+  EXPECT_EQ(cache_metrics_.invalidations.value(), 1u);
+  // Nothing is left to answer from: the next read goes to the origin too.
+  EXPECT_EQ(get("/bucket/key").status, 404u);
+  EXPECT_EQ(origin_requests(), 3u);
+}
+
+TEST_F(ReadPathTest, ConcurrentMissesOfOneObjectMakeOneOriginRequest) {
+  const auto object = object_of(3'000'000);
+  origin_.put("/bucket/key", object);
+  origin_.hold_bodies_after(100'000);  // the first fill is still running...
+  const auto first = start("GET", "/bucket/key");
+  run_until([&] { return origin_requests() == 1; });
+  const auto second = start("GET", "/bucket/key");  // ...when the second request comes
+  run_until([&] { return cache_metrics_.coalesced.value() == 1; });
+  origin_.release();
+  run_until([&] { return first->has_value() && second->has_value(); });
+
+  EXPECT_EQ((*first)->body, object);
+  EXPECT_EQ((*second)->body, object);
+  EXPECT_EQ((*second)->header("etag"), origin_.etag_of("/bucket/key"));
+  EXPECT_EQ(origin_requests(), 1u);
+  EXPECT_EQ(cache_metrics_.fanned_out.value(), 1u);
+  EXPECT_EQ(get("/bucket/key").header("x-cache"), "HIT");
+  EXPECT_EQ(origin_requests(), 1u);
+}
+
+}  // namespace
+}  // namespace s3hc::pipeline
