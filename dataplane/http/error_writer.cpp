@@ -8,7 +8,8 @@ namespace s3hc::http {
 
 boost::asio::awaitable<void> send_error(ClientWriter& client, const s3::ErrorKind& kind,
                                         const ErrorContext& context, obs::ProxyMetrics& metrics) {
-  const auto response = s3::error_response(kind, context.resource, context.keep_alive);
+  auto response = s3::error_response(kind, context.resource, context.keep_alive);
+  for (const auto& field : context.extra_fields) response.set(field.name, field.value);
   std::string header;
   append_header(response.base(), header);
   co_await client.write(header, response.body());

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <span>
 #include <string_view>
 
 #include "http/client_writer.h"
@@ -10,10 +11,16 @@
 
 namespace s3hc::http {
 
+struct HeaderField {
+  std::string_view name;
+  std::string_view value;
+};
+
 struct ErrorContext {
   std::string_view method;    // of the request being answered ("-" when unparsed)
   std::string_view resource;  // its target, echoed in <Resource>
   bool keep_alive = false;    // whether the connection stays open after the error
+  std::span<const HeaderField> extra_fields = {};  // e.g. the cache status of an error from it
 };
 
 boost::asio::awaitable<void> send_error(ClientWriter& client, const s3::ErrorKind& kind,

@@ -65,13 +65,19 @@ inline bool note_no_space(CacheContext& cache, const std::exception& error,
 
 using util::unix_now_ms;
 
+// How long after the origin's last confirmation a record answers reads of `kind` (its TTL).
+inline std::int64_t freshness_lifetime_ms(const v1::CacheRecord& record,
+                                          s3::ReadRequest::Kind kind, const CachePolicy& policy) {
+  return record.from_write()                          ? policy.put_ttl_ms
+         : kind == s3::ReadRequest::Kind::kHeadObject ? policy.head_ttl_ms
+                                                      : policy.get_ttl_ms;
+}
+
 // Whether a record may answer a read without asking the origin: the origin confirmed it less
 // than a TTL ago. A TTL of 0 is never fresh, so every read goes to the origin.
 inline bool is_fresh(const v1::CacheRecord& record, s3::ReadRequest::Kind kind,
                      const CachePolicy& policy, std::int64_t now_ms) {
-  const auto ttl = record.from_write()                      ? policy.put_ttl_ms
-                   : kind == s3::ReadRequest::Kind::kHeadObject ? policy.head_ttl_ms
-                                                                : policy.get_ttl_ms;
+  const auto ttl = freshness_lifetime_ms(record, kind, policy);
   // Never fresh with a TTL of 0, whatever the clocks say: a request that started before
   // another one's revalidation would otherwise see a validation time after its own start.
   return ttl > 0 && now_ms - record.validated_at_unix_ms() < ttl;

@@ -50,11 +50,15 @@ asio::awaitable<bool> CacheHandler::handle(http::ClientConnection& client,
       if (request.is_done()) {  // reads carry no body
         auto policy = object_policy(cache_.policy, cache_.policies, operation.address);
         auto classification = s3::classify_read(std::move(operation), read_headers(header));
-        if (classification.read && policy.read_caching) {
-          ReadPath read(client, request, origin_, cache_, std::move(policy), pieces_,
-                        std::move(*classification.read));
-          co_return co_await read.run();
+        if (!classification.read) {
+          co_return co_await bypass(client, request, origin_, cache_, classification.why_not);
         }
+        if (!policy.read_caching) {
+          co_return co_await bypass(client, request, origin_, cache_, "policy");
+        }
+        ReadPath read(client, request, origin_, cache_, std::move(policy), pieces_,
+                      std::move(*classification.read));
+        co_return co_await read.run();
       }
       break;
     case Kind::kPutObject:

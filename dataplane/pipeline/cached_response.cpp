@@ -67,7 +67,8 @@ std::string cached_response_header(const v1::CacheRecord& record, const CachedAn
     }
     append_field(out, "Content-Length", std::to_string(answer.content_length));
   }
-  append_field(out, "X-Cache", answer.x_cache);
+  append_field(out, "X-Cache", x_cache_value(answer.cache.status));
+  append_field(out, "Cache-Status", cache_status_value(answer.cache));
   if (!answer.keep_alive) append_field(out, "Connection", "close");
   out += "\r\n";
   return out;

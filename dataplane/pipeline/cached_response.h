@@ -1,6 +1,6 @@
 // The response header of an answer served from the cache: what S3 sent for the object
 // (ETag, Last-Modified, Content-Type, user metadata, ...) with the status, length and
-// Content-Range of this answer, plus X-Cache. Pure function; any thread.
+// Content-Range of this answer, plus X-Cache and Cache-Status. Pure function; any thread.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "pipeline/cache_status.h"
 #include "s3/byte_range.h"
 #include "s3hc/v1/cache_record.pb.h"
 
@@ -20,7 +21,7 @@ struct CachedAnswer {
   // The whole object with x-amz-checksum-mode: ENABLED: its checksums go along, as from S3.
   bool with_checksums = false;
   bool with_parts_count = false;  // an answer to ?partNumber=N of a multipart object
-  std::string_view x_cache;       // HIT or REVALIDATED
+  CacheOutcome cache;             // HIT (the default), REVALIDATED, PARTIAL or COALESCED
   bool keep_alive = true;
 };
 

@@ -3,6 +3,9 @@
 // One handler per worker thread.
 #pragma once
 
+#include <boost/beast/http/message.hpp>
+#include <functional>
+
 #include "http/request_handler.h"
 #include "pipeline/origin_context.h"
 
@@ -12,6 +15,10 @@ namespace s3hc::pipeline {
 // fallback of every other pipeline.
 boost::asio::awaitable<bool> forward(http::ClientConnection& client, http::RequestParser& request,
                                      OriginContext& origin);
+// The same, with `amend` applied to the origin's response header before it is relayed.
+boost::asio::awaitable<bool> forward(
+    http::ClientConnection& client, http::RequestParser& request, OriginContext& origin,
+    std::function<void(boost::beast::http::response_header<>&)> amend);
 
 class ForwardHandler final : public http::RequestHandler {
  public:

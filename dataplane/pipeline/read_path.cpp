@@ -44,6 +44,15 @@ bool forbids_storing(const bhttp::request_header<>& request) {
 
 }  // namespace
 
+asio::awaitable<bool> bypass(http::ClientConnection& client, http::RequestParser& request,
+                             OriginContext& origin, CacheContext& cache, std::string_view why) {
+  cache.metrics.bypassed.inc();
+  co_return co_await forward(client, request, origin, [why](ResponseHeader& response) {
+    set_cache_status_fields(response, from_origin(CacheStatus::kBypass, ForwardReason::kBypass,
+                                                  response.result_int(), false, why));
+  });
+}
+
 ReadPath::ReadPath(http::ClientConnection& client, http::RequestParser& request,
                    OriginContext& origin, CacheContext& cache, CachePolicy policy,
                    http::RelayBuffers& pieces, s3::ReadRequest read)
@@ -63,17 +72,18 @@ ReadPath::ReadPath(http::ClientConnection& client, http::RequestParser& request,
 asio::awaitable<bool> ReadPath::run() {
   const auto& header = request_.get().base();
   if (policy_.client_cache_control && forbids_storing(header)) {
-    cache_.metrics.bypassed.inc();
-    co_return co_await forward(client_, request_, origin_);
+    co_return co_await bypass(client_, request_, origin_, cache_, "no-store");
   }
   if (policy_.client_cache_control && bypasses_cache(header)) {
     cache_.metrics.bypassed.inc();
+    forward_reason_ = ForwardReason::kRequest;
     co_return co_await forward_and_fill();
   }
   if (const auto answered = co_await answer_from_cache()) co_return *answered;
   if (!is_head() && policy_.coalesce_timeout.count() > 0 &&
       co_await waited_for_other_fill()) {
     cache_.metrics.coalesced.inc();
+    coalesced_ = true;
     if (joined_) {
       const FillProgress::Reader reader(std::move(joined_));
       const auto sent = co_await FillReader(cache_, pieces_, read_.object, reader)
@@ -95,6 +105,7 @@ asio::awaitable<std::optional<bool>> ReadPath::answer_from_cache() {
   // request's fill, the request's start is long past.
   fetched_at_ms_ = unix_now_ms();
   const auto record = co_await find_record(false);
+  if (record) forward_reason_ = ForwardReason::kMiss;
   const auto shape = record ? plan(*record) : std::nullopt;
   if (!shape) co_return std::nullopt;
   const bool conditional = s3::has_conditional_headers(header);
@@ -170,11 +181,13 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
   auto& response = exchange.response().get();
   std::unique_ptr<CacheFill> fill;
   const bool joinable = fill_lease_ != nullptr;  // others of this proxy wait for it
+  bool remembered = false;  // a HEAD's answer, kept for the next HEAD
   if (is_head()) {
     if (auto meta = head_meta(response)) {
       co_await update_cache(cache_, [this, &meta] {
         cache_.store.remember(read_.object, *meta, fetched_at_ms_);
       });
+      remembered = true;
     }
   } else if (auto body = cacheable_body(response, read_.part_number)) {
     if (may_fill(*body)) {
@@ -184,7 +197,11 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
   }
   fill_lease_.reset();  // nothing to wait for when this answer fills nothing
   if (exchange.status() == 404) co_await invalidate();
-  response.set("X-Cache", "MISS");
+  // (A client's no-cache bypasses the lookup, not the fill.)
+  const bool bypassed = forward_reason_ == ForwardReason::kRequest;
+  set_cache_status_fields(
+      response, from_origin(bypassed ? CacheStatus::kBypass : CacheStatus::kMiss, forward_reason_,
+                            exchange.status(), fill != nullptr || remembered));
   // A body that came whole with the header is cached before the client's write; any other is
   // read by a fill of its own, at the origin's pace whatever this client's (a request that
   // still has a body of its own to upload keeps its exchange whole).
@@ -200,6 +217,7 @@ asio::awaitable<bool> ReadPath::revalidate(const v1::CacheRecord& record, Plan p
   if (!co_await exchange.open()) co_return exchange.client_keep_alive();
   if (exchange.status() != 304) {
     cache_.metrics.misses.inc();
+    forward_reason_ = ForwardReason::kStale;
     co_return co_await relay_and_fill(exchange);
   }
   exchange.finish();
@@ -207,13 +225,14 @@ asio::awaitable<bool> ReadPath::revalidate(const v1::CacheRecord& record, Plan p
     cache_.store.confirm(read_.object, record.etag(), fetched_at_ms_);
   });
   cache_.metrics.revalidated.inc();
-  plan.answer.x_cache = "REVALIDATED";
+  plan.answer.cache = from_cache(CacheStatus::kRevalidated, 304);
   co_return co_await serve(record, plan);
 }
 
 asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan& plan) {
   auto answer = plan.answer;
-  if (answer.x_cache.empty()) answer.x_cache = "HIT";
+  if (!answer.cache.origin_status && coalesced_) answer.cache.status = CacheStatus::kCoalesced;
+  answer.cache.ttl_seconds = freshness_left_seconds(record);
   const auto header = cached_response_header(record, answer);
   if (!plan.bytes) {
     origin_.metrics.count_response(request_.get().method_string(), answer.status);
@@ -252,14 +271,21 @@ asio::awaitable<bool> ReadPath::serve_conditionally(const v1::CacheRecord& recor
       plan.answer.content_range.reset();
       plan.bytes.reset();
       break;
-    case s3::PreconditionOutcome::kPreconditionFailed:
+    case s3::PreconditionOutcome::kPreconditionFailed: {
       cache_.metrics.hits.inc();
+      auto hit = from_cache(CacheStatus::kHit);
+      hit.ttl_seconds = freshness_left_seconds(record);
+      const auto cache_status = cache_status_value(hit);
+      const http::HeaderField fields[] = {{"X-Cache", x_cache_value(CacheStatus::kHit)},
+                                          {"Cache-Status", cache_status}};
       co_await http::send_error(writer_, s3::errors::kPreconditionFailed,
                                 {.method = header.method_string(),
                                  .resource = header.target(),
-                                 .keep_alive = client_keep_alive_},
+                                 .keep_alive = client_keep_alive_,
+                                 .extra_fields = fields},
                                 origin_.metrics);
       co_return client_keep_alive_;
+    }
     case s3::PreconditionOutcome::kProceedIgnoringRange:
       plan = *this->plan(record, false);
       if (!covers(record, plan)) {
@@ -305,7 +331,7 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
     first_fetch.finish();
   }
   cache_.metrics.partial.inc();
-  plan.answer.x_cache = "MISS";
+  plan.answer.cache = from_cache(CacheStatus::kPartial, 206);
   origin_.metrics.count_response(request_.get().method_string(), plan.answer.status);
   if (!co_await writer_.write(cached_response_header(record, plan.answer))) co_return false;
 
@@ -332,6 +358,12 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
     co_return false;
   }
   co_return client_keep_alive_;
+}
+
+std::int64_t ReadPath::freshness_left_seconds(const v1::CacheRecord& record) const {
+  const auto left_ms = record.validated_at_unix_ms() +
+                       freshness_lifetime_ms(record, read_.kind, policy_) - unix_now_ms();
+  return std::max<std::int64_t>(left_ms, 0) / 1000;
 }
 
 void ReadPath::ask_for_bytes(const v1::CacheRecord& record, s3::ByteRange bytes) {

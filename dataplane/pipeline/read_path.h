@@ -52,6 +52,7 @@
 #include "pipeline/cache_context.h"
 #include "pipeline/cache_fill.h"
 #include "pipeline/cached_body.h"
+#include "pipeline/cache_status.h"
 #include "pipeline/cached_response.h"
 #include "pipeline/fill_progress.h"
 #include "pipeline/origin_context.h"
@@ -60,6 +61,12 @@
 #include "s3/signed_headers.h"
 
 namespace s3hc::pipeline {
+
+// Forwards a read the cache stays out of (`why`: "no-store", "policy", or why its form cannot
+// be cached), its answer marked BYPASS and counted.
+boost::asio::awaitable<bool> bypass(http::ClientConnection& client, http::RequestParser& request,
+                                    OriginContext& origin, CacheContext& cache,
+                                    std::string_view why);
 
 class ReadPath {
  public:
@@ -140,6 +147,8 @@ class ReadPath {
   void add_request_header(std::string_view name, std::string value);
   // Undoes add_request_header, so the client's request goes to the origin as it came.
   void restore_request();
+  // How long `record` stays fresh for this request, in whole seconds (Cache-Status ttl).
+  std::int64_t freshness_left_seconds(const v1::CacheRecord& record) const;
 
   http::ClientConnection& client_;
   http::ClientWriter writer_;
@@ -156,6 +165,9 @@ class ReadPath {
   bool range_replaced_ = false;
   std::optional<std::string> original_range_;  // the client's Range, when it sent one
   std::vector<std::string> added_headers_;
+  // Why the origin is asked, should it be (Cache-Status fwd).
+  ForwardReason forward_reason_ = ForwardReason::kUriMiss;
+  bool coalesced_ = false;  // waited for another request's fill
   std::unique_ptr<cache::FillLease> fill_lease_;  // while this request fills for others too
   std::shared_ptr<FillProgress> joined_;          // a fill of this process it joins
 };

@@ -122,9 +122,11 @@ bool ReadPath::may_join_fill() const {
 }
 
 std::string ReadPath::joiner_header(const ResponseHeader& response) const {
-  // What a joiner gets is what a fresh hit would give: the origin's answer, marked HIT.
+  // What a joiner gets is what a fresh hit would give: the origin's answer, marked as
+  // coalesced.
   auto header = response;
-  header.set("X-Cache", "HIT");
+  set_cache_status_fields(header, from_origin(CacheStatus::kCoalesced, forward_reason_,
+                                              response.result_int(), true));
   std::string text;
   http::append_header(header, text);
   return text;

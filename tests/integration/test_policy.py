@@ -101,7 +101,7 @@ class PolicyTest(unittest.TestCase):
         self.put_direct("nocache", "k")
         self.put_direct("cached", "k")
         before = self.origin.s3_request_count(method="GET", path="/nocache/k")
-        self.assertEqual([self.x_cache("nocache", "k") for _ in range(3)], ["<none>"] * 3)
+        self.assertEqual([self.x_cache("nocache", "k") for _ in range(3)], ["BYPASS"] * 3)
         self.assertEqual(self.origin.s3_request_count(method="GET", path="/nocache/k") - before, 3)
         self.assertEqual([self.x_cache("cached", "k") for _ in range(2)], ["MISS", "HIT"])
 
@@ -125,8 +125,8 @@ class PolicyTest(unittest.TestCase):
         self.put_direct("honoured", "k")
         self.put_direct("stubborn", "k")
         # no-store: forwarded, nothing kept; no-cache: fetched, the cache refreshed.
-        self.assertEqual(self.x_cache("honoured", "k", "no-store"), "<none>")
-        self.assertEqual(self.x_cache("honoured", "k", "no-cache"), "MISS")
+        self.assertEqual(self.x_cache("honoured", "k", "no-store"), "BYPASS")
+        self.assertEqual(self.x_cache("honoured", "k", "no-cache"), "BYPASS")
         self.assertEqual(self.x_cache("honoured", "k"), "HIT")
         self.assertEqual(self.x_cache("stubborn", "k"), "MISS")
         self.assertEqual(self.x_cache("stubborn", "k", "no-cache"), "HIT")
@@ -165,7 +165,7 @@ class PolicyTest(unittest.TestCase):
     def test_a_changed_file_is_applied_and_an_invalid_one_refused(self):
         self.assertEqual(self.proxy.metric("s3hc_policy_version"), 1)
         self.put_direct("nocache", "k")
-        self.assertEqual(self.x_cache("nocache", "k"), "<none>")
+        self.assertEqual(self.x_cache("nocache", "k"), "BYPASS")
 
         self.write_policy("version: 2\nrules: []\n")
         self.wait_for_version(2)

@@ -275,7 +275,9 @@ class HitTest(CacheTestCase):
             before = self.state(bucket, "n")
             for _ in range(2):
                 answer = self.get(bucket, "n", client=client)
-                self.assert_x_cache(answer, "MISS", f"{name}: {value}")
+                self.assert_x_cache(answer, "BYPASS", f"{name}: {value}")
+                self.assertEqual(answer.headers.get("cache-status"),
+                                 "s3hc; fwd=request; fwd-status=200; stored")
                 self.assert_body(answer, old, f"{name}: {value}")
             delta = self.changes(before, bucket, "n")
             self.assertEqual(delta["origin_get"], 2, f"{name}: {value}: origin asked each time")
@@ -293,7 +295,7 @@ class HitTest(CacheTestCase):
         self.assert_body(after, new, "plain GET after the no-cache one")
         headers["Cache-Control"] = "no-cache"
         head = self.head(bucket, "n", client=client)
-        self.assert_x_cache(head, "MISS", "no-cache HEAD")
+        self.assert_x_cache(head, "BYPASS", "no-cache HEAD")
         self.assertEqual(head.etag, md5_etag(new))
 
     def test_client_conditionals_answer_like_the_origin(self):
@@ -401,8 +403,8 @@ class PartialFetchTest(CacheTestCase):
         self.put_direct(bucket, "p", data)
         steps = [  # (Range or None for the whole object, expected fill bytes, origin GETs, X-Cache)
             ("bytes=0-99999", 100_000, 1, "MISS"),
-            ("bytes=50000-199999", 100_000, 1, "MISS"),   # only 100000-199999 is missing
-            (None, 400_000, 1, "MISS"),                    # only 200000-599999 is missing
+            ("bytes=50000-199999", 100_000, 1, "PARTIAL"),  # only 100000-199999 is missing
+            (None, 400_000, 1, "PARTIAL"),                  # only 200000-599999 is missing
             (None, 0, 0, "HIT"),
             ("bytes=123-456788", 0, 0, "HIT"),
             ("bytes=-1000", 0, 0, "HIT"),

@@ -104,14 +104,14 @@ TEST(CachedResponseTest, RangeAnswer) {
                         .content_length = 5,
                         .with_checksums = false,
                         .with_parts_count = false,
-                        .x_cache = "HIT",
+                        .cache = from_cache(CacheStatus::kHit),
                         .keep_alive = true});
   EXPECT_TRUE(text.starts_with("HTTP/1.1 206 Partial Content\r\n"));
   EXPECT_NE(text.find("\r\nContent-Range: bytes 5-9/20\r\n"), std::string::npos);
   EXPECT_NE(text.find("\r\nContent-Length: 5\r\n"), std::string::npos);
   EXPECT_NE(text.find("\r\nETag: \"e1\"\r\n"), std::string::npos);
   EXPECT_NE(text.find("\r\nContent-Type: text/plain\r\n"), std::string::npos);
-  EXPECT_NE(text.find("\r\nX-Cache: HIT\r\n"), std::string::npos);
+  EXPECT_NE(text.find("\r\nX-Cache: HIT\r\nCache-Status: s3hc; hit\r\n"), std::string::npos);
   EXPECT_EQ(text.find("x-amz-checksum"), std::string::npos);
   EXPECT_EQ(text.find("x-amz-mp-parts-count"), std::string::npos);
   EXPECT_EQ(text.find("Connection"), std::string::npos);
@@ -124,16 +124,18 @@ TEST(CachedResponseTest, WholeObjectPartAndNotModifiedAnswers) {
                                                        .content_length = 20,
                                                        .with_checksums = true,
                                                        .with_parts_count = false,
-                                                       .x_cache = "REVALIDATED",
+                                                       .cache = from_cache(CacheStatus::kRevalidated, 304),
                                                        .keep_alive = false});
   EXPECT_NE(text.find("\r\nx-amz-checksum-crc32: AAAAAA==\r\n"), std::string::npos);
   EXPECT_NE(text.find("\r\nConnection: close\r\n"), std::string::npos);
+  EXPECT_NE(text.find("\r\nX-Cache: REVALIDATED\r\nCache-Status: s3hc; fwd=stale; fwd-status=304\r\n"),
+            std::string::npos);
   text = cached_response_header(cached_record(), {.status = 206,
                                                   .content_range = s3::ContentRange{{0, 9}, 20},
                                                   .content_length = 10,
                                                   .with_checksums = false,
                                                   .with_parts_count = true,
-                                                  .x_cache = "HIT",
+                                                  .cache = from_cache(CacheStatus::kHit),
                                                   .keep_alive = true});
   EXPECT_NE(text.find("\r\nx-amz-mp-parts-count: 3\r\n"), std::string::npos);
   text = cached_response_header(cached_record(), {.status = 304,
@@ -141,7 +143,7 @@ TEST(CachedResponseTest, WholeObjectPartAndNotModifiedAnswers) {
                                                   .content_length = 0,
                                                   .with_checksums = false,
                                                   .with_parts_count = false,
-                                                  .x_cache = "HIT",
+                                                  .cache = from_cache(CacheStatus::kHit),
                                                   .keep_alive = true});
   EXPECT_TRUE(text.starts_with("HTTP/1.1 304 Not Modified\r\n"));
   EXPECT_EQ(text.find("Content-Length"), std::string::npos);

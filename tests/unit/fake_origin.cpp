@@ -113,7 +113,7 @@ FakeOrigin::Answer FakeOrigin::answer(const Request& request) const {
     return {status_line(501) + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n",
             body};
   }
-  const auto found = objects_.find(request.target);
+  const auto found = objects_.find(request.target.substr(0, request.target.find('?')));
   if (found == objects_.end()) {
     const auto body = error_body("NoSuchKey");
     return {status_line(404) + "Content-Type: application/xml\r\nContent-Length: " +

@@ -61,6 +61,13 @@ std::string object_of(std::size_t size) {
   return bytes;
 }
 
+// A Cache-Status of an answer from a record confirmed just now, under the default TTL of 60 s
+// (whole seconds left: 60 within the same millisecond, else 59).
+void expect_fresh_for_a_minute(const std::string& cache_status, const std::string& before_ttl) {
+  EXPECT_TRUE(cache_status == before_ttl + "; ttl=59" || cache_status == before_ttl + "; ttl=60")
+      << cache_status;
+}
+
 class ReadPathTest : public ::testing::Test {
  protected:
   ReadPathTest()
@@ -186,10 +193,12 @@ TEST_F(ReadPathTest, AFreshHitAsksTheOriginNothing) {
   const auto miss = get("/bucket/key");
   EXPECT_EQ(miss.status, 200u);
   EXPECT_EQ(miss.header("x-cache"), "MISS");
+  EXPECT_EQ(miss.header("cache-status"), "s3hc; fwd=uri-miss; fwd-status=200; stored");
   EXPECT_EQ(miss.body, object);
   const auto hit = get("/bucket/key");
   EXPECT_EQ(hit.status, 200u);
   EXPECT_EQ(hit.header("x-cache"), "HIT");
+  expect_fresh_for_a_minute(hit.header("cache-status"), "s3hc; hit");
   EXPECT_EQ(hit.header("etag"), origin_.etag_of("/bucket/key"));
   EXPECT_EQ(hit.body, object);
   const auto head = request("HEAD", "/bucket/key");
@@ -206,6 +215,7 @@ TEST_F(ReadPathTest, WithATtlOfZeroEveryReadIsRevalidatedWithTheCachedETag) {
   for (int i = 0; i < 2; ++i) {
     const auto again = get("/bucket/key");
     EXPECT_EQ(again.header("x-cache"), "REVALIDATED");
+    EXPECT_EQ(again.header("cache-status"), "s3hc; fwd=stale; fwd-status=304; ttl=0");
     EXPECT_EQ(again.body, object);
     EXPECT_EQ(last_origin_request().header("if-none-match"), origin_.etag_of("/bucket/key"));
   }
@@ -224,6 +234,7 @@ TEST_F(ReadPathTest, AnExpiredRecordIsRevalidatedAndAChangedObjectFetchedAnew) {
   std::this_thread::sleep_for(5ms);
   const auto fetched = get("/bucket/key");
   EXPECT_EQ(fetched.header("x-cache"), "MISS");
+  EXPECT_EQ(fetched.header("cache-status"), "s3hc; fwd=stale; fwd-status=200; stored");
   EXPECT_EQ(fetched.header("etag"), origin_.etag_of("/bucket/key"));
   EXPECT_EQ(fetched.body, changed);
   // The new version is what the cache holds now.
@@ -241,6 +252,8 @@ TEST_F(ReadPathTest, APartialHitAsksOnlyForTheMissingBytesOfTheCachedVersion) {
 
   const auto wider = get("/bucket/key", "Range: bytes=0-799999\r\n");
   EXPECT_EQ(wider.status, 206u);
+  EXPECT_EQ(wider.header("x-cache"), "PARTIAL");
+  EXPECT_EQ(wider.header("cache-status"), "s3hc; fwd=partial; fwd-status=206");
   EXPECT_EQ(wider.header("content-range"), "bytes 0-799999/1000000");
   EXPECT_EQ(wider.body, object.substr(0, 800'000));
   ASSERT_EQ(origin_requests(), 2u);
@@ -261,8 +274,14 @@ TEST_F(ReadPathTest, PreconditionsOnAFreshHitAreJudgedAsS3WouldWithoutTheOrigin)
   get("/bucket/key");
   const auto etag = origin_.etag_of("/bucket/key");
 
-  EXPECT_EQ(get("/bucket/key", "If-None-Match: " + etag + "\r\n").status, 304u);
-  EXPECT_EQ(get("/bucket/key", "If-Match: \"other\"\r\n").status, 412u);
+  const auto not_modified = get("/bucket/key", "If-None-Match: " + etag + "\r\n");
+  EXPECT_EQ(not_modified.status, 304u);
+  EXPECT_EQ(not_modified.header("x-cache"), "HIT");
+  const auto failed = get("/bucket/key", "If-Match: \"other\"\r\n");
+  EXPECT_EQ(failed.status, 412u);
+  EXPECT_NE(failed.body.find("<Code>PreconditionFailed</Code>"), std::string::npos);
+  EXPECT_EQ(failed.header("x-cache"), "HIT");
+  expect_fresh_for_a_minute(failed.header("cache-status"), "s3hc; hit");
   const auto matching = get("/bucket/key", "If-Match: " + etag + "\r\n");
   EXPECT_EQ(matching.status, 200u);
   EXPECT_EQ(matching.body, object);
@@ -277,6 +296,8 @@ TEST_F(ReadPathTest, ANoSuchKeyFromTheOriginDropsTheCachedObject) {
   // no-cache: the client asks the origin whatever the cache holds.
   const auto gone = get("/bucket/key", "Cache-Control: no-cache\r\n");
   EXPECT_EQ(gone.status, 404u);
+  EXPECT_EQ(gone.header("x-cache"), "BYPASS");
+  EXPECT_EQ(gone.header("cache-status"), "s3hc; fwd=request; fwd-status=404");
   EXPECT_NE(gone.body.find("<Code>NoSuchKey</Code>"), std::string::npos);
   EXPECT_EQ(cache_metrics_.invalidations.value(), 1u);
   // Nothing is left to answer from: the next read goes to the origin too.
@@ -298,10 +319,34 @@ TEST_F(ReadPathTest, ConcurrentMissesOfOneObjectMakeOneOriginRequest) {
   EXPECT_EQ((*first)->body, object);
   EXPECT_EQ((*second)->body, object);
   EXPECT_EQ((*second)->header("etag"), origin_.etag_of("/bucket/key"));
+  EXPECT_EQ((*first)->header("x-cache"), "MISS");
+  EXPECT_EQ((*second)->header("x-cache"), "COALESCED");
+  EXPECT_EQ((*second)->header("cache-status"), "s3hc; fwd=uri-miss; fwd-status=200; collapsed; stored");
   EXPECT_EQ(origin_requests(), 1u);
   EXPECT_EQ(cache_metrics_.fanned_out.value(), 1u);
   EXPECT_EQ(get("/bucket/key").header("x-cache"), "HIT");
   EXPECT_EQ(origin_requests(), 1u);
+}
+
+TEST_F(ReadPathTest, ReadsTheCacheStaysOutOfAreMarkedBypassAndLeaveNothing) {
+  const auto object = object_of(10'000);
+  origin_.put("/bucket/key", object);
+  const auto no_store = get("/bucket/key", "Cache-Control: no-store\r\n");
+  EXPECT_EQ(no_store.body, object);
+  EXPECT_EQ(no_store.header("x-cache"), "BYPASS");
+  EXPECT_EQ(no_store.header("cache-status"), "s3hc; fwd=bypass; fwd-status=200; detail=\"no-store\"");
+  const auto versioned = get("/bucket/key?versionId=v1");
+  EXPECT_EQ(versioned.header("x-cache"), "BYPASS");
+  EXPECT_EQ(versioned.header("cache-status"),
+            "s3hc; fwd=bypass; fwd-status=200; detail=\"versioned read\"");
+  cache_.policy.read_caching = false;
+  EXPECT_EQ(get("/bucket/key").header("cache-status"),
+            "s3hc; fwd=bypass; fwd-status=200; detail=\"policy\"");
+  cache_.policy.read_caching = true;
+  // None of them filled the cache.
+  EXPECT_EQ(get("/bucket/key").header("x-cache"), "MISS");
+  EXPECT_EQ(origin_requests(), 4u);
+  EXPECT_EQ(cache_metrics_.bypassed.value(), 3u);
 }
 
 }  // namespace
