@@ -56,6 +56,7 @@ KeyBindings bindings(ProxyConfig& config) {
            {"get_ttl_ms", ttl_ms(policy.get_ttl_ms)},
            {"head_ttl_ms", ttl_ms(policy.head_ttl_ms)},
            {"put_ttl_ms", ttl_ms(policy.put_ttl_ms)},
+           {"negative_ttl_ms", ttl_ms(policy.negative_ttl_ms)},
            {"block_size", bounded(store.block_size, 4096, 64 * 1024 * 1024)},
            {"merge_gap_bytes", bounded(policy.merge_gap_bytes, 0, 1ll << 30)},
            {"io_threads", bounded(config.cache.io_threads, 0, 256)},

@@ -12,7 +12,8 @@ boost::asio::awaitable<void> send_error(ClientWriter& client, const s3::ErrorKin
   for (const auto& field : context.extra_fields) response.set(field.name, field.value);
   std::string header;
   append_header(response.base(), header);
-  co_await client.write(header, response.body());
+  // An answer to HEAD has no body; its Content-Length is what a GET's would be.
+  co_await client.write(header, context.method == "HEAD" ? std::string_view() : response.body());
   metrics.count_response(context.method, static_cast<unsigned>(kind.status));
 }
 

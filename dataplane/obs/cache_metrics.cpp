@@ -21,6 +21,9 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
                                     "Body bytes sent to clients from the cache.")),
       ram_hits(registry.counter("s3hc_cache_ram_hits_total",
                                 "Answers whose bytes came from the RAM tier (no file read).")),
+      negative_hits(registry.counter(
+          "s3hc_cache_negative_hits_total",
+          "Hits that were S3's 404, answered from the cache (negative caching).")),
       fill_bytes(registry.counter("s3hc_cache_fill_bytes_total",
                                   "Body bytes from the origin written into the cache.")),
       fills(registry.counter_family("s3hc_cache_fills_total",

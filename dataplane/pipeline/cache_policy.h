@@ -30,6 +30,10 @@ struct CachePolicy {
   std::int64_t get_ttl_ms = 60'000;
   std::int64_t head_ttl_ms = 60'000;
   std::int64_t put_ttl_ms = 60'000;
+  // How long S3's 404 to a read is answered from the cache (negative caching), from when it
+  // was asked; any write of the key through the fleet ends it at once. 0: never (the default:
+  // a key created straight at S3 would otherwise stay missing this long).
+  std::int64_t negative_ttl_ms = 0;
   // A cached stretch shorter than this between two missing parts of a request is fetched
   // again with them: one origin request instead of two. Default: 256 KiB.
   std::uint64_t merge_gap_bytes = 256 * 1024;

@@ -12,6 +12,7 @@ CachePolicy object_policy(const CachePolicy& configured, const policy::PolicySou
   if (settings.has_get_ttl_ms()) rules.get_ttl_ms = settings.get_ttl_ms();
   if (settings.has_head_ttl_ms()) rules.head_ttl_ms = settings.head_ttl_ms();
   if (settings.has_put_ttl_ms()) rules.put_ttl_ms = settings.put_ttl_ms();
+  if (settings.has_negative_ttl_ms()) rules.negative_ttl_ms = settings.negative_ttl_ms();
   if (settings.has_read_caching()) rules.read_caching = settings.read_caching();
   if (settings.has_write_through()) rules.write_through = settings.write_through();
   if (settings.has_compression()) rules.compression = settings.compression();

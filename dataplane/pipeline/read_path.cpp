@@ -24,6 +24,20 @@ namespace {
 // the first origin request a one-byte probe (see serve_partial).
 constexpr std::uint64_t kLongCachedPrefixBytes = 8 * 1024 * 1024;
 
+// Keeps the start of an origin's error body, whose <Code> says which 404 it was.
+class ErrorBodyTap final : public BodyTap {
+ public:
+  asio::awaitable<void> on_body(std::span<const char> bytes, bool) override {
+    body_.append(bytes.data(), std::min(bytes.size(), kMaxBytes - body_.size()));
+    co_return;
+  }
+  std::string_view body() const { return body_; }
+
+ private:
+  static constexpr std::size_t kMaxBytes = 4096;  // S3's error documents are far smaller
+  std::string body_;
+};
+
 bool has_token(std::string_view list, std::string_view token) {
   bool found = false;
   util::for_each_list_item(list,
@@ -105,7 +119,11 @@ asio::awaitable<std::optional<bool>> ReadPath::answer_from_cache() {
   // request's fill, the request's start is long past.
   fetched_at_ms_ = unix_now_ms();
   const auto record = co_await find_record(false);
-  if (record) forward_reason_ = ForwardReason::kMiss;
+  if (!record) {
+    if (policy_.negative_ttl_ms > 0) co_return co_await answer_if_absent();
+    co_return std::nullopt;
+  }
+  forward_reason_ = ForwardReason::kMiss;
   const auto shape = record ? plan(*record) : std::nullopt;
   if (!shape) co_return std::nullopt;
   const bool conditional = s3::has_conditional_headers(header);
@@ -196,7 +214,10 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
     }
   }
   fill_lease_.reset();  // nothing to wait for when this answer fills nothing
-  if (exchange.status() == 404) co_await invalidate();
+  if (exchange.status() == 404) {
+    co_await invalidate();
+    if (policy_.negative_ttl_ms > 0) co_return co_await relay_absence(exchange);
+  }
   // (A client's no-cache bypasses the lookup, not the fill.)
   const bool bypassed = forward_reason_ == ForwardReason::kRequest;
   set_cache_status_fields(
@@ -209,6 +230,57 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
     co_return co_await fill_on_its_own(exchange, std::move(fill), joinable);
   }
   co_return co_await exchange.relay(fill.get());
+}
+
+asio::awaitable<std::optional<bool>> ReadPath::answer_if_absent() {
+  std::optional<v1::CacheRecord> absence;
+  co_await read_cache(cache_, read_.object.bucket, read_.object.key, [&] {
+    absence = cache_.store.lookup_absence(read_.object);
+    return true;
+  });
+  // A HEAD's bodiless 404 cannot tell a GET which error to give.
+  if (!absence || (!is_head() && absence->absent_code() != s3::errors::kNoSuchKey.code)) {
+    co_return std::nullopt;
+  }
+  const auto left_ms = absence->validated_at_unix_ms() + policy_.negative_ttl_ms - fetched_at_ms_;
+  if (left_ms <= 0) co_return std::nullopt;
+  cache_.metrics.hits.inc();
+  cache_.metrics.negative_hits.inc();
+  auto hit = from_cache(CacheStatus::kHit);
+  hit.ttl_seconds = left_ms / 1000;
+  hit.detail = "absent";
+  const auto cache_status = cache_status_value(hit);
+  const http::HeaderField fields[] = {{"X-Cache", x_cache_value(CacheStatus::kHit)},
+                                      {"Cache-Status", cache_status}};
+  const auto& header = request_.get().base();
+  co_await http::send_error(writer_, s3::errors::kNoSuchKey,
+                            {.method = header.method_string(),
+                             .resource = header.target(),
+                             .keep_alive = client_keep_alive_,
+                             .extra_fields = fields},
+                            origin_.metrics);
+  co_return client_keep_alive_;
+}
+
+asio::awaitable<bool> ReadPath::relay_absence(OriginExchange& exchange) {
+  // A HEAD's 404 is remembered before the client has it (the fleet's next HEAD finds it); a
+  // GET's once its body has told which error it was: NoSuchKey only, what a later GET can
+  // be told exactly.
+  // (Timed as the invalidation before it, which it must not find newer than itself.)
+  const auto remember = [this](std::string_view code) {
+    return update_cache(cache_, [this, code] {
+      cache_.store.record_absence(read_.object, code, unix_now_ms());
+    });
+  };
+  if (is_head()) co_await remember("");
+  set_cache_status_fields(exchange.response().get(),
+                          from_origin(CacheStatus::kMiss, forward_reason_, 404, is_head()));
+  ErrorBodyTap error;
+  const bool keep_alive = co_await exchange.relay(&error);
+  if (!is_head() && s3::error_code_of(error.body()) == s3::errors::kNoSuchKey.code) {
+    co_await remember(s3::errors::kNoSuchKey.code);
+  }
+  co_return keep_alive;
 }
 
 asio::awaitable<bool> ReadPath::revalidate(const v1::CacheRecord& record, Plan plan) {

@@ -14,6 +14,7 @@
 //   run ──Cache-Control or Pragma: no-cache─────────────────────────────────────────▶ FETCH
 //    ▼
 //   LOOKUP (answer_from_cache: find_record, then plan: the answer the record can give)
+//    ├─ no record, S3's 404 remembered and fresh (negative caching) ─▶ NEGATIVE (404: HIT)
 //    ├─ covered, fresh ─────────────────────────────────────────▶ DELIVER (serve: HIT)
 //    ├─ covered, fresh, client preconditions ─▶ PRECONDITIONS (serve_conditionally)
 //    │     304 or the bytes ─▶ DELIVER;  412 ─▶ S3's error;  If-Range lost, not covered ─▶ FETCH
@@ -29,7 +30,8 @@
 //    ├─ joined a fill of this proxy ─▶ FILL READER (HIT); it ended before a byte ─▶ LOOKUP
 //    ├─ another request's fill ended ─▶ LOOKUP (once), then FETCH
 //    └─ holds the fill lease, or waited coalesce_timeout ─▶ FETCH
-//   FETCH (forward_and_fill) ─▶ RELAY (relay_and_fill; a 404 invalidates)
+//   FETCH (forward_and_fill) ─▶ RELAY (relay_and_fill; a 404 invalidates, and with negative
+//                                      caching is remembered: relay_absence)
 //    ├─ cacheable, admitted, body not all in ─▶ FILL (fill_on_its_own: a producer, which
 //    │                                          this request reads as a FILL READER)
 //    └─ else relayed as it comes (teed into the cache when admitted)
@@ -115,6 +117,10 @@ class ReadPath {
   // FETCH and RELAY.
   boost::asio::awaitable<bool> forward_and_fill();
   boost::asio::awaitable<bool> relay_and_fill(OriginExchange& exchange);
+  // NEGATIVE (policy negative_ttl_ms): S3's 404, relayed, then remembered when it can be told
+  // again exactly; and answered from that memory while it is fresh.
+  boost::asio::awaitable<bool> relay_absence(OriginExchange& exchange);
+  boost::asio::awaitable<std::optional<bool>> answer_if_absent();
   // Whether an origin answer's body is to be cached: the object within the policy's size
   // limit, and the cache admitting it.
   bool may_fill(const CacheableBody& body) const;

@@ -3,6 +3,8 @@
 #include <boost/beast/http/field.hpp>
 #include <random>
 
+#include "s3/xml_document.h"
+
 namespace s3hc::s3 {
 
 namespace http = boost::beast::http;
@@ -51,6 +53,12 @@ std::string error_xml(const ErrorKind& kind, std::string_view resource,
   xml += request_id;
   xml += "</RequestId></Error>";
   return xml;
+}
+
+std::optional<std::string> error_code_of(std::string_view xml) {
+  const auto document = parse_xml_document(xml);
+  if (!document || document->name != "Error") return std::nullopt;
+  return only_child_text(document->content, "Code");
 }
 
 http::response<http::string_body> error_response(const ErrorKind& kind, std::string_view resource,

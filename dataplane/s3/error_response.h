@@ -5,6 +5,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/status.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,8 @@ inline constexpr ErrorKind kBadGateway{boost::beast::http::status::bad_gateway, 
 inline constexpr ErrorKind kGatewayTimeout{boost::beast::http::status::gateway_timeout,
                                            "GatewayTimeout",
                                            "The origin did not answer in time."};
+inline constexpr ErrorKind kNoSuchKey{boost::beast::http::status::not_found, "NoSuchKey",
+                                      "The specified key does not exist."};
 inline constexpr ErrorKind kPreconditionFailed{
     boost::beast::http::status::precondition_failed, "PreconditionFailed",
     "At least one of the pre-conditions you specified did not hold"};
@@ -53,6 +56,9 @@ std::string xml_escape(std::string_view text);
 // The XML document S3 sends for an error.
 std::string error_xml(const ErrorKind& kind, std::string_view resource,
                       std::string_view request_id);
+
+// The <Code> of an S3 error document; nullopt when `xml` is not one.
+std::optional<std::string> error_code_of(std::string_view xml);
 
 // A complete response carrying error_xml, with Content-Type, x-amz-request-id and the
 // requested keep-alive. HTTP version 1.1.

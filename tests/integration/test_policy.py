@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Per-bucket/prefix policy (docs/POLICY.md), through a real proxy, moto and boto3.
 
-  read_caching: false for a bucket     -> its GETs all reach the origin (no X-Cache), while
+  read_caching: false for a bucket     -> its GETs all reach the origin (BYPASS), while
                                           another bucket's second GET is a HIT
   get_ttl_ms: 0 for a prefix           -> every GET of it is revalidated, the rest is a HIT
   write_through: false for a bucket    -> a PUT leaves nothing in the cache (first GET a MISS)
@@ -9,6 +9,7 @@
   client_cache_control: false          -> both ignored for that bucket (HIT)
   ram_tier: false / compression: false -> hits never from memory / range files stored raw
   max_object_bytes                     -> larger objects read or written are not cached
+  negative_ttl_ms for a prefix         -> its missing keys answered 404 by the proxy (HIT)
   the file changed under the proxy     -> applied within the reload interval (s3hc_policy_version)
   an invalid change                    -> refused, counted (s3hc_policy_errors_total), the
                                           policy in force stays
@@ -45,6 +46,7 @@ rules:
   - {bucket: noram, settings: {ram_tier: false}}
   - {bucket: raw, settings: {compression: false}}
   - {bucket: small, settings: {max_object_bytes: 1000}}
+  - {bucket: probed, prefix: remembered/, settings: {negative_ttl_ms: 60000}}
 """
 
 
@@ -162,6 +164,19 @@ class PolicyTest(unittest.TestCase):
         self.s3.put_object(Bucket="small", Key="written", Body=b"w" * 2000)
         self.assertEqual(self.x_cache("small", "written"), "MISS")
 
+    def test_missing_keys_of_a_prefix_with_a_negative_ttl_are_answered_by_the_proxy(self):
+        self.direct.create_bucket(Bucket="probed")
+        for key, expected in (("remembered/k", ["MISS", "HIT", "HIT"]),
+                              ("other/k", ["MISS", "MISS", "MISS"])):
+            x_caches = []
+            for _ in range(3):
+                with self.assertRaises(self.s3.exceptions.NoSuchKey) as caught:
+                    self.s3.get_object(Bucket="probed", Key=key)
+                x_caches.append(caught.exception.response["ResponseMetadata"]["HTTPHeaders"]
+                                .get("x-cache"))
+            self.assertEqual(x_caches, expected, key)
+        self.assertEqual(self.origin.s3_request_count("GET", "/probed/remembered/k"), 1)
+
     def test_a_changed_file_is_applied_and_an_invalid_one_refused(self):
         self.assertEqual(self.proxy.metric("s3hc_policy_version"), 1)
         self.put_direct("nocache", "k")
@@ -206,7 +221,7 @@ class PolicyStartAndCheckTest(unittest.TestCase):
         run = subprocess.run([proxy_binary(), "--check-policy", good],
                              capture_output=True, text=True, timeout=30)
         self.assertEqual(run.returncode, 0, run.stderr)
-        self.assertIn("valid, version 1, 7 rule(s)", run.stdout)
+        self.assertIn("valid, version 1, 8 rule(s)", run.stdout)
         self.assertIn("bucket mixed, keys starting \"live/\": get_ttl_ms=0", run.stdout)
         bad = self.policy_file("rules: 7\n")
         run = subprocess.run([proxy_binary(), "--check-policy", bad],

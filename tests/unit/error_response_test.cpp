@@ -37,6 +37,16 @@ TEST(ErrorResponseTest, StatusesMatchS3) {
   EXPECT_EQ(errors::kGatewayTimeout.status, http::status::gateway_timeout);
 }
 
+TEST(ErrorResponseTest, TheCodeOfAnErrorDocument) {
+  EXPECT_EQ(error_code_of(error_xml(errors::kNoSuchKey, "/b/k", "ID")), "NoSuchKey");
+  EXPECT_EQ(error_code_of("<Error><Code>NoSuchBucket</Code><BucketName>b</BucketName></Error>"),
+            "NoSuchBucket");
+  EXPECT_EQ(error_code_of("<Other><Code>NoSuchKey</Code></Other>"), std::nullopt);
+  EXPECT_EQ(error_code_of("<Error><Message>no code</Message></Error>"), std::nullopt);
+  EXPECT_EQ(error_code_of("<Error><Code>NoSuchKey</Code>"), std::nullopt);  // cut short
+  EXPECT_EQ(errors::kNoSuchKey.status, http::status::not_found);
+}
+
 TEST(ErrorResponseTest, RequestIdsDiffer) { EXPECT_NE(new_request_id(), new_request_id()); }
 
 }  // namespace

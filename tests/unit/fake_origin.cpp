@@ -113,9 +113,11 @@ FakeOrigin::Answer FakeOrigin::answer(const Request& request) const {
     return {status_line(501) + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n",
             body};
   }
-  const auto found = objects_.find(request.target.substr(0, request.target.find('?')));
+  const auto path = request.target.substr(0, request.target.find('?'));
+  const auto bucket = path.substr(1, path.find('/', 1) - 1);
+  const auto found = objects_.find(path);
   if (found == objects_.end()) {
-    const auto body = error_body("NoSuchKey");
+    const auto body = error_body(missing_buckets_.contains(bucket) ? "NoSuchBucket" : "NoSuchKey");
     return {status_line(404) + "Content-Type: application/xml\r\nContent-Length: " +
                 std::to_string(body.size()) + "\r\n\r\n",
             body};

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ class FakeOrigin final : public http::UpstreamConnector {
   // Stores a new version of /bucket/key (a new ETag); `body` empty for an empty object.
   void put(const std::string& path, std::string body);
   void remove(const std::string& path);
+  // Requests for objects in `bucket` get 404 NoSuchBucket.
+  void remove_bucket(const std::string& bucket) { missing_buckets_.insert(bucket); }
   std::string etag_of(const std::string& path) const;
 
   // From now on each response body stops after `bytes` until release(): a fill in progress.
@@ -72,6 +75,7 @@ class FakeOrigin final : public http::UpstreamConnector {
   boost::asio::io_context& io_;
   http::DeadlineSweeper& sweeper_;
   std::map<std::string, Object> objects_;
+  std::set<std::string> missing_buckets_;
   int versions_ = 0;
   std::optional<std::size_t> hold_after_;
   boost::asio::steady_timer released_;  // expires when release() is called

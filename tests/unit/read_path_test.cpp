@@ -34,6 +34,7 @@
 #include "pipeline/cache_handler.h"
 #include "socket_pair.h"
 #include "temp_dir.h"
+#include "util/wall_clock.h"
 
 namespace s3hc::pipeline {
 namespace {
@@ -347,6 +348,70 @@ TEST_F(ReadPathTest, ReadsTheCacheStaysOutOfAreMarkedBypassAndLeaveNothing) {
   EXPECT_EQ(get("/bucket/key").header("x-cache"), "MISS");
   EXPECT_EQ(origin_requests(), 4u);
   EXPECT_EQ(cache_metrics_.bypassed.value(), 3u);
+}
+
+// Negative caching (cache.negative_ttl_ms): S3's 404 answered from the cache until the key is
+// written through the cache directory.
+TEST_F(ReadPathTest, AMissingKeyIsAnsweredFromTheCacheUntilItIsWritten) {
+  cache_.policy.negative_ttl_ms = 60'000;
+  const auto first = get("/bucket/missing");
+  EXPECT_EQ(first.status, 404u);
+  EXPECT_EQ(first.header("x-cache"), "MISS");
+  const auto again = get("/bucket/missing");
+  EXPECT_EQ(again.status, 404u);
+  EXPECT_NE(again.body.find("<Code>NoSuchKey</Code>"), std::string::npos);
+  EXPECT_EQ(again.header("x-cache"), "HIT");
+  EXPECT_TRUE(again.header("cache-status") == "s3hc; hit; ttl=59; detail=\"absent\"" ||
+              again.header("cache-status") == "s3hc; hit; ttl=60; detail=\"absent\"")
+      << again.header("cache-status");
+  const auto head = request("HEAD", "/bucket/missing");
+  EXPECT_EQ(head.status, 404u);
+  EXPECT_EQ(head.header("x-cache"), "HIT");
+  EXPECT_EQ(origin_requests(), 1u);
+  EXPECT_EQ(cache_metrics_.negative_hits.value(), 2u);
+
+  // Another proxy writes the key through the cache directory: the absence is gone at once.
+  origin_.put("/bucket/missing", "now here");
+  store_.invalidate({"bucket", "missing"}, util::unix_now_ms());
+  const auto written = get("/bucket/missing");
+  EXPECT_EQ(written.status, 200u);
+  EXPECT_EQ(written.body, "now here");
+  EXPECT_EQ(origin_requests(), 2u);
+}
+
+TEST_F(ReadPathTest, AHeadsBodilessNotFoundAnswersHeadsOnly) {
+  cache_.policy.negative_ttl_ms = 60'000;
+  EXPECT_EQ(request("HEAD", "/bucket/missing").status, 404u);
+  EXPECT_EQ(request("HEAD", "/bucket/missing").header("x-cache"), "HIT");
+  EXPECT_EQ(origin_requests(), 1u);
+  // A GET must say which error: S3 is asked, and its NoSuchKey then answers both.
+  EXPECT_EQ(get("/bucket/missing").header("x-cache"), "MISS");
+  EXPECT_EQ(get("/bucket/missing").header("x-cache"), "HIT");
+  EXPECT_EQ(request("HEAD", "/bucket/missing").header("x-cache"), "HIT");
+  EXPECT_EQ(origin_requests(), 2u);
+}
+
+TEST_F(ReadPathTest, OnlyNoSuchKeyIsRememberedAndOnlyForTheNegativeTtl) {
+  cache_.policy.negative_ttl_ms = 60'000;
+  origin_.remove_bucket("gone");
+  for (int i = 0; i < 2; ++i) {
+    const auto answer = get("/gone/key");
+    EXPECT_EQ(answer.status, 404u);
+    EXPECT_NE(answer.body.find("<Code>NoSuchBucket</Code>"), std::string::npos);
+  }
+  EXPECT_EQ(origin_requests(), 2u);
+
+  cache_.policy.negative_ttl_ms = 1;
+  get("/bucket/missing");
+  std::this_thread::sleep_for(5ms);  // past the negative TTL
+  EXPECT_EQ(get("/bucket/missing").header("x-cache"), "MISS");
+  EXPECT_EQ(origin_requests(), 4u);
+
+  cache_.policy.negative_ttl_ms = 0;  // the default: off
+  get("/bucket/other");
+  EXPECT_EQ(get("/bucket/other").header("x-cache"), "MISS");
+  EXPECT_EQ(origin_requests(), 6u);
+  EXPECT_EQ(cache_metrics_.negative_hits.value(), 0u);
 }
 
 }  // namespace

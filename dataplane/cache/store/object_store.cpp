@@ -118,6 +118,12 @@ std::shared_ptr<const v1::CacheRecord> ObjectStore::lookup_in_ram(
   return std::move(known->record);
 }
 
+std::optional<v1::CacheRecord> ObjectStore::lookup_absence(const s3::ObjectAddress& object) const {
+  const auto known = confirmed_record(object);
+  if (!known || !known->record->absent()) return std::nullopt;
+  return *known->record;
+}
+
 std::optional<v1::CacheRecord> ObjectStore::lookup_shared(const s3::ObjectAddress& object) const {
   auto known = records_.load_shared(object.bucket, object.key, util::unix_now_ms());
   if (ram_) {
@@ -423,15 +429,37 @@ std::optional<v1::CacheRecord> ObjectStore::adopt(const s3::ObjectAddress& objec
   return record;
 }
 
-void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_ms) {
-  std::lock_guard lock(record_lock(object));
-  // The tombstone goes first, so no reader is sent to a range file that is about to vanish.
+namespace {
+
+v1::CacheRecord tombstone_of(const s3::ObjectAddress& object, std::int64_t news_ms) {
   v1::CacheRecord tombstone;
   tombstone.set_format_version(kRecordFormatVersion);
   tombstone.set_bucket(object.bucket);
   tombstone.set_key(object.key);
   tombstone.set_fetched_at_unix_ms(news_ms);
   tombstone.set_validated_at_unix_ms(news_ms);
+  return tombstone;
+}
+
+}  // namespace
+
+void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_ms) {
+  store_tombstone(object, tombstone_of(object, news_ms));
+}
+
+void ObjectStore::record_absence(const s3::ObjectAddress& object, std::string_view code,
+                                 std::int64_t news_ms) {
+  auto tombstone = tombstone_of(object, news_ms);
+  tombstone.set_absent(true);
+  tombstone.set_absent_code(std::string(code));
+  store_tombstone(object, tombstone);
+}
+
+void ObjectStore::store_tombstone(const s3::ObjectAddress& object,
+                                  const v1::CacheRecord& tombstone) {
+  std::lock_guard lock(record_lock(object));
+  // The tombstone goes first, so no reader is sent to a range file that is about to vanish.
+  const auto news_ms = tombstone.fetched_at_unix_ms();
   std::optional<v1::CacheRecord> stored;
   try {
     stored = update_record(object, [&](const std::optional<v1::CacheRecord>& current) {

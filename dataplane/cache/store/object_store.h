@@ -148,6 +148,9 @@ class ObjectStore {
   // its record's or tombstone's fetch or news time; 0 when it holds none), confirmed as
   // lookup() confirms a record. A fill asked of the origin before then is outdated.
   std::int64_t news_time(const s3::ObjectAddress& object) const;
+  // The tombstone recording that S3 said the object did not exist (record_absence), confirmed
+  // as lookup() confirms a record; nullopt when the object's record is anything else.
+  std::optional<v1::CacheRecord> lookup_absence(const s3::ObjectAddress& object) const;
   // The object's record as the shared directory has it now (after an inconsistency, such as a
   // range file the mirrored record names being gone).
   std::optional<v1::CacheRecord> lookup_shared(const s3::ObjectAddress& object) const;
@@ -241,8 +244,15 @@ class ObjectStore {
   // and the range files are deleted. On a full file system (no room for the tombstone) the
   // record is deleted instead, and the error thrown on.
   void invalidate(const s3::ObjectAddress& object, std::int64_t news_ms);
+  // invalidate(), with the tombstone also recording that S3 answered a read sent at `news_ms`
+  // with 404 (`code`: the error's <Code>, empty when unknown): what negative caching answers
+  // from. Any later change of the object replaces it.
+  void record_absence(const s3::ObjectAddress& object, std::string_view code,
+                      std::int64_t news_ms);
 
  private:
+  // Replaces the object's record by `tombstone` (invalidate, record_absence).
+  void store_tombstone(const s3::ObjectAddress& object, const v1::CacheRecord& tombstone);
   // Deletes the object's range files (not its record, nor writers' temp files).
   void remove_range_files(const s3::ObjectAddress& object) const;
   // The record `meta` makes of `current`: `current` when it holds the same version, else a
