@@ -249,11 +249,16 @@ asio::awaitable<std::optional<bool>> ReadPath::answer_if_absent() {
   auto hit = from_cache(CacheStatus::kHit);
   hit.ttl_seconds = left_ms / 1000;
   hit.detail = "absent";
+  co_return co_await send_error_from_cache(s3::errors::kNoSuchKey, hit);
+}
+
+asio::awaitable<bool> ReadPath::send_error_from_cache(const s3::ErrorKind& kind,
+                                                      const CacheOutcome& hit) {
   const auto cache_status = cache_status_value(hit);
-  const http::HeaderField fields[] = {{"X-Cache", x_cache_value(CacheStatus::kHit)},
+  const http::HeaderField fields[] = {{"X-Cache", x_cache_value(hit.status)},
                                       {"Cache-Status", cache_status}};
   const auto& header = request_.get().base();
-  co_await http::send_error(writer_, s3::errors::kNoSuchKey,
+  co_await http::send_error(writer_, kind,
                             {.method = header.method_string(),
                              .resource = header.target(),
                              .keep_alive = client_keep_alive_,
@@ -347,16 +352,7 @@ asio::awaitable<bool> ReadPath::serve_conditionally(const v1::CacheRecord& recor
       cache_.metrics.hits.inc();
       auto hit = from_cache(CacheStatus::kHit);
       hit.ttl_seconds = freshness_left_seconds(record);
-      const auto cache_status = cache_status_value(hit);
-      const http::HeaderField fields[] = {{"X-Cache", x_cache_value(CacheStatus::kHit)},
-                                          {"Cache-Status", cache_status}};
-      co_await http::send_error(writer_, s3::errors::kPreconditionFailed,
-                                {.method = header.method_string(),
-                                 .resource = header.target(),
-                                 .keep_alive = client_keep_alive_,
-                                 .extra_fields = fields},
-                                origin_.metrics);
-      co_return client_keep_alive_;
+      co_return co_await send_error_from_cache(s3::errors::kPreconditionFailed, hit);
     }
     case s3::PreconditionOutcome::kProceedIgnoringRange:
       plan = *this->plan(record, false);

@@ -60,6 +60,7 @@
 #include "pipeline/origin_context.h"
 #include "pipeline/origin_exchange.h"
 #include "pipeline/origin_response.h"
+#include "s3/error_response.h"
 #include "s3/signed_headers.h"
 
 namespace s3hc::pipeline {
@@ -121,6 +122,9 @@ class ReadPath {
   // again exactly; and answered from that memory while it is fresh.
   boost::asio::awaitable<bool> relay_absence(OriginExchange& exchange);
   boost::asio::awaitable<std::optional<bool>> answer_if_absent();
+  // An S3 error judged from the cache (a 412, a remembered 404), with its cache status.
+  boost::asio::awaitable<bool> send_error_from_cache(const s3::ErrorKind& kind,
+                                                     const CacheOutcome& hit);
   // Whether an origin answer's body is to be cached: the object within the policy's size
   // limit, and the cache admitting it.
   bool may_fill(const CacheableBody& body) const;
