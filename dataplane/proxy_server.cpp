@@ -21,7 +21,7 @@
 
 #include "http/listener.h"
 #include "http/network_connector.h"
-#include "http/upstream_pool.h"
+#include "http/origin_router.h"
 #include "cache/file_system_kind.h"
 #include "cache/record_changes.h"
 #include "cache/fleet/fleet_engine.h"
@@ -95,6 +95,11 @@ cache::FleetEngine::RoundObserver fleet_metrics_updater(obs::CacheMetrics& metri
   };
 }
 
+// Where requests go, for the start-up log and /health.
+std::string upstream_description(const http::UpstreamOptions& upstream) {
+  return upstream.url ? upstream.url->to_string() : std::string("the endpoint each Host names");
+}
+
 // How late an I/O timeout may fire: timeouts are seconds long, and coarser sweeps cost less.
 constexpr std::chrono::milliseconds kDeadlineResolution{100};
 
@@ -107,9 +112,13 @@ struct Worker {
       : io(1),
         sweeper(io.get_executor(), kDeadlineResolution),
         resolver(io.get_executor(), config.upstream.resolver),
-        connector(io.get_executor(), config.upstream, tls, resolver, sweeper),
-        pool(config.upstream, connector, metrics),
-        origin(pool,
+        router(config.upstream,
+               [this, &config, &tls](const http::UpstreamUrl& origin) {
+                 return std::make_unique<http::NetworkConnector>(
+                     io.get_executor(), origin, config.upstream, tls, resolver, sweeper);
+               },
+               metrics),
+        origin(router,
                {.relay_buffer_bytes = config.limits.relay_buffer_bytes,
                 .client_io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
                 .upstream_io_timeout =
@@ -124,8 +133,7 @@ struct Worker {
   asio::io_context io;
   http::DeadlineSweeper sweeper;
   net::EndpointResolver resolver;
-  http::NetworkConnector connector;
-  http::UpstreamPool pool;
+  http::OriginRouter router;
   pipeline::OriginContext origin;
   std::unique_ptr<http::RequestHandler> handler;
   asio::ip::tcp::acceptor acceptor;
@@ -211,7 +219,7 @@ struct ProxyServer::State {
         {"status", serving ? "ok" : "draining"},
         {"version", kVersion},
         {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
-        {"upstream", config.upstream.url.to_string()},
+        {"upstream", upstream_description(config.upstream)},
         {"open_connections", metrics.open_connections.value()},
     }.dump()};
   }
@@ -302,7 +310,7 @@ void ProxyServer::run() {
 
   spdlog::info("s3hc-proxy {} listening on {} (admin {}), upstream {}, {} worker threads, {}",
                kVersion, listening.to_string(), admin.to_string(),
-               state.config.upstream.url.to_string(), state.workers.size(),
+               upstream_description(state.config.upstream), state.workers.size(),
                state.config.cache.dir.empty() ? std::string("no cache")
                                               : "cache in " + state.config.cache.dir);
 

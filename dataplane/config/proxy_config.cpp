@@ -15,6 +15,12 @@
 namespace s3hc::config {
 namespace {
 
+// upstream.url: empty for none (route by Host).
+std::optional<http::UpstreamUrl> parse_optional_upstream_url(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return http::parse_upstream_url(text);
+}
+
 // The keys of the file, each bound to the field of `config` it sets.
 KeyBindings bindings(ProxyConfig& config) {
   http::UpstreamOptions& up = config.upstream;
@@ -30,7 +36,8 @@ KeyBindings bindings(ProxyConfig& config) {
       {"shutdown_grace_ms", duration_ms(config.shutdown_grace_ms)},
       {"upstream",
        KeyBindings{
-           {"url", parsed_field(up.url, http::parse_upstream_url)},
+           {"url", parsed_field(up.url, parse_optional_upstream_url)},
+           {"allowed_hosts", parsed_list(up.allowed_hosts, http::parse_host_pattern)},
            {"verify_tls", bool_field(up.verify_tls)},
            {"ca_file", string_field(up.ca_file)},
            {"connect_timeout_ms", duration_ms(up.connect_timeout_ms)},

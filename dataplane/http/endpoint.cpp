@@ -1,5 +1,6 @@
 #include "http/endpoint.h"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
@@ -49,6 +50,18 @@ HostPort split_authority(std::string_view authority, std::uint16_t default_port,
   return result;
 }
 
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
+std::string lower_case(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::string join_host_port(const std::string& host, std::uint16_t port) {
   const bool ipv6 = host.find(':') != std::string::npos;
   return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
@@ -86,6 +99,33 @@ UpstreamUrl parse_upstream_url(std::string_view text) {
   url.host = authority.host;
   url.port = authority.port;
   return url;
+}
+
+std::string parse_host_pattern(std::string_view text) {
+  auto pattern = lower_case(text);
+  const bool valid = !pattern.empty() && std::all_of(pattern.begin(), pattern.end(), [](char c) {
+    return is_name_char(c) || c == '*';
+  });
+  if (!valid) {
+    throw std::invalid_argument("host pattern may hold only letters, digits, '-', '.' and '*': '" +
+                                std::string(text) + "'");
+  }
+  return pattern;
+}
+
+std::optional<std::string> endpoint_name_of(std::string_view host_header) {
+  auto name = lower_case(host_header.substr(0, host_header.rfind(':')));
+  if (name.ends_with('.')) name.pop_back();  // the root label, as DNS allows
+  if (name.empty() || !std::all_of(name.begin(), name.end(), is_name_char)) return std::nullopt;
+  // A name's last label is never all digits (RFC 3696 section 2), an address's always is
+  // ("10.0.0.1", "167772161"), and "0x0a.0.0.1" has a hexadecimal one: neither is a name.
+  const auto last_label = std::string_view(name).substr(name.rfind('.') + 1);
+  const bool numeric = last_label.empty() ||
+                       std::all_of(last_label.begin(), last_label.end(),
+                                   [](char c) { return c >= '0' && c <= '9'; }) ||
+                       last_label.starts_with("0x");
+  if (numeric) return std::nullopt;
+  return name;
 }
 
 }  // namespace s3hc::http

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,5 +30,15 @@ struct UpstreamUrl {
 // Both throw std::invalid_argument with a message naming the offending text.
 HostPort parse_host_port(std::string_view text);
 UpstreamUrl parse_upstream_url(std::string_view text);
+
+// A pattern of endpoint names (upstream.allowed_hosts), lower-cased: letters, digits, '-',
+// '.' and '*'. Throws std::invalid_argument naming the text.
+std::string parse_host_pattern(std::string_view text);
+
+// The endpoint name a request's Host header gives: lower-cased, its port dropped. nullopt
+// when it is no DNS name: empty, a bad character, an IP address in any spelling (dotted,
+// decimal, hexadecimal, IPv6), which no S3 endpoint is and which would let a client aim the
+// proxy anywhere.
+std::optional<std::string> endpoint_name_of(std::string_view host_header);
 
 }  // namespace s3hc::http

@@ -46,17 +46,19 @@ asio::awaitable<error_code> connect_first(beast::tcp_stream& stream,
 
 }  // namespace
 
-NetworkConnector::NetworkConnector(asio::any_io_executor executor, const UpstreamOptions& options,
+NetworkConnector::NetworkConnector(asio::any_io_executor executor, UpstreamUrl origin,
+                                   const UpstreamOptions& options,
                                    asio::ssl::context& tls_context,
                                    net::EndpointResolver& resolver, DeadlineSweeper& sweeper)
     : executor_(executor),
+      origin_(std::move(origin)),
       options_(options),
       tls_context_(tls_context),
       resolver_(resolver),
       sweeper_(sweeper) {}
 
 asio::awaitable<std::unique_ptr<UpstreamConnection>> NetworkConnector::connect(error_code& ec) {
-  const auto& url = options_.url;
+  const auto& url = origin_;
   const auto timeout = std::chrono::milliseconds(options_.connect_timeout_ms);
 
   const auto route = co_await resolver_.resolve(url, ec);

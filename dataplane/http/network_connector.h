@@ -1,4 +1,4 @@
-// Connections to the origin over the network: its name resolved through the worker's
+// Connections to one origin over the network: its name resolved through the worker's
 // net::EndpointResolver, a TCP connection to the first address that accepts, then for HTTPS a
 // TLS handshake with SNI and certificate verification for that name.
 //
@@ -17,15 +17,16 @@ namespace s3hc::http {
 
 class NetworkConnector final : public UpstreamConnector {
  public:
-  NetworkConnector(boost::asio::any_io_executor executor, const UpstreamOptions& options,
-                   boost::asio::ssl::context& tls_context, net::EndpointResolver& resolver,
-                   DeadlineSweeper& sweeper);
+  NetworkConnector(boost::asio::any_io_executor executor, UpstreamUrl origin,
+                   const UpstreamOptions& options, boost::asio::ssl::context& tls_context,
+                   net::EndpointResolver& resolver, DeadlineSweeper& sweeper);
 
   boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> connect(
       boost::system::error_code& ec) override;
 
  private:
   boost::asio::any_io_executor executor_;
+  const UpstreamUrl origin_;
   const UpstreamOptions& options_;
   boost::asio::ssl::context& tls_context_;
   net::EndpointResolver& resolver_;

@@ -1,19 +1,34 @@
-// How the proxy reaches the origin: its address, TLS verification, time limits and the
-// keep-alive pool. YAML section `upstream`, one key per field (docs/CONFIGURATION.md). Loaded
+// How the proxy reaches the origin: which endpoint a request goes to, TLS verification, time
+// limits and the keep-alive pools. YAML section `upstream`, one key per field (docs/CONFIGURATION.md). Loaded
 // once at start-up; nothing here changes at run time.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "http/endpoint.h"
 #include "net/resolver_options.h"
 
 namespace s3hc::http {
 
+// Amazon S3's endpoint names, path-style and virtual-hosted (a bucket before ".s3"): global,
+// regional ("s3.REGION", "s3.dualstack.REGION", the legacy "s3-REGION"), and China's.
+inline constexpr std::array<std::string_view, 8> kAmazonS3Hosts = {
+    "s3.amazonaws.com",         "*.s3.amazonaws.com",         "s3.*.amazonaws.com",
+    "*.s3.*.amazonaws.com",     "s3-*.amazonaws.com",         "*.s3-*.amazonaws.com",
+    "s3.*.amazonaws.com.cn",    "*.s3.*.amazonaws.com.cn"};
+
 struct UpstreamOptions {
-  // Where every request is forwarded. Default: https://s3.amazonaws.com
-  UpstreamUrl url = parse_upstream_url("https://s3.amazonaws.com");
+  // Where every request is forwarded (fixed-origin mode, for S3-compatible stores and tests).
+  // Unset: each request goes to the endpoint its Host names (origin_router.h). Default: unset.
+  std::optional<UpstreamUrl> url;
+  // In Host mode, the endpoint names requests may go to (`*` matches any run of characters,
+  // dots included); any other Host is refused. Default: Amazon S3's names (kAmazonS3Hosts).
+  std::vector<std::string> allowed_hosts{kAmazonS3Hosts.begin(), kAmazonS3Hosts.end()};
   // Verify the origin's certificate chain and name (HTTPS only). Default: true.
   bool verify_tls = true;
   // PEM bundle of trusted CAs; empty = the system store. Default: "".

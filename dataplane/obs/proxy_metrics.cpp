@@ -29,7 +29,8 @@ ProxyMetrics::ProxyMetrics(MetricsRegistry& registry)
       upstream_error_counters_{&upstream_errors.with({"resolve"}),
                                &upstream_errors.with({"connect"}), &upstream_errors.with({"reset"}),
                                &upstream_errors.with({"timeout"}),
-                               &upstream_errors.with({"protocol"})} {}
+                               &upstream_errors.with({"protocol"}),
+                               &upstream_errors.with({"refused"})} {}
 
 namespace {
 

@@ -8,7 +8,8 @@
 
 namespace s3hc::obs {
 
-enum class UpstreamError { kResolve, kConnect, kReset, kTimeout, kProtocol };
+// kRefused: the request's Host names no endpoint the proxy may reach (no connection tried).
+enum class UpstreamError { kResolve, kConnect, kReset, kTimeout, kProtocol, kRefused };
 
 struct ProxyMetrics {
   explicit ProxyMetrics(MetricsRegistry& registry);
@@ -29,7 +30,7 @@ struct ProxyMetrics {
   Counter& upstream_connections_reused;
 
  private:
-  Counter* upstream_error_counters_[5];  // indexed by UpstreamError
+  Counter* upstream_error_counters_[6];  // indexed by UpstreamError
 };
 
 }  // namespace s3hc::obs

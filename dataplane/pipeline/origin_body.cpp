@@ -47,7 +47,7 @@ asio::awaitable<std::optional<std::size_t>> read_origin_body(
 
 void OriginBody::finish() {
   if (upstream_ && response_->is_done() && response_->keep_alive()) {
-    origin_.pool.release(std::move(upstream_));
+    pool_->release(std::move(upstream_));
   }
 }
 

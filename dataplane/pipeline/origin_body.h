@@ -31,10 +31,12 @@ boost::asio::awaitable<std::optional<std::size_t>> read_origin_body(
 
 class OriginBody {
  public:
+  // `pool`: the one `upstream` goes back to.
   OriginBody(std::unique_ptr<http::UpstreamConnection> upstream,
-             std::unique_ptr<ResponseParser> response, OriginContext& origin, std::string method,
-             std::string target)
+             std::shared_ptr<http::UpstreamPool> pool, std::unique_ptr<ResponseParser> response,
+             OriginContext& origin, std::string method, std::string target)
       : upstream_(std::move(upstream)),
+        pool_(std::move(pool)),
         response_(std::move(response)),
         origin_(origin),
         method_(std::move(method)),
@@ -50,6 +52,7 @@ class OriginBody {
 
  private:
   std::unique_ptr<http::UpstreamConnection> upstream_;
+  std::shared_ptr<http::UpstreamPool> pool_;
   std::unique_ptr<ResponseParser> response_;
   OriginContext& origin_;
   std::string method_;

@@ -1,5 +1,6 @@
-// What every request sent to the origin needs, owned by one worker thread: its upstream pool,
-// relay buffers, time limits and the metrics registry.
+// What every request sent to the origin needs, owned by one worker thread: where it goes and
+// the pool of connections there (origin_router.h), relay buffers, time limits and the metrics
+// registry.
 #pragma once
 
 #include <chrono>
@@ -7,7 +8,7 @@
 
 #include "http/client_writer.h"
 #include "http/relay_buffers.h"
-#include "http/upstream_pool.h"
+#include "http/origin_router.h"
 #include "obs/proxy_metrics.h"
 
 namespace s3hc::pipeline {
@@ -19,8 +20,8 @@ struct ForwardOptions {
 };
 
 struct OriginContext {
-  OriginContext(http::UpstreamPool& pool, ForwardOptions options, obs::ProxyMetrics& metrics)
-      : pool(pool),
+  OriginContext(http::OriginRouter& router, ForwardOptions options, obs::ProxyMetrics& metrics)
+      : router(router),
         options(options),
         metrics(metrics),
         buffers(options.relay_buffer_bytes, kMaxFreeRelayBuffers) {}
@@ -33,7 +34,7 @@ struct OriginContext {
   // Enough for the concurrent transfers of a busy thread; more are allocated on demand.
   static constexpr std::size_t kMaxFreeRelayBuffers = 64;
 
-  http::UpstreamPool& pool;
+  http::OriginRouter& router;
   ForwardOptions options;
   obs::ProxyMetrics& metrics;
   http::RelayBuffers buffers;

@@ -129,7 +129,7 @@ asio::awaitable<bool> OriginExchange::relay(BodyTap* tap) {
   co_await finish_upload(response_complete);
   const bool upload_ok = !upload_started_ || (upload_result_ && upload_result_->ok());
   if (response_complete && upload_ok && response_->keep_alive()) {
-    origin_.pool.release(std::move(upstream_));
+    pool_->release(std::move(upstream_));
   }
   spdlog::debug("{} {} -> {} in {} us", method_, target_, status(),
                 std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_)
@@ -167,23 +167,26 @@ std::string OriginExchange::client_header() {
 }
 
 OriginBody OriginExchange::take_body() {
-  return OriginBody(std::move(upstream_), std::move(response_), origin_, std::string(method_),
+  return OriginBody(std::move(upstream_), pool_, std::move(response_), origin_,
+                    std::string(method_),
                     std::string(target_));
 }
 
 void OriginExchange::finish() {
   if (upstream_ && response_ && response_->is_done() && response_->keep_alive()) {
-    origin_.pool.release(std::move(upstream_));
+    pool_->release(std::move(upstream_));
   }
 }
 
 asio::awaitable<OriginExchange::SendOutcome> OriginExchange::send_header(bool fresh_connection) {
+  if (!pool_) pool_ = origin_.router.pool_for(request_.get()[bhttp::field::host]);
+  if (!pool_) co_return SendOutcome::kRefused;
   error_code ec;
   // (if/else, not ?:: GCC 12 miscompiles co_await inside a conditional expression)
   if (fresh_connection) {
-    upstream_ = co_await origin_.pool.connect(ec);
+    upstream_ = co_await pool_->connect(ec);
   } else {
-    upstream_ = co_await origin_.pool.acquire(ec, replayable());
+    upstream_ = co_await pool_->acquire(ec, replayable());
   }
   if (!upstream_) {
     spdlog::warn("upstream unreachable: {}", ec.message());
@@ -204,6 +207,14 @@ asio::awaitable<OriginExchange::SendOutcome> OriginExchange::send_header(bool fr
 }
 
 asio::awaitable<void> OriginExchange::fail_before_response(SendOutcome outcome) {
+  if (outcome == SendOutcome::kRefused) {
+    spdlog::info("{} {}: refused: Host '{}' names no allowed endpoint (upstream.allowed_hosts)",
+                 method_, target_, std::string(request_.get()[bhttp::field::host]));
+    origin_.metrics.count_upstream_error(obs::UpstreamError::kRefused);
+    client_keep_alive_ = body_fully_read() && request_.get().keep_alive();
+    co_await fail(s3::errors::kEndpointRefused, client_keep_alive_);
+    co_return;
+  }
   if (outcome == SendOutcome::kUnresolved || outcome == SendOutcome::kUnreachable) {
     const bool unresolved = outcome == SendOutcome::kUnresolved;
     origin_.metrics.count_upstream_error(unresolved ? obs::UpstreamError::kResolve

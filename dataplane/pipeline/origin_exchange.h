@@ -5,7 +5,8 @@
 //
 // A stale pooled connection is retried once on a fresh one when the request can be replayed.
 // When the origin cannot be reached, open() answers the client with an S3 error itself (502,
-// 503, 504) unless the exchange is `quiet` (a pipeline that already started its own response).
+// 503, 504; 403 when the request's Host names no endpoint the proxy may reach) unless the
+// exchange is `quiet` (a pipeline that already started its own response).
 //
 // Thread-safety: one exchange per request, on the worker thread of the client connection.
 #pragma once
@@ -88,7 +89,7 @@ class OriginExchange {
   bool client_keep_alive() const { return client_keep_alive_; }
 
  private:
-  enum class SendOutcome { kSent, kUnresolved, kUnreachable, kWriteFailed };
+  enum class SendOutcome { kSent, kRefused, kUnresolved, kUnreachable, kWriteFailed };
 
   boost::asio::awaitable<SendOutcome> send_header(bool fresh_connection);
   boost::asio::awaitable<void> fail_before_response(SendOutcome outcome);
@@ -128,6 +129,7 @@ class OriginExchange {
   const bool expects_continue_;
   std::chrono::steady_clock::time_point started_;
 
+  std::shared_ptr<http::UpstreamPool> pool_;  // where the request goes (origin_router.h)
   std::unique_ptr<http::UpstreamConnection> upstream_;
   std::string request_header_;  // as sent upstream, kept for a retry on a new connection
   std::optional<RequestSerializer> request_serializer_;

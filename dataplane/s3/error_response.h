@@ -40,6 +40,9 @@ inline constexpr ErrorKind kBadGateway{boost::beast::http::status::bad_gateway, 
 inline constexpr ErrorKind kGatewayTimeout{boost::beast::http::status::gateway_timeout,
                                            "GatewayTimeout",
                                            "The origin did not answer in time."};
+inline constexpr ErrorKind kEndpointRefused{
+    boost::beast::http::status::forbidden, "AccessDenied",
+    "The proxy does not forward requests to this endpoint (upstream.allowed_hosts)."};
 inline constexpr ErrorKind kNoSuchKey{boost::beast::http::status::not_found, "NoSuchKey",
                                       "The specified key does not exist."};
 inline constexpr ErrorKind kPreconditionFailed{

@@ -14,8 +14,8 @@ TEST(ConfigTest, EmptyDocumentKeepsDefaults) {
   const auto config = parse_config_yaml("");
   EXPECT_EQ(config.listen.to_string(), "0.0.0.0:8080");
   EXPECT_EQ(config.admin_listen.to_string(), "127.0.0.1:9090");
-  EXPECT_TRUE(config.upstream.url.tls);
-  EXPECT_EQ(config.upstream.url.host, "s3.amazonaws.com");
+  EXPECT_FALSE(config.upstream.url);  // requests go where their Host says
+  EXPECT_EQ(config.upstream.allowed_hosts.front(), "s3.amazonaws.com");
   EXPECT_EQ(config.limits.max_header_bytes, 16u * 1024);
   EXPECT_TRUE(config.cache.dir.empty());  // caching is opt-in
   EXPECT_EQ(config.cache.policy.get_ttl_ms, 60'000);
@@ -30,6 +30,7 @@ log_level: debug
 shutdown_grace_ms: 2500
 upstream:
   url: http://minio.local:9000
+  allowed_hosts: [minio.local, "*.Store.example"]
   verify_tls: false
   ca_file: /etc/ssl/ca.pem
   connect_timeout_ms: 1000
@@ -60,8 +61,11 @@ cache:
   EXPECT_EQ(config.threads, 3);
   EXPECT_EQ(config.log_level, "debug");
   EXPECT_EQ(config.shutdown_grace_ms, 2500);
-  EXPECT_FALSE(config.upstream.url.tls);
-  EXPECT_EQ(config.upstream.url.to_string(), "http://minio.local:9000");
+  ASSERT_TRUE(config.upstream.url);
+  EXPECT_FALSE(config.upstream.url->tls);
+  EXPECT_EQ(config.upstream.url->to_string(), "http://minio.local:9000");
+  EXPECT_EQ(config.upstream.allowed_hosts,
+            (std::vector<std::string>{"minio.local", "*.store.example"}));
   EXPECT_FALSE(config.upstream.verify_tls);
   EXPECT_EQ(config.upstream.ca_file, "/etc/ssl/ca.pem");
   EXPECT_EQ(config.upstream.connect_timeout_ms, 1000);

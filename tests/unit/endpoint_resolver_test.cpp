@@ -163,11 +163,12 @@ TEST_F(EndpointResolverTest, ThePoolSkipsAndReportsARefusingAddress) {
   tcp::acceptor listening(io_, {asio::ip::make_address("127.0.0.2"), 0});
   const auto port = listening.local_endpoint().port();
   dns_.set("two.test", {.a = {"127.0.0.1", "127.0.0.2"}});
-  http::UpstreamOptions upstream;
-  upstream.url = http::parse_upstream_url("http://two.test:" + std::to_string(port));
+  const auto origin = http::parse_upstream_url("http://two.test:" + std::to_string(port));
+  const http::UpstreamOptions upstream;
   asio::ssl::context tls(asio::ssl::context::tls_client);
   http::DeadlineSweeper sweeper(io_.get_executor(), 100ms);
-  http::NetworkConnector connector(io_.get_executor(), upstream, tls, resolver(), sweeper);
+  http::NetworkConnector connector(io_.get_executor(), origin, upstream, tls, resolver(),
+                                   sweeper);
 
   const auto connect = [&]() -> asio::awaitable<bool> {
     boost::system::error_code ec;
@@ -180,7 +181,7 @@ TEST_F(EndpointResolverTest, ThePoolSkipsAndReportsARefusingAddress) {
   EXPECT_TRUE(testing::run_coroutine(io_, connect()));
   const tcp::endpoint refusing(asio::ip::make_address("127.0.0.1"), port);
   for (int i = 0; i < 2; ++i) {
-    EXPECT_EQ(resolve(upstream.url.to_string()).route.endpoints.back(), refusing);
+    EXPECT_EQ(resolve(origin.to_string()).route.endpoints.back(), refusing);
   }
 }
 

@@ -60,6 +60,28 @@ void FakeOrigin::release() {
   released_.cancel();
 }
 
+namespace {
+
+class ConnectorTo final : public http::UpstreamConnector {
+ public:
+  explicit ConnectorTo(FakeOrigin& origin) : origin_(origin) {}
+  asio::awaitable<std::unique_ptr<http::UpstreamConnection>> connect(
+      boost::system::error_code& ec) override {
+    return origin_.connect(ec);
+  }
+
+ private:
+  FakeOrigin& origin_;
+};
+
+}  // namespace
+
+std::unique_ptr<http::UpstreamConnector> FakeOrigin::connector_for(
+    const http::UpstreamUrl& origin) {
+  endpoints_.push_back(origin.to_string());
+  return std::make_unique<ConnectorTo>(*this);
+}
+
 asio::awaitable<std::unique_ptr<http::UpstreamConnection>> FakeOrigin::connect(
     boost::system::error_code& ec) {
   ec = {};

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "http/deadline.h"
+#include "http/endpoint.h"
 #include "http/upstream_connector.h"
 
 namespace s3hc::testing {
@@ -56,6 +57,11 @@ class FakeOrigin final : public http::UpstreamConnector {
   boost::asio::awaitable<std::unique_ptr<http::UpstreamConnection>> connect(
       boost::system::error_code& ec) override;
 
+  // A connector whose connections lead here, for an http::OriginRouter's factory; endpoints()
+  // lists the origin each was made for.
+  std::unique_ptr<http::UpstreamConnector> connector_for(const http::UpstreamUrl& origin);
+  const std::vector<std::string>& endpoints() const { return endpoints_; }
+
  private:
   struct Object {
     std::string body;
@@ -81,6 +87,7 @@ class FakeOrigin final : public http::UpstreamConnector {
   boost::asio::steady_timer released_;  // expires when release() is called
   std::vector<Request> requests_;
   std::size_t connections_ = 0;
+  std::vector<std::string> endpoints_;
 };
 
 }  // namespace s3hc::testing

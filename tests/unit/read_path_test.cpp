@@ -27,7 +27,7 @@
 #include "cache/store/upload_store.h"
 #include "fake_origin.h"
 #include "http/session.h"
-#include "http/upstream_pool.h"
+#include "http/origin_router.h"
 #include "obs/cache_metrics.h"
 #include "obs/metrics.h"
 #include "obs/proxy_metrics.h"
@@ -62,6 +62,12 @@ std::string object_of(std::size_t size) {
   return bytes;
 }
 
+http::UpstreamOptions fixed_origin(std::string_view url) {
+  http::UpstreamOptions options;
+  options.url = http::parse_upstream_url(url);
+  return options;
+}
+
 // A Cache-Status of an answer from a record confirmed just now, under the default TTL of 60 s
 // (whole seconds left: 60 within the same millisecond, else 59).
 void expect_fresh_for_a_minute(const std::string& cache_status, const std::string& before_ttl) {
@@ -78,8 +84,10 @@ class ReadPathTest : public ::testing::Test {
         proxy_metrics_(registry_),
         sweeper_(io_.get_executor(), 10ms),
         origin_(io_, sweeper_),
-        pool_(upstream_, origin_, proxy_metrics_),
-        origin_context_(pool_,
+        router_(upstream_,
+                [this](const http::UpstreamUrl& url) { return origin_.connector_for(url); },
+                proxy_metrics_),
+        origin_context_(router_,
                         {.relay_buffer_bytes = 64 * 1024,
                          .client_io_timeout = 5000ms,
                          .upstream_io_timeout = 5000ms},
@@ -152,8 +160,8 @@ class ReadPathTest : public ::testing::Test {
   asio::io_context io_;
   http::DeadlineSweeper sweeper_;
   testing::FakeOrigin origin_;
-  http::UpstreamOptions upstream_;
-  http::UpstreamPool pool_;
+  const http::UpstreamOptions upstream_ = fixed_origin("http://origin.test");
+  http::OriginRouter router_;
   OriginContext origin_context_;
   CacheContext cache_;
   CacheHandler handler_;

@@ -134,6 +134,32 @@ REVERSE_PROXY_SERVER = ORIGIN_UPSTREAM + """
 """
 
 
+# In front of moto, an endpoint that routes by Host as Amazon S3 does: the names of one
+# region, path-style and virtual-hosted, reach moto (Host unchanged: S3 signs it, and moto
+# reads a virtual-hosted bucket from it); any other Host gets S3's 400, so a proxy that sent
+# the wrong Host (its own address, the origin's IP) fails visibly. The access log names the
+# Host of each request.
+S3_ENDPOINT_SERVER = ORIGIN_UPSTREAM + """
+    log_format with_host '$host "$request" $status';
+    server {
+        listen 127.0.0.1:%(port)d default_server;
+        access_log %(prefix)s/access.log with_host;
+        default_type application/xml;
+        return 400 '<Error><Code>InvalidRequest</Code><Message>Host names no endpoint of this region</Message></Error>';
+    }
+    server {
+        listen 127.0.0.1:%(port)d;
+        server_name %(names)s;
+        access_log %(prefix)s/access.log with_host;
+
+        location / {
+""" + PASS_TO_ORIGIN + """            proxy_request_buffering off;
+            proxy_buffering off;
+        }
+    }
+"""
+
+
 # A caching reverse proxy as one would configure nginx in front of S3-like objects:
 # `slice` splits every request into 1 MiB range requests to the upstream, each cached as
 # its own entry (key: URI + slice range), so large objects are cached piece by piece and
@@ -199,6 +225,15 @@ def write_reverse_proxy_config(prefix, port, upstream_port, upstream_host="127.0
     server_block = REVERSE_PROXY_SERVER % {
         "port": port, "upstream_host": upstream_host, "upstream_port": upstream_port}
     return _write_config(prefix, server_block, workers, access_log)
+
+
+def write_s3_endpoint_config(prefix, port, upstream_port, names, access_log=True):
+    """nginx config for S3_ENDPOINT_SERVER on 127.0.0.1:port in front of 127.0.0.1:
+    upstream_port, answering for `names` (server_name syntax: "*.suffix" allowed)."""
+    server_block = S3_ENDPOINT_SERVER % {
+        "port": port, "upstream_host": "127.0.0.1", "upstream_port": upstream_port,
+        "names": " ".join(names), "prefix": prefix}
+    return _write_config(prefix, server_block, 1, access_log)
 
 
 def write_caching_proxy_config(prefix, port, upstream_port, cache_dir, upstream_host="127.0.0.1",
@@ -317,6 +352,20 @@ class NginxReverseProxy(NginxProcess):
     def _write_config_file(self):
         return write_reverse_proxy_config(self.prefix, self.port, self.upstream_port,
                                           self.upstream_host, self.workers, self.access_log)
+
+
+class NginxS3Endpoint(NginxProcess):
+    """S3_ENDPOINT_SERVER: routes by Host to moto as S3 does, 400 for any other Host."""
+
+    name = "nginx-s3-endpoint"
+
+    def __init__(self, upstream_port, names, port=None):
+        super().__init__(port=port)
+        self.upstream_port = upstream_port
+        self.names = list(names)
+
+    def _write_config_file(self):
+        return write_s3_endpoint_config(self.prefix, self.port, self.upstream_port, self.names)
 
 
 class NginxCachingProxy(NginxProcess):

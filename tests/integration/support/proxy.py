@@ -119,8 +119,9 @@ class ProxyProcess:
         args += ["--listen", f"127.0.0.1:{listen_port}",
                  "--admin-listen", f"127.0.0.1:{admin_port}",
                  "--ports-file", self.ports_path,
-                 "--upstream", self.upstream_url,
                  "--log-level", self.log_level]
+        if self.upstream_url:  # else: routed by Host (upstream.url unset)
+            args += ["--upstream", self.upstream_url]
         if self.threads is not None:
             args += ["--threads", str(self.threads)]
         return args + self.extra_args

@@ -1,0 +1,42 @@
+#include "http/origin_router.h"
+
+#include <algorithm>
+
+#include "util/glob.h"
+
+namespace s3hc::http {
+
+OriginRouter::OriginRouter(const UpstreamOptions& options, ConnectorFactory make_connector,
+                           obs::ProxyMetrics& metrics)
+    : options_(options), make_connector_(std::move(make_connector)), metrics_(metrics) {
+  if (options.url) {
+    fixed_ = std::make_shared<Endpoint>(options, make_connector_(*options.url), metrics);
+  }
+}
+
+std::shared_ptr<UpstreamPool> OriginRouter::pool_for(std::string_view host_header) {
+  if (fixed_) return pool_of(fixed_);
+  const auto name = endpoint_name_of(host_header);
+  if (!name || !allowed(*name)) return nullptr;
+  if (const auto found = endpoints_.find(*name); found != endpoints_.end()) {
+    recency_.splice(recency_.begin(), recency_, found->second->recency);
+    return pool_of(found->second);
+  }
+  if (endpoints_.size() >= kMaxEndpoints) {
+    endpoints_.erase(recency_.back());
+    recency_.pop_back();
+  }
+  auto endpoint = std::make_shared<Endpoint>(
+      options_, make_connector_(UpstreamUrl{.tls = true, .host = *name, .port = 443}), metrics_);
+  recency_.push_front(*name);
+  endpoint->recency = recency_.begin();
+  endpoints_.emplace(*name, endpoint);
+  return pool_of(endpoint);
+}
+
+bool OriginRouter::allowed(const std::string& name) const {
+  return std::any_of(options_.allowed_hosts.begin(), options_.allowed_hosts.end(),
+                     [&](const std::string& pattern) { return util::glob_matches(pattern, name); });
+}
+
+}  // namespace s3hc::http
