@@ -44,34 +44,61 @@ std::string format_number(double value) {
   return fmt::format("{}", value);
 }
 
-void render_samples(std::string& out, const std::string& name, const std::vector<std::string>& names,
-                    const std::vector<std::string>& values, const Counter& counter) {
-  out += name + label_block(names, values) + ' ' + std::to_string(counter.value()) + '\n';
-}
-
-void render_samples(std::string& out, const std::string& name, const std::vector<std::string>& names,
-                    const std::vector<std::string>& values, const Gauge& gauge) {
-  out += name + label_block(names, values) + ' ' + std::to_string(gauge.value()) + '\n';
-}
-
-void render_samples(std::string& out, const std::string& name, const std::vector<std::string>& names,
-                    const std::vector<std::string>& values, const Histogram& histogram) {
-  const auto counts = histogram.cumulative_counts();
-  const auto& bounds = histogram.upper_bounds();
+void render_histogram(std::string& out, const FamilySnapshot& family, const MetricSnapshot& child,
+                      const HistogramSnapshot& histogram) {
+  const auto& names = family.label_names;
+  const auto& values = child.label_values;
+  const auto& counts = histogram.cumulative_counts;
   for (std::size_t i = 0; i < counts.size(); ++i) {
-    const double bound = i < bounds.size() ? bounds[i] : INFINITY;
-    out += name + "_bucket" + label_block(names, values, "le=\"" + format_number(bound) + '"') +
-           ' ' + std::to_string(counts[i]) + '\n';
+    const double bound = i < histogram.upper_bounds.size() ? histogram.upper_bounds[i] : INFINITY;
+    out += family.name + "_bucket" +
+           label_block(names, values, "le=\"" + format_number(bound) + '"') + ' ' +
+           std::to_string(counts[i]) + '\n';
   }
-  out += name + "_sum" + label_block(names, values) + ' ' + format_number(histogram.sum()) + '\n';
-  out += name + "_count" + label_block(names, values) + ' ' + std::to_string(counts.back()) + '\n';
+  out += family.name + "_sum" + label_block(names, values) + ' ' + format_number(histogram.sum) +
+         '\n';
+  out += family.name + "_count" + label_block(names, values) + ' ' +
+         std::to_string(histogram.count()) + '\n';
+}
+
+const char* type_name(MetricType type) {
+  switch (type) {
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      break;
+  }
+  return "histogram";
+}
+
+void render_family(std::string& out, const FamilySnapshot& family) {
+  out += "# HELP " + family.name + ' ' + family.help + '\n';
+  out += "# TYPE " + family.name + ' ' + type_name(family.type) + '\n';
+  for (const auto& child : family.children) {
+    if (const auto* histogram = std::get_if<HistogramSnapshot>(&child.value)) {
+      render_histogram(out, family, child, *histogram);
+      continue;
+    }
+    const auto* counter = std::get_if<std::uint64_t>(&child.value);
+    const auto value = counter ? std::to_string(*counter)
+                               : std::to_string(std::get<std::int64_t>(child.value));
+    out += family.name + label_block(family.label_names, child.label_values) + ' ' + value + '\n';
+  }
 }
 
 template <typename Metric>
-constexpr const char* type_name() {
-  if constexpr (std::is_same_v<Metric, Counter>) return "counter";
-  if constexpr (std::is_same_v<Metric, Gauge>) return "gauge";
-  return "histogram";
+constexpr MetricType type_of() {
+  if constexpr (std::is_same_v<Metric, Counter>) return MetricType::kCounter;
+  if constexpr (std::is_same_v<Metric, Gauge>) return MetricType::kGauge;
+  return MetricType::kHistogram;
+}
+
+std::uint64_t value_of(const Counter& counter) { return counter.value(); }
+std::int64_t value_of(const Gauge& gauge) { return gauge.value(); }
+HistogramSnapshot value_of(const Histogram& histogram) {
+  return {histogram.upper_bounds(), histogram.cumulative_counts(), histogram.sum()};
 }
 
 }  // namespace
@@ -129,13 +156,14 @@ Metric& Family<Metric>::with(const std::vector<std::string>& label_values) {
 }
 
 template <typename Metric>
-void Family<Metric>::render(std::string& out) const {
-  out += "# HELP " + name_ + ' ' + help_ + '\n';
-  out += "# TYPE " + name_ + ' ' + type_name<Metric>() + '\n';
+FamilySnapshot Family<Metric>::snapshot() const {
+  FamilySnapshot family{name_, help_, type_of<Metric>(), label_names_, {}};
   std::lock_guard lock(mutex_);
+  family.children.reserve(children_.size());
   for (const auto& [values, metric] : children_) {
-    render_samples(out, name_, label_names_, values, *metric);
+    family.children.push_back({values, value_of(*metric)});
   }
+  return family;
 }
 
 template <typename FamilyType, typename... Args>
@@ -177,10 +205,17 @@ Histogram& MetricsRegistry::histogram(std::string name, std::string help,
   return histogram_family(std::move(name), std::move(help), {}, std::move(upper_bounds)).with({});
 }
 
+std::vector<FamilySnapshot> MetricsRegistry::collect() const {
+  std::vector<FamilySnapshot> families;
+  std::lock_guard lock(mutex_);
+  families.reserve(families_.size());
+  for (const auto& family : families_) families.push_back(family->snapshot());
+  return families;
+}
+
 std::string MetricsRegistry::render_prometheus() const {
   std::string out;
-  std::lock_guard lock(mutex_);
-  for (const auto& family : families_) family->render(out);
+  for (const auto& family : collect()) render_family(out, family);
   return out;
 }
 

@@ -1,5 +1,7 @@
 // A small Prometheus-style metrics registry: counters, gauges and histograms, optionally with
-// labels, rendered in the Prometheus text exposition format (version 0.0.4).
+// labels. The one home of s3hc's metrics: collect() takes a snapshot of all of them, which the
+// Prometheus text exposition (render_prometheus, version 0.0.4) and the OTLP export
+// (otlp_metrics.h) both render.
 //
 // Thread-safety: every method may be called from any thread. Updating a metric is lock-free;
 // looking up a labelled child takes a short lock, so hot paths keep the returned reference
@@ -13,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace s3hc::obs {
@@ -57,11 +60,38 @@ class Histogram {
 // Exponential bounds: start, start*factor, ... (count values).
 std::vector<double> exponential_buckets(double start, double factor, int count);
 
+enum class MetricType { kCounter, kGauge, kHistogram };
+
+// A histogram's state at one moment: every count read once, so count() is the sum of the
+// buckets.
+struct HistogramSnapshot {
+  std::vector<double> upper_bounds;               // +Inf implicit
+  std::vector<std::uint64_t> cumulative_counts;  // one per bound, then the +Inf bucket
+  double sum = 0;
+
+  std::uint64_t count() const { return cumulative_counts.back(); }
+};
+
+// One labelled child: a counter's value, a gauge's, or a histogram's state.
+struct MetricSnapshot {
+  std::vector<std::string> label_values;  // in the order of the family's label names
+  std::variant<std::uint64_t, std::int64_t, HistogramSnapshot> value;
+};
+
+// A family at one moment: its children in label-value order (none yet is possible).
+struct FamilySnapshot {
+  std::string name;
+  std::string help;
+  MetricType type;
+  std::vector<std::string> label_names;
+  std::vector<MetricSnapshot> children;
+};
+
 // Base of a named metric with its children keyed by label values.
 class MetricFamilyBase {
  public:
   virtual ~MetricFamilyBase() = default;
-  virtual void render(std::string& out) const = 0;
+  virtual FamilySnapshot snapshot() const = 0;
 };
 
 template <typename Metric>
@@ -74,7 +104,7 @@ class Family final : public MetricFamilyBase {
   // The child for these label values (same order as the label names), created on first use.
   Metric& with(const std::vector<std::string>& label_values);
 
-  void render(std::string& out) const override;
+  FamilySnapshot snapshot() const override;
 
  private:
   std::string name_;
@@ -100,7 +130,11 @@ class MetricsRegistry {
   Gauge& gauge(std::string name, std::string help);
   Histogram& histogram(std::string name, std::string help, std::vector<double> upper_bounds);
 
-  // Prometheus text exposition of every metric, in registration order.
+  // Every metric, in registration order. Each value is read once; metrics updated meanwhile
+  // may show the update or not.
+  std::vector<FamilySnapshot> collect() const;
+
+  // Prometheus text exposition of collect().
   std::string render_prometheus() const;
 
  private:

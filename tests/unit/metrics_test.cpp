@@ -69,6 +69,71 @@ TEST(MetricsTest, WrongLabelCountThrows) {
   EXPECT_THROW(family.with({"only-one"}), std::invalid_argument);
 }
 
+// The exact exposition of every kind of metric, labelled and not: the text scrapers have been
+// reading (rendering goes through collect() since the OTLP export; this must not move a byte).
+TEST(MetricsTest, RendersTheExactExposition) {
+  MetricsRegistry registry;
+  auto& requests = registry.counter_family("req_total", "Requests.", {"method", "status"});
+  requests.with({"PUT", "201"}).inc(2);
+  requests.with({"GET", "200"}).inc(5);
+  registry.gauge("open", "Open.").add(-3);
+  registry.gauge_family("empty", "No child yet.", {"kind"});
+  auto& latency = registry.histogram_family("lat_seconds", "Latency.", {"op"}, {0.25, 1.5});
+  latency.with({"get"}).observe(0.1);
+  latency.with({"get"}).observe(1.0);
+  latency.with({"get"}).observe(2.2);
+  EXPECT_EQ(registry.render_prometheus(),
+            "# HELP req_total Requests.\n"
+            "# TYPE req_total counter\n"
+            "req_total{method=\"GET\",status=\"200\"} 5\n"
+            "req_total{method=\"PUT\",status=\"201\"} 2\n"
+            "# HELP open Open.\n"
+            "# TYPE open gauge\n"
+            "open -3\n"
+            "# HELP empty No child yet.\n"
+            "# TYPE empty gauge\n"
+            "# HELP lat_seconds Latency.\n"
+            "# TYPE lat_seconds histogram\n"
+            "lat_seconds_bucket{op=\"get\",le=\"0.25\"} 1\n"
+            "lat_seconds_bucket{op=\"get\",le=\"1.5\"} 2\n"
+            "lat_seconds_bucket{op=\"get\",le=\"+Inf\"} 3\n"
+            "lat_seconds_sum{op=\"get\"} 3.3000000000000003\n"
+            "lat_seconds_count{op=\"get\"} 3\n");
+}
+
+TEST(MetricsTest, CollectDescribesEveryFamilyInRegistrationOrder) {
+  MetricsRegistry registry;
+  auto& requests = registry.counter_family("req_total", "Requests.", {"method"});
+  requests.with({"PUT"}).inc(2);
+  requests.with({"GET"}).inc();
+  registry.gauge("open", "Open.").set(-4);
+  registry.histogram("lat", "Latency.", {1.0, 2.0}).observe(1.5);
+  const auto families = registry.collect();
+  ASSERT_EQ(families.size(), 3u);
+
+  EXPECT_EQ(families[0].name, "req_total");
+  EXPECT_EQ(families[0].help, "Requests.");
+  EXPECT_EQ(families[0].type, MetricType::kCounter);
+  EXPECT_EQ(families[0].label_names, std::vector<std::string>{"method"});
+  ASSERT_EQ(families[0].children.size(), 2u);
+  EXPECT_EQ(families[0].children[0].label_values, std::vector<std::string>{"GET"});
+  EXPECT_EQ(std::get<std::uint64_t>(families[0].children[0].value), 1u);
+  EXPECT_EQ(std::get<std::uint64_t>(families[0].children[1].value), 2u);
+
+  EXPECT_EQ(families[1].type, MetricType::kGauge);
+  EXPECT_TRUE(families[1].label_names.empty());
+  ASSERT_EQ(families[1].children.size(), 1u);
+  EXPECT_EQ(std::get<std::int64_t>(families[1].children[0].value), -4);
+
+  EXPECT_EQ(families[2].type, MetricType::kHistogram);
+  ASSERT_EQ(families[2].children.size(), 1u);
+  const auto& histogram = std::get<HistogramSnapshot>(families[2].children[0].value);
+  EXPECT_EQ(histogram.upper_bounds, (std::vector<double>{1.0, 2.0}));
+  EXPECT_EQ(histogram.cumulative_counts, (std::vector<std::uint64_t>{0, 1, 1}));
+  EXPECT_EQ(histogram.sum, 1.5);
+  EXPECT_EQ(histogram.count(), 1u);
+}
+
 TEST(MetricsTest, ConcurrentIncrementsAreNotLost) {
   MetricsRegistry registry;
   auto& family = registry.counter_family("n", "h", {"t"});
