@@ -77,8 +77,8 @@ std::string UpstreamUrl::to_string() const {
 
 HostPort parse_host_port(std::string_view text) { return split_authority(text, 0, text); }
 
-UpstreamUrl parse_upstream_url(std::string_view text) {
-  UpstreamUrl url;
+HttpUrl parse_http_url(std::string_view text) {
+  HttpUrl url;
   std::string_view rest;
   if (text.starts_with("https://")) {
     url.tls = true;
@@ -87,18 +87,30 @@ UpstreamUrl parse_upstream_url(std::string_view text) {
     url.tls = false;
     rest = text.substr(7);
   } else {
-    throw std::invalid_argument("upstream URL must start with http:// or https://: '" +
+    throw std::invalid_argument("URL must start with http:// or https://: '" + std::string(text) +
+                                "'");
+  }
+  if (rest.find_first_of("?#@") != std::string_view::npos) {
+    throw std::invalid_argument("URL must not carry a query, fragment or user: '" +
                                 std::string(text) + "'");
   }
-  if (rest.ends_with('/')) rest.remove_suffix(1);
-  if (rest.find_first_of("/?#@") != std::string_view::npos) {
-    throw std::invalid_argument("upstream URL must not carry a path, query or user: '" +
-                                std::string(text) + "'");
+  const auto slash = rest.find('/');
+  if (slash != std::string_view::npos) {
+    if (rest.size() > slash + 1) url.path = std::string(rest.substr(slash));
+    rest = rest.substr(0, slash);
   }
   const HostPort authority = split_authority(rest, url.tls ? 443 : 80, text);
   url.host = authority.host;
   url.port = authority.port;
   return url;
+}
+
+UpstreamUrl parse_upstream_url(std::string_view text) {
+  auto url = parse_http_url(text);
+  if (!url.path.empty()) {
+    throw std::invalid_argument("upstream URL must not carry a path: '" + std::string(text) + "'");
+  }
+  return {.tls = url.tls, .host = std::move(url.host), .port = url.port};
 }
 
 std::string parse_host_pattern(std::string_view text) {

@@ -1,4 +1,5 @@
-// Parsing of the network addresses s3hc is configured with: listen sockets and the upstream URL.
+// Parsing of the network addresses s3hc is configured with: listen sockets, the upstream URL
+// and the OTLP collector's.
 // Pure functions; safe from any thread.
 #pragma once
 
@@ -27,9 +28,19 @@ struct UpstreamUrl {
   bool operator==(const UpstreamUrl&) const = default;
 };
 
-// Both throw std::invalid_argument with a message naming the offending text.
+// "http(s)://HOST[:PORT][/PATH]": the port defaults by scheme; the path is empty when there
+// is none (or only "/"). No query, fragment or user.
+struct HttpUrl {
+  bool tls = true;
+  std::string host;
+  std::uint16_t port = 443;
+  std::string path;
+};
+
+// Each throws std::invalid_argument with a message naming the offending text.
 HostPort parse_host_port(std::string_view text);
-UpstreamUrl parse_upstream_url(std::string_view text);
+HttpUrl parse_http_url(std::string_view text);
+UpstreamUrl parse_upstream_url(std::string_view text);  // an HttpUrl without a path
 
 // A pattern of endpoint names (upstream.allowed_hosts), lower-cased: letters, digits, '-',
 // '.' and '*'. Throws std::invalid_argument naming the text.

@@ -47,5 +47,26 @@ TEST(EndpointTest, RejectsUpstreamUrlsItCannotHonour) {
   }
 }
 
+TEST(EndpointTest, HttpUrlKeepsItsPath) {
+  auto url = parse_http_url("http://collector:4318/v1/metrics");
+  EXPECT_FALSE(url.tls);
+  EXPECT_EQ(url.host, "collector");
+  EXPECT_EQ(url.port, 4318);
+  EXPECT_EQ(url.path, "/v1/metrics");
+  url = parse_http_url("https://[::1]/");
+  EXPECT_TRUE(url.tls);
+  EXPECT_EQ(url.host, "::1");
+  EXPECT_EQ(url.port, 443);
+  EXPECT_EQ(url.path, "");
+}
+
+TEST(EndpointTest, RejectsHttpUrlsItCannotHonour) {
+  for (const char* text : {"collector:4318", "http://", "http:///v1/metrics",
+                           "http://host/v1?x=1", "http://host/#top", "http://user@host/v1",
+                           "http://host:0/v1"}) {
+    EXPECT_THROW(parse_http_url(text), std::invalid_argument) << text;
+  }
+}
+
 }  // namespace
 }  // namespace s3hc::http
