@@ -20,26 +20,72 @@ debian_packages=(
 source "$S3HC_ROOT/scripts/debian_packages.sh"
 install_missing_packages setup "${debian_packages[@]}"
 
-# The integration tests need a Python with moto (server mode), boto3 and the AWS CLI (v1).
+# The integration tests need a Python 3.10+ with the pinned packages of
+# tests/integration/requirements.txt (moto in server mode, boto3, the AWS CLI v1,
+# opentelemetry-proto). A Python that has them all is used as it is. Otherwise, when the tests
+# are to run (test.sh sets S3HC_REQUIRE_TEST_PYTHON=1), what is missing is installed: into the
+# first Python that already has moto (one set up for these tests), else into a virtual
+# environment of the project's own (S3HC_TEST_VENV).
+test_requirements=$S3HC_ROOT/tests/integration/requirements.txt
+test_venv=${S3HC_TEST_VENV:-$HOME/.cache/s3hc/test-python}
+test_python_candidates=("${S3HC_PYTHON:-}" "$(command -v python3 || true)")
+test_python_candidates+=("$HOME"/.pyenv/versions/*/bin/python3 /root/.pyenv/versions/*/bin/python3)
+test_python_candidates+=("$test_venv/bin/python3")
+
+# True when $1 has every pinned version of the requirements (read offline, from its metadata).
+has_test_requirements() {
+  "$1" - "$test_requirements" 2>/dev/null <<'PY'
+import re, sys
+from importlib.metadata import version, PackageNotFoundError
+for line in open(sys.argv[1]):
+    match = re.match(r"\s*([A-Za-z0-9_.-]+)(\[[^]]*\])?==(\S+)", line)
+    if not match:
+        continue
+    try:
+        if version(match.group(1)) != match.group(3):
+            sys.exit(1)
+    except PackageNotFoundError:
+        sys.exit(1)
+PY
+}
+
 find_test_python() {
-  local candidates=("${S3HC_PYTHON:-}" "$(command -v python3 || true)")
-  candidates+=("$HOME"/.pyenv/versions/*/bin/python3 /root/.pyenv/versions/*/bin/python3)
-  for py in "${candidates[@]}"; do
+  local py
+  for py in "${test_python_candidates[@]}"; do
+    [[ -n "$py" && -x "$py" ]] && has_test_requirements "$py" && { echo "$py"; return 0; }
+  done
+  return 1
+}
+
+# Where the missing packages go: a Python 3.10+ that has moto, else the project's venv.
+python_to_install_into() {
+  local py
+  for py in "${test_python_candidates[@]}"; do
     [[ -n "$py" && -x "$py" ]] || continue
-    if "$py" -c 'import moto, boto3, awscli' 2>/dev/null; then
+    if "$py" -c 'import sys, moto; assert sys.version_info >= (3, 10)' 2>/dev/null; then
       echo "$py"
       return 0
     fi
   done
-  return 1
+  if [[ ! -x "$test_venv/bin/python3" ]]; then
+    install_missing_packages setup python3 python3-venv >&2
+    python3 -m venv "$test_venv" >&2
+  fi
+  echo "$test_venv/bin/python3"
 }
+
 if ! S3HC_PYTHON=$(find_test_python); then
   S3HC_PYTHON=""
   if [[ "${S3HC_REQUIRE_TEST_PYTHON:-0}" == 1 ]]; then
-    echo "setup: no Python with moto, boto3 and awscli found." >&2
-    echo "setup: install them into a Python 3.11+ (pip install 'moto[server]>=5' boto3 awscli)" >&2
-    echo "setup: or point S3HC_PYTHON at an interpreter that has them." >&2
-    exit 1
+    S3HC_PYTHON=$(python_to_install_into)
+    echo "setup: installing the integration tests' Python packages into $S3HC_PYTHON"
+    if ! pip_log=$("$S3HC_PYTHON" -m pip install --quiet --disable-pip-version-check \
+                     --root-user-action=ignore -r "$test_requirements" 2>&1) ||
+       ! has_test_requirements "$S3HC_PYTHON"; then
+      echo "$pip_log" >&2
+      echo "setup: could not install tests/integration/requirements.txt into $S3HC_PYTHON" >&2
+      exit 1
+    fi
   fi
 fi
 export S3HC_PYTHON S3HC_ROOT S3HC_BUILD_DIR
@@ -48,6 +94,11 @@ if [[ ! -f "$S3HC_BUILD_DIR/build.ninja" ]]; then
   echo "setup: configuring and building s3hc in $S3HC_BUILD_DIR (the first build takes a few minutes)"
   cmake -S "$S3HC_ROOT" -B "$S3HC_BUILD_DIR" -G Ninja \
     -DCMAKE_BUILD_TYPE="$S3HC_BUILD_TYPE" -DS3HC_PYTHON="$S3HC_PYTHON" >/dev/null
+elif [[ -n "$S3HC_PYTHON" ]] &&
+     ! grep -qxF "S3HC_PYTHON:FILEPATH=$S3HC_PYTHON" "$S3HC_BUILD_DIR/CMakeCache.txt"; then
+  # A build configured before the test Python was there (run.sh first) registers no
+  # integration test: tell it the Python found since.
+  cmake -S "$S3HC_ROOT" -B "$S3HC_BUILD_DIR" -DS3HC_PYTHON="$S3HC_PYTHON" >/dev/null
 fi
 # Quiet when up to date; the compiler's output in full when the build fails.
 if ! build_log=$(cmake --build "$S3HC_BUILD_DIR" 2>&1); then
