@@ -22,7 +22,7 @@ namespace {
 struct CommandLine {
   std::string config_file;
   std::optional<std::string> listen, upstream, admin_listen, log_level, cache_dir, ports_file,
-      policy_file;
+      policy_file, otlp_endpoint;
   std::optional<int> threads;
   std::optional<std::string> check_policy;
   std::vector<std::string> resolve;  // static endpoint map entries, ahead of the config's
@@ -37,6 +37,9 @@ s3hc::config::ProxyConfig resolve_config(const CommandLine& args) {
       config.admin_listen = s3hc::config::parse_listen_address(*args.admin_listen);
     }
     if (args.upstream) config.upstream.url = s3hc::http::parse_upstream_url(*args.upstream);
+    if (args.otlp_endpoint) {
+      config.observability.otlp.endpoint = s3hc::obs::parse_otlp_endpoint(*args.otlp_endpoint);
+    }
     // Before the file's: the first exact entry for a name wins, and the command line
     // overrides the file.
     std::vector<s3hc::net::StaticEndpoint> flags;
@@ -79,6 +82,9 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", args.cache_dir, "cache directory (empty: no caching)");
   app.add_option("--policy", args.policy_file,
                  "per-bucket/prefix policy file, read again when it changes (docs/POLICY.md)");
+  app.add_option("--otlp-endpoint", args.otlp_endpoint,
+                 "export metrics to this OTLP/HTTP collector, http://HOST[:PORT][/PATH] "
+                 "(path /v1/metrics when none; docs/OBSERVABILITY.md)");
   app.add_option("--check-policy", args.check_policy,
                  "validate and explain a policy file (docs/POLICY.md), then exit: 0 valid, 1 not");
   app.set_version_flag("--version", s3hc::kVersion);

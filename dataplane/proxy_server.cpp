@@ -29,6 +29,8 @@
 #include "obs/admin_server.h"
 #include "obs/cache_metrics.h"
 #include "obs/metrics.h"
+#include "obs/otlp_exporter.h"
+#include "obs/otlp_http_transport.h"
 #include "obs/ports_file.h"
 #include "obs/proxy_metrics.h"
 #include "pipeline/cache_handler.h"
@@ -139,6 +141,43 @@ struct Worker {
   asio::ip::tcp::acceptor acceptor;
 };
 
+// service.instance.id: the configured one, else HOST:PORT (stable across restarts, unlike a
+// random id, so a collector keeps one series per proxy).
+std::string instance_id(const config::ObservabilityOptions& options, std::uint16_t listen_port) {
+  if (!options.instance_id.empty()) return options.instance_id;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return http::HostPort{host, listen_port}.to_string();
+}
+
+// The OTLP exporter on a thread of its own: neither its encoding nor a stalled collector ever
+// holds up a worker.
+struct MetricsExport {
+  MetricsExport(const obs::OtlpExporterOptions& options, obs::MetricsRegistry& registry,
+                obs::OtlpResource resource, std::chrono::system_clock::time_point start)
+      : io(1),
+        transport(io.get_executor(), *options.endpoint, options.timeout),
+        exporter(io.get_executor(), registry, std::move(resource), options, transport, start) {}
+  ~MetricsExport() { stop(); }
+
+  void start() {
+    asio::co_spawn(io, exporter.run(), asio::detached);
+    thread = std::thread([this] { io.run(); });
+  }
+
+  // Exports once more and ends the thread: within the export timeout.
+  void stop() {
+    if (!thread.joinable()) return;
+    exporter.stop();
+    thread.join();
+  }
+
+  asio::io_context io;
+  obs::OtlpHttpTransport transport;
+  obs::OtlpExporter exporter;
+  std::thread thread;
+};
+
 }  // namespace
 
 struct ProxyServer::State {
@@ -152,7 +191,8 @@ struct ProxyServer::State {
             .idle_timeout = std::chrono::milliseconds(config.timeouts.client_idle_ms),
             .io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
             .draining = &draining},
-        started(std::chrono::steady_clock::now()) {
+        started(std::chrono::steady_clock::now()),
+        counting_since(std::chrono::system_clock::now()) {
     if (!config.cache.dir.empty()) open_cache();
     for (int i = 0; i < worker_count(config.threads); ++i) {
       workers.emplace_back(config, tls, metrics, cache_context ? &*cache_context : nullptr,
@@ -161,6 +201,19 @@ struct ProxyServer::State {
     auto& main_io = workers.front().io;
     admin_acceptor.emplace(http::open_acceptor(main_io.get_executor(), config.admin_listen));
     admin_endpoints.emplace(obs::AdminEndpoints{registry, [this] { return health(); }});
+    const auto& observability = config.observability;
+    if (observability.otlp.endpoint) {
+      const auto& collector = *observability.otlp.endpoint;
+      const auto id = instance_id(observability, workers.front().acceptor.local_endpoint().port());
+      spdlog::info("OTLP metrics export to http://{}{} every {} ms as {}",
+                   http::HostPort{collector.host, collector.port}.to_string(), collector.path,
+                   observability.otlp.interval.count(), id);
+      metrics_export.emplace(observability.otlp, registry,
+                             obs::OtlpResource{.service_name = "s3hc-proxy",
+                                               .service_instance_id = id,
+                                               .service_version = kVersion},
+                             counting_since);
+    }
   }
 
   void open_cache() {
@@ -258,6 +311,7 @@ struct ProxyServer::State {
   obs::ProxyMetrics metrics;
   http::SessionOptions session_options;
   std::chrono::steady_clock::time_point started;
+  std::chrono::system_clock::time_point counting_since;  // the registry's counts start here
   std::atomic<bool> draining{false};
   // The cache, when configured (cache.dir).
   std::optional<asio::thread_pool> cache_io;
@@ -271,6 +325,7 @@ struct ProxyServer::State {
   std::deque<Worker> workers;  // deque: workers are neither copyable nor movable
   std::optional<asio::ip::tcp::acceptor> admin_acceptor;
   std::optional<obs::AdminEndpoints> admin_endpoints;
+  std::optional<MetricsExport> metrics_export;  // when observability.otlp.endpoint is set
 };
 
 ProxyServer::ProxyServer(config::ProxyConfig config)
@@ -300,6 +355,7 @@ void ProxyServer::run() {
   }
   asio::co_spawn(main_io, obs::serve_admin(*state.admin_acceptor, *state.admin_endpoints),
                  asio::detached);
+  if (state.metrics_export) state.metrics_export->start();
 
   asio::signal_set signals(main_io, SIGINT, SIGTERM);
   signals.async_wait([&state, &main_io](const boost::system::error_code& ec, int signal) {
@@ -321,6 +377,8 @@ void ProxyServer::run() {
   main_io.run();
   for (auto& worker : state.workers) worker.io.stop();
   for (auto& thread : threads) thread.join();
+  // After the drain: the last export carries the final counts.
+  if (state.metrics_export) state.metrics_export->stop();
   // A cache read still running on the pool hands its result back through a worker's executor:
   // it must finish before the workers' io_contexts are destroyed.
   if (state.cache_io) state.cache_io->join();

@@ -27,6 +27,7 @@ KeyBindings bindings(ProxyConfig& config) {
   cache::ObjectStoreOptions& store = config.cache.store;
   cache::FleetOptions& fleet = config.cache.fleet;
   pipeline::CachePolicy& policy = config.cache.policy;
+  obs::OtlpExporterOptions& otlp = config.observability.otlp;
   return {
       {"listen", parsed_field(config.listen, parse_listen_address)},
       {"admin_listen", parsed_field(config.admin_listen, parse_listen_address)},
@@ -98,6 +99,13 @@ KeyBindings bindings(ProxyConfig& config) {
        KeyBindings{
            {"client_idle_ms", duration_ms(config.timeouts.client_idle_ms)},
            {"client_read_ms", duration_ms(config.timeouts.client_read_ms)},
+       }},
+      {"observability",
+       KeyBindings{
+           {"instance_id", string_field(config.observability.instance_id)},
+           {"otlp_endpoint", parsed_field(otlp.endpoint, obs::parse_otlp_endpoint)},
+           {"otlp_interval_ms", bounded(otlp.interval, 100, 86'400'000)},
+           {"otlp_timeout_ms", duration_ms(otlp.timeout)},
        }},
   };
 }
@@ -179,6 +187,11 @@ void validate(const ProxyConfig& config) {
   if (fleet.lease_duration < 2 * fleet.interval) {
     // The holder renews once per round: a lease shorter than two rounds lapses between them.
     throw std::invalid_argument("cache.lease_ms must be at least twice cache.maintenance_interval_ms");
+  }
+  if (config.observability.otlp.timeout > config.observability.otlp.interval) {
+    // An export must be able to end before the next one is due.
+    throw std::invalid_argument(
+        "observability.otlp_timeout_ms must not exceed observability.otlp_interval_ms");
   }
   // Two port-0 listeners are not a clash: the kernel gives each its own port.
   if (config.listen.port != 0 && config.listen.port == config.admin_listen.port &&

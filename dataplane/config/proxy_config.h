@@ -2,8 +2,8 @@
 // (docs/CONFIGURATION.md; tests/unit/config_docs_test.cpp checks that it documents every key
 // the loader knows, and no other). A key's default is written once: in the options struct of
 // the module it configures, which the sections here embed (http::UpstreamOptions, the cache
-// modules' options, pipeline::CachePolicy), or here for the proxy's own keys. Loaded once at
-// start-up; nothing here changes at run time.
+// modules' options, pipeline::CachePolicy, obs::OtlpExporterOptions), or here for the proxy's
+// own keys. Loaded once at start-up; nothing here changes at run time.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +15,7 @@
 #include "cache/store/object_store.h"
 #include "http/endpoint.h"
 #include "http/upstream_options.h"
+#include "obs/otlp_exporter.h"
 #include "pipeline/cache_policy.h"
 
 namespace s3hc::config {
@@ -60,6 +61,14 @@ struct CacheOptions {
   pipeline::CachePolicy policy;
 };
 
+struct ObservabilityOptions {
+  // This proxy's name among its fleet's, as OTLP exports report it (service.instance.id).
+  // Empty: HOST:PORT, the host's name and the S3 listener's port. Default: "".
+  std::string instance_id;
+  // The OTLP/HTTP metrics export (docs/OBSERVABILITY.md): off until an endpoint is set.
+  obs::OtlpExporterOptions otlp;
+};
+
 struct ProxyConfig {
   // S3 listener for clients; port 0 = any free port (see ports_file). YAML: listen.
   // Default: 0.0.0.0:8080
@@ -83,6 +92,7 @@ struct ProxyConfig {
   LimitsOptions limits;
   TimeoutOptions timeouts;
   CacheOptions cache;
+  ObservabilityOptions observability;
 };
 
 // Parses YAML text into a config starting from the defaults. Unknown keys and values of the

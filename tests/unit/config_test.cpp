@@ -317,6 +317,55 @@ TEST(ConfigTest, ValidateWantsALeaseOfAtLeastTwoIntervals) {
   EXPECT_THROW(validate(parse_config_yaml("cache: {lease_ms: 1000}")), std::invalid_argument);
 }
 
+TEST(ConfigTest, OtlpExportIsOffUntilAnEndpointIsSet) {
+  const auto config = parse_config_yaml("");
+  EXPECT_FALSE(config.observability.otlp.endpoint);
+  EXPECT_EQ(config.observability.otlp.interval, 10s);
+  EXPECT_EQ(config.observability.otlp.timeout, 5s);
+  EXPECT_TRUE(config.observability.instance_id.empty());
+  EXPECT_FALSE(parse_config_yaml("observability: {otlp_endpoint: ''}").observability.otlp.endpoint);
+}
+
+TEST(ConfigTest, ParsesTheObservabilityKeys) {
+  const auto config = parse_config_yaml(R"(
+observability:
+  instance_id: proxy-7
+  otlp_endpoint: http://collector:4318
+  otlp_interval_ms: 2000
+  otlp_timeout_ms: 1500
+)");
+  const auto& observability = config.observability;
+  EXPECT_EQ(observability.instance_id, "proxy-7");
+  ASSERT_TRUE(observability.otlp.endpoint);
+  EXPECT_EQ(observability.otlp.endpoint->host, "collector");
+  EXPECT_EQ(observability.otlp.endpoint->port, 4318);
+  EXPECT_EQ(observability.otlp.endpoint->path, "/v1/metrics");
+  EXPECT_EQ(observability.otlp.interval, 2s);
+  EXPECT_EQ(observability.otlp.timeout, 1500ms);
+  EXPECT_NO_THROW(validate(config));
+}
+
+TEST(ConfigTest, RefusesAnOtlpEndpointItCannotReach) {
+  try {
+    parse_config_yaml("observability: {otlp_endpoint: 'https://collector:4318'}");
+    FAIL() << "https accepted";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("observability.otlp_endpoint"), std::string::npos);
+    EXPECT_NE(std::string(error.what()).find("https:// is not supported"), std::string::npos);
+  }
+  EXPECT_THROW(parse_config_yaml("observability: {otlp_endpoint: 'collector:4318'}"),
+               std::invalid_argument);
+  EXPECT_THROW(parse_config_yaml("observability: {otlp_interval_ms: 99}"), std::invalid_argument);
+}
+
+TEST(ConfigTest, ValidateWantsAnOtlpTimeoutWithinTheInterval) {
+  EXPECT_THROW(
+      validate(parse_config_yaml("observability: {otlp_interval_ms: 1000, otlp_timeout_ms: 1001}")),
+      std::invalid_argument);
+  EXPECT_NO_THROW(
+      validate(parse_config_yaml("observability: {otlp_interval_ms: 1000, otlp_timeout_ms: 1000}")));
+}
+
 TEST(ConfigTest, TheExampleConfigLoadsAndTurnsTheFleetFeaturesOn) {
   const auto config = load_config_file(std::string(S3HC_SOURCE_DIR) + "/config/s3hc.example.yaml");
   validate(config);
