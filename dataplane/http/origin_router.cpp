@@ -6,6 +6,18 @@
 
 namespace s3hc::http {
 
+std::optional<std::string> allowed_endpoint_name(const UpstreamOptions& options,
+                                                 std::string_view host) {
+  auto name = endpoint_name_of(host);
+  const bool allowed =
+      name && std::any_of(options.allowed_hosts.begin(), options.allowed_hosts.end(),
+                          [&](const std::string& pattern) {
+                            return util::glob_matches(pattern, *name);
+                          });
+  if (!allowed) return std::nullopt;
+  return name;
+}
+
 OriginRouter::OriginRouter(const UpstreamOptions& options, ConnectorFactory make_connector,
                            obs::ProxyMetrics& metrics)
     : options_(options), make_connector_(std::move(make_connector)), metrics_(metrics) {
@@ -16,8 +28,8 @@ OriginRouter::OriginRouter(const UpstreamOptions& options, ConnectorFactory make
 
 std::shared_ptr<UpstreamPool> OriginRouter::pool_for(std::string_view host_header) {
   if (fixed_) return pool_of(fixed_);
-  const auto name = endpoint_name_of(host_header);
-  if (!name || !allowed(*name)) return nullptr;
+  const auto name = allowed_endpoint_name(options_, host_header);
+  if (!name) return nullptr;
   if (const auto found = endpoints_.find(*name); found != endpoints_.end()) {
     recency_.splice(recency_.begin(), recency_, found->second->recency);
     return pool_of(found->second);
@@ -33,10 +45,4 @@ std::shared_ptr<UpstreamPool> OriginRouter::pool_for(std::string_view host_heade
   endpoints_.emplace(*name, endpoint);
   return pool_of(endpoint);
 }
-
-bool OriginRouter::allowed(const std::string& name) const {
-  return std::any_of(options_.allowed_hosts.begin(), options_.allowed_hosts.end(),
-                     [&](const std::string& pattern) { return util::glob_matches(pattern, name); });
-}
-
 }  // namespace s3hc::http

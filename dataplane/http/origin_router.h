@@ -16,6 +16,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -27,6 +28,11 @@
 #include "obs/proxy_metrics.h"
 
 namespace s3hc::http {
+
+// The endpoint name `host` (a Host header or a TLS server name) gives, when it is one the
+// proxy may reach in Host mode (upstream.allowed_hosts); nullopt otherwise.
+std::optional<std::string> allowed_endpoint_name(const UpstreamOptions& options,
+                                                 std::string_view host);
 
 class OriginRouter {
  public:
@@ -56,7 +62,6 @@ class OriginRouter {
     std::list<std::string>::iterator recency;  // in recency_, most recent first
   };
 
-  bool allowed(const std::string& name) const;
   std::shared_ptr<UpstreamPool> pool_of(const std::shared_ptr<Endpoint>& endpoint) const {
     return {endpoint, &endpoint->pool};  // (shares the endpoint's life)
   }
