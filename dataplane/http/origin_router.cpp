@@ -45,4 +45,5 @@ std::shared_ptr<UpstreamPool> OriginRouter::pool_for(std::string_view host_heade
   endpoints_.emplace(*name, endpoint);
   return pool_of(endpoint);
 }
+
 }  // namespace s3hc::http
