@@ -115,9 +115,11 @@ struct Worker {
         sweeper(io.get_executor(), kDeadlineResolution),
         resolver(io.get_executor(), config.upstream.resolver),
         router(config.upstream,
-               [this, &config, &tls](const http::UpstreamUrl& origin) {
+               [this, &config, &tls](const http::UpstreamUrl& origin,
+                                     http::OriginRouter::NamedBy named_by) {
                  return std::make_unique<http::NetworkConnector>(
-                     io.get_executor(), origin, config.upstream, tls, resolver, sweeper);
+                     io.get_executor(), origin, named_by, config.upstream, tls, resolver,
+                     sweeper);
                },
                metrics),
         origin(router,

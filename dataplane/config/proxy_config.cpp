@@ -51,6 +51,8 @@ KeyBindings bindings(ProxyConfig& config) {
            {"dns_min_ttl_ms", bounded(up.resolver.min_ttl, 0, 86'400'000)},
            {"dns_max_ttl_ms", duration_ms(up.resolver.max_ttl)},
            {"failed_address_avoid_ms", bounded(up.resolver.avoid_failed_for, 0, 86'400'000)},
+           {"allowed_inward_networks",
+            parsed_list(up.resolver.allowed_inward_networks, net::parse_network)},
        }},
       {"limits",
        KeyBindings{

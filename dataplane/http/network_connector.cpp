@@ -47,11 +47,12 @@ asio::awaitable<error_code> connect_first(beast::tcp_stream& stream,
 }  // namespace
 
 NetworkConnector::NetworkConnector(asio::any_io_executor executor, UpstreamUrl origin,
-                                   const UpstreamOptions& options,
+                                   NamedBy named_by, const UpstreamOptions& options,
                                    asio::ssl::context& tls_context,
                                    net::EndpointResolver& resolver, DeadlineSweeper& sweeper)
     : executor_(executor),
       origin_(std::move(origin)),
+      named_by_(named_by),
       options_(options),
       tls_context_(tls_context),
       resolver_(resolver),
@@ -61,7 +62,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> NetworkConnector::connect(e
   const auto& url = origin_;
   const auto timeout = std::chrono::milliseconds(options_.connect_timeout_ms);
 
-  const auto route = co_await resolver_.resolve(url, ec);
+  const auto route = co_await resolver_.resolve(url, named_by_, ec);
   if (ec) co_return nullptr;
 
   beast::tcp_stream stream(executor_);

@@ -17,7 +17,10 @@ namespace s3hc::http {
 
 class NetworkConnector final : public UpstreamConnector {
  public:
-  NetworkConnector(boost::asio::any_io_executor executor, UpstreamUrl origin,
+  using NamedBy = net::EndpointResolver::NamedBy;
+
+  // `named_by`: whether `origin` is the operator's (upstream.url) or a client's (its Host).
+  NetworkConnector(boost::asio::any_io_executor executor, UpstreamUrl origin, NamedBy named_by,
                    const UpstreamOptions& options, boost::asio::ssl::context& tls_context,
                    net::EndpointResolver& resolver, DeadlineSweeper& sweeper);
 
@@ -27,6 +30,7 @@ class NetworkConnector final : public UpstreamConnector {
  private:
   boost::asio::any_io_executor executor_;
   const UpstreamUrl origin_;
+  const NamedBy named_by_;
   const UpstreamOptions& options_;
   boost::asio::ssl::context& tls_context_;
   net::EndpointResolver& resolver_;

@@ -22,7 +22,8 @@ OriginRouter::OriginRouter(const UpstreamOptions& options, ConnectorFactory make
                            obs::ProxyMetrics& metrics)
     : options_(options), make_connector_(std::move(make_connector)), metrics_(metrics) {
   if (options.url) {
-    fixed_ = std::make_shared<Endpoint>(options, make_connector_(*options.url), metrics);
+    fixed_ = std::make_shared<Endpoint>(
+        options, make_connector_(*options.url, NamedBy::kOperator), metrics);
   }
 }
 
@@ -39,7 +40,9 @@ std::shared_ptr<UpstreamPool> OriginRouter::pool_for(std::string_view host_heade
     recency_.pop_back();
   }
   auto endpoint = std::make_shared<Endpoint>(
-      options_, make_connector_(UpstreamUrl{.tls = true, .host = *name, .port = 443}), metrics_);
+      options_,
+      make_connector_(UpstreamUrl{.tls = true, .host = *name, .port = 443}, NamedBy::kClient),
+      metrics_);
   recency_.push_front(*name);
   endpoint->recency = recency_.begin();
   endpoints_.emplace(*name, endpoint);

@@ -25,6 +25,7 @@
 #include "http/upstream_connector.h"
 #include "http/upstream_options.h"
 #include "http/upstream_pool.h"
+#include "net/endpoint_resolver.h"
 #include "obs/proxy_metrics.h"
 
 namespace s3hc::http {
@@ -36,8 +37,11 @@ std::optional<std::string> allowed_endpoint_name(const UpstreamOptions& options,
 
 class OriginRouter {
  public:
-  // Makes the connector of a new endpoint (network_connector.h; a fake in tests).
-  using ConnectorFactory = std::function<std::unique_ptr<UpstreamConnector>(const UpstreamUrl&)>;
+  // Makes the connector of a new endpoint (network_connector.h; a fake in tests): the fixed
+  // origin, named by the operator, or one a client's Host named.
+  using NamedBy = net::EndpointResolver::NamedBy;
+  using ConnectorFactory =
+      std::function<std::unique_ptr<UpstreamConnector>(const UpstreamUrl&, NamedBy)>;
 
   OriginRouter(const UpstreamOptions& options, ConnectorFactory make_connector,
                obs::ProxyMetrics& metrics);

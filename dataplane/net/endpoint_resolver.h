@@ -28,9 +28,15 @@ class EndpointResolver {
 
   EndpointResolver(boost::asio::any_io_executor executor, const ResolverOptions& options);
 
-  // The route to `origin`; `ec` set (a ResolveError) when its name cannot be resolved in time.
+  // Who named the origin: the operator (upstream.url, a static map entry), whose addresses
+  // are taken as they are, or a client (a Host, a TLS server name), whose DNS answers must
+  // not lead inward (inward_addresses.h).
+  enum class NamedBy { kOperator, kClient };
+
+  // The route to `origin`; `ec` set (a ResolveError) when its name cannot be resolved in time,
+  // or (kInward) when a client's name resolves only inward.
   // TLS, when the route says so, still names `origin.host` (SNI and certificate check).
-  boost::asio::awaitable<Route> resolve(const http::UpstreamUrl& origin,
+  boost::asio::awaitable<Route> resolve(const http::UpstreamUrl& origin, NamedBy named_by,
                                         boost::system::error_code& ec);
 
   // What a connection attempt to one of the route's endpoints came to.
@@ -40,6 +46,7 @@ class EndpointResolver {
 
  private:
   const ResolverOptions& options_;
+  const std::vector<boost::asio::ip::address> own_addresses_;
   DnsResolver dns_;
   AddressHealth health_;
 };

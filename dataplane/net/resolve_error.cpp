@@ -17,6 +17,8 @@ class ResolveCategory : public boost::system::error_category {
         return "DNS servers did not answer in time";
       case ResolveError::kFailed:
         return "DNS lookup failed";
+      case ResolveError::kInward:
+        return "the name resolves only to private, loopback, link-local or own addresses";
     }
     return "unknown resolve error";
   }

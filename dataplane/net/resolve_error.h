@@ -11,6 +11,8 @@ enum class ResolveError {
   kNotFound = 1,  // NXDOMAIN, or an answer without any A or AAAA record
   kTimedOut,      // no answer within the resolver's timeout
   kFailed,        // any other DNS failure (SERVFAIL, refused, malformed answer, no server)
+  kInward,        // a name a client chose resolved only to addresses it may not lead to
+                  // (inward_addresses.h): a refusal, not a failure
 };
 
 const boost::system::error_category& resolve_category();

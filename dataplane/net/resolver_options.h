@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "http/endpoint.h"
+#include "net/inward_addresses.h"
 #include "net/static_endpoints.h"
 
 namespace s3hc::net {
@@ -27,6 +28,10 @@ struct ResolverOptions {
   // An address that failed to connect is tried after the others for this long, or until a
   // connection to it succeeds. Default: 30 s.
   std::chrono::milliseconds avoid_failed_for{30'000};
+  // Networks a name chosen by a client (routing by Host) may resolve into although they are
+  // private, loopback or link-local (inward_addresses.h): an S3-compatible store on the
+  // site's network, reached by name. Default: none.
+  std::vector<Network> allowed_inward_networks;
 };
 
 // Parses a DNS server: an IP address, with ":PORT" (IPv6 bracketed: "[::1]:53") or not

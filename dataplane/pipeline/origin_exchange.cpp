@@ -189,6 +189,7 @@ asio::awaitable<OriginExchange::SendOutcome> OriginExchange::send_header(bool fr
     upstream_ = co_await pool_->acquire(ec, replayable());
   }
   if (!upstream_) {
+    if (ec == net::ResolveError::kInward) co_return SendOutcome::kRefused;
     spdlog::warn("upstream unreachable: {}", ec.message());
     co_return net::is_resolve_error(ec) ? SendOutcome::kUnresolved : SendOutcome::kUnreachable;
   }
@@ -208,7 +209,8 @@ asio::awaitable<OriginExchange::SendOutcome> OriginExchange::send_header(bool fr
 
 asio::awaitable<void> OriginExchange::fail_before_response(SendOutcome outcome) {
   if (outcome == SendOutcome::kRefused) {
-    spdlog::info("{} {}: refused: Host '{}' names no allowed endpoint (upstream.allowed_hosts)",
+    spdlog::info("{} {}: refused: Host '{}' names no allowed endpoint (upstream.allowed_hosts) "
+                 "or resolves only inward (upstream.allowed_inward_networks)",
                  method_, target_, std::string(request_.get()[bhttp::field::host]));
     origin_.metrics.count_upstream_error(obs::UpstreamError::kRefused);
     client_keep_alive_ = body_fully_read() && request_.get().keep_alive();

@@ -12,7 +12,9 @@ proxy that rewrote the Host, or sent a request to the wrong place, fails these t
   - boto3 path-style and virtual-hosted, and the AWS CLI: writes and reads work, and one object
     is cached once whichever style reads it (one origin GET for both);
   - Hosts naming no allowed endpoint (other names, IP addresses in any spelling) get 403
-    AccessDenied without reaching anything, counted as refused.
+    AccessDenied without reaching anything, counted as refused;
+  - an allowed name whose DNS answer points inward (the metadata service, loopback: DNS
+    rebinding) gets 403 too, unless upstream.allowed_inward_networks allows that network.
 """
 
 import http.client
@@ -27,6 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "sup
                                 "client_dns"))
 
 from client_names import child_env, point_names_at  # noqa: E402
+from support.fake_dns import FakeDnsServer  # noqa: E402
 from support.moto_origin import MotoOrigin  # noqa: E402
 from support.nginx_origin import NginxS3Endpoint, print_logs_on_failure  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
@@ -127,6 +130,43 @@ class HostRoutingTest(unittest.TestCase):
                          refused_before + len(hosts))
         self.assertEqual(len(self.endpoint.access_log_lines()), log_before, "nothing forwarded")
 
+
+
+class InwardAnswersTest(unittest.TestCase):
+    """The proxy's own DNS (a fake one) answers S3's names with inward addresses."""
+
+    def get_status(self, allowed_networks):
+        dns = FakeDnsServer(answers={"rebound.s3.amazonaws.com": "169.254.169.254",
+                                     "local.s3.amazonaws.com": "127.0.0.1"}).start()
+        self.addCleanup(dns.stop)
+        proxy = ProxyProcess(None, config={"upstream": {
+            "dns_servers": [dns.address], "connect_timeout_ms": 1000,
+            "allowed_inward_networks": allowed_networks}})
+        proxy.start()
+        self.addCleanup(proxy.stop)
+        print_logs_on_failure(self, proxy)
+        statuses = {}
+        for name in ("rebound.s3.amazonaws.com", "local.s3.amazonaws.com"):
+            connection = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+            connection.request("GET", "/key", headers={"Host": name})
+            answer = connection.getresponse()
+            statuses[name] = (answer.status, answer.read())
+            connection.close()
+        return statuses, proxy.metric("s3hc_upstream_errors_total", kind="refused"), dns.queries
+
+    def test_inward_answers_are_refused_unless_their_network_is_allowed(self):
+        statuses, refused, queries = self.get_status([])
+        for name, (status, body) in statuses.items():
+            self.assertEqual(status, 403, name)
+            self.assertIn(b"<Code>AccessDenied</Code>", body, name)
+        self.assertEqual(refused, 2)
+        self.assertGreaterEqual(queries, 2, "the names were asked of the proxy's DNS")
+        # Loopback allowed: that name is let through (nothing listens on 127.0.0.1:443, so the
+        # connection fails: 503), the metadata address still refused.
+        statuses, refused, _ = self.get_status(["127.0.0.0/8"])
+        self.assertEqual(statuses["local.s3.amazonaws.com"][0], 503)
+        self.assertEqual(statuses["rebound.s3.amazonaws.com"][0], 403)
+        self.assertEqual(refused, 1)
 
 if __name__ == "__main__":
     unittest.main()

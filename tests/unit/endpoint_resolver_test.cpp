@@ -46,14 +46,16 @@ class EndpointResolverTest : public ::testing::Test {
     return *resolver_;
   }
 
-  asio::awaitable<Outcome> resolve_task(http::UpstreamUrl origin) {
+  asio::awaitable<Outcome> resolve_task(http::UpstreamUrl origin,
+                                        EndpointResolver::NamedBy named_by) {
     Outcome outcome;
-    outcome.route = co_await resolver().resolve(origin, outcome.ec);
+    outcome.route = co_await resolver().resolve(origin, named_by, outcome.ec);
     co_return outcome;
   }
 
-  Outcome resolve(const std::string& url) {
-    return testing::run_coroutine(io_, resolve_task(http::parse_upstream_url(url)));
+  Outcome resolve(const std::string& url,
+                  EndpointResolver::NamedBy named_by = EndpointResolver::NamedBy::kOperator) {
+    return testing::run_coroutine(io_, resolve_task(http::parse_upstream_url(url), named_by));
   }
 
   asio::io_context io_;
@@ -167,8 +169,9 @@ TEST_F(EndpointResolverTest, ThePoolSkipsAndReportsARefusingAddress) {
   const http::UpstreamOptions upstream;
   asio::ssl::context tls(asio::ssl::context::tls_client);
   http::DeadlineSweeper sweeper(io_.get_executor(), 100ms);
-  http::NetworkConnector connector(io_.get_executor(), origin, upstream, tls, resolver(),
-                                   sweeper);
+  http::NetworkConnector connector(io_.get_executor(), origin,
+                                   http::NetworkConnector::NamedBy::kOperator, upstream, tls,
+                                   resolver(), sweeper);
 
   const auto connect = [&]() -> asio::awaitable<bool> {
     boost::system::error_code ec;
@@ -183,6 +186,22 @@ TEST_F(EndpointResolverTest, ThePoolSkipsAndReportsARefusingAddress) {
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(resolve(origin.to_string()).route.endpoints.back(), refusing);
   }
+}
+
+// Destination policy: a name a client chose must not resolve inward (DNS rebinding onto the
+// metadata service, the site's network, the proxy itself); the operator's names may.
+TEST_F(EndpointResolverTest, AClientsNameResolvingInwardIsRefusedUnlessItsNetworkIsAllowed) {
+  dns_.set("rebound.test", {.a = {"169.254.169.254", "10.1.2.3"}});
+  dns_.set("mixed.test", {.a = {"127.0.0.1", "203.0.113.7"}});
+  const auto client = EndpointResolver::NamedBy::kClient;
+  EXPECT_EQ(resolve("https://rebound.test", client).ec, make_error_code(ResolveError::kInward));
+  EXPECT_EQ(resolve("https://mixed.test", client).endpoints(),
+            std::vector<std::string>{"203.0.113.7:443"});
+  EXPECT_EQ(resolve("https://rebound.test").endpoints().size(), 2u);  // the operator's
+  options_.allowed_inward_networks = {parse_network("10.0.0.0/8")};
+  resolver_.reset();
+  EXPECT_EQ(resolve("https://rebound.test", client).endpoints(),
+            std::vector<std::string>{"10.1.2.3:443"});
 }
 
 }  // namespace

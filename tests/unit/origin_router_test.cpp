@@ -18,7 +18,7 @@ class OriginRouterTest : public ::testing::Test {
  protected:
   OriginRouter router() {
     return OriginRouter(
-        options_, [this](const UpstreamUrl& url) { return origin_.connector_for(url); },
+        options_, [this](const UpstreamUrl& url, auto) { return origin_.connector_for(url); },
         metrics_);
   }
 

@@ -85,7 +85,7 @@ class ReadPathTest : public ::testing::Test {
         sweeper_(io_.get_executor(), 10ms),
         origin_(io_, sweeper_),
         router_(upstream_,
-                [this](const http::UpstreamUrl& url) { return origin_.connector_for(url); },
+                [this](const http::UpstreamUrl& url, auto) { return origin_.connector_for(url); },
                 proxy_metrics_),
         origin_context_(router_,
                         {.relay_buffer_bytes = 64 * 1024,
