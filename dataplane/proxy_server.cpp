@@ -19,13 +19,14 @@
 #include <filesystem>
 #include <thread>
 
+#include "cache/file_system_kind.h"
+#include "cache/fleet/fleet_engine.h"
+#include "cache/record_changes.h"
+#include "cache/store/object_store.h"
+#include "http/admission.h"
 #include "http/listener.h"
 #include "http/network_connector.h"
 #include "http/origin_router.h"
-#include "cache/file_system_kind.h"
-#include "cache/record_changes.h"
-#include "cache/fleet/fleet_engine.h"
-#include "cache/store/object_store.h"
 #include "obs/admin_server.h"
 #include "obs/cache_metrics.h"
 #include "obs/metrics.h"
@@ -187,12 +188,14 @@ struct ProxyServer::State {
       : config(std::move(cfg)),
         tls(make_tls_context(config.upstream)),
         metrics(registry),
+        admission(config.limits.admission, metrics),
         session_options{
             .max_header_bytes = config.limits.max_header_bytes,
             .read_buffer_bytes = config.limits.relay_buffer_bytes,
             .idle_timeout = std::chrono::milliseconds(config.timeouts.client_idle_ms),
             .io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
-            .draining = &draining},
+            .draining = &draining,
+            .admission = &admission},
         started(std::chrono::steady_clock::now()),
         counting_since(std::chrono::system_clock::now()) {
     if (!config.cache.dir.empty()) open_cache();
@@ -311,6 +314,7 @@ struct ProxyServer::State {
   asio::ssl::context tls;
   obs::MetricsRegistry registry;
   obs::ProxyMetrics metrics;
+  http::AdmissionGate admission;  // of every worker's requests
   http::SessionOptions session_options;
   std::chrono::steady_clock::time_point started;
   std::chrono::system_clock::time_point counting_since;  // the registry's counts start here

@@ -59,6 +59,9 @@ KeyBindings bindings(ProxyConfig& config) {
            {"max_header_bytes", bounded(config.limits.max_header_bytes, 1024, 1024 * 1024)},
            {"relay_buffer_bytes",
             bounded(config.limits.relay_buffer_bytes, 4096, 16 * 1024 * 1024)},
+           {"max_concurrent_requests",
+            bounded(config.limits.admission.max_concurrent_requests, 0, 10'000'000)},
+           {"max_buffered_bytes", byte_size(config.limits.admission.max_buffered_bytes)},
        }},
       {"cache",
        KeyBindings{

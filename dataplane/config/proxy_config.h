@@ -2,8 +2,8 @@
 // (docs/CONFIGURATION.md; tests/unit/config_docs_test.cpp checks that it documents every key
 // the loader knows, and no other). A key's default is written once: in the options struct of
 // the module it configures, which the sections here embed (http::UpstreamOptions, the cache
-// modules' options, pipeline::CachePolicy, obs::OtlpExporterOptions), or here for the proxy's
-// own keys. Loaded once at start-up; nothing here changes at run time.
+// modules' options, pipeline::CachePolicy, obs::OtlpExporterOptions, http::AdmissionOptions),
+// or here for the proxy's own keys. Loaded once at start-up; nothing here changes at run time.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +13,7 @@
 
 #include "cache/fleet/fleet_maintainer.h"
 #include "cache/store/object_store.h"
+#include "http/admission.h"
 #include "http/endpoint.h"
 #include "http/upstream_options.h"
 #include "obs/otlp_exporter.h"
@@ -26,6 +27,8 @@ struct LimitsOptions {
   // Size of each relay buffer (one per direction per connection): bounds memory per
   // connection whatever the object size. Default: 131072.
   std::size_t relay_buffer_bytes = 128 * 1024;
+  // Overload protection (max_concurrent_requests, max_buffered_bytes): defaults in its struct.
+  http::AdmissionOptions admission;
 };
 
 struct TimeoutOptions {

@@ -90,6 +90,24 @@ asio::awaitable<std::tuple<error_code, std::size_t>> read_request_header(
   }
 }
 
+// Refuses a request the admission gate did not let in, as S3 does when asked too much.
+// Returns whether the connection may carry the next request: only if this one has no body,
+// which is never read (it may be large, and reading it is work the proxy has no room for).
+asio::awaitable<bool> refuse_overloaded(ClientConnection& client, const RequestParser& request,
+                                        const SessionOptions& options,
+                                        obs::ProxyMetrics& metrics) {
+  const bool keep_alive = request.is_done() && request.get().keep_alive();
+  const HeaderField retry_after[] = {{"Retry-After", kRetryAfterSeconds}};
+  ClientWriter writer(client, options.io_timeout, metrics.client_sent_bytes);
+  co_await send_error(writer, s3::errors::kSlowDown,
+                      {.method = request.get().method_string(),
+                       .resource = request.get().target(),
+                       .keep_alive = keep_alive,
+                       .extra_fields = retry_after},
+                      metrics);
+  co_return keep_alive && !client.timed_out();
+}
+
 asio::awaitable<void> serve_requests(ClientConnection& client, RequestHandler& handler,
                                      const SessionOptions& options, obs::ProxyMetrics& metrics) {
   for (;;) {
@@ -114,6 +132,12 @@ asio::awaitable<void> serve_requests(ClientConnection& client, RequestHandler& h
                             metrics);
       }
       co_return;
+    }
+    // Held until the answer is done: a request counts against the limits while it runs.
+    const auto ticket = options.admission->admit();
+    if (!ticket) {
+      if (!co_await refuse_overloaded(client, request, options, metrics)) co_return;
+      continue;
     }
     if (!co_await handler.handle(client, request)) co_return;
   }

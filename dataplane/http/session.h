@@ -1,6 +1,7 @@
 // One client connection's life: read request headers one after another (keep-alive and
-// pipelining), reject what cannot be parsed with an S3-style error, hand the rest to the
-// RequestHandler. Runs on the io_context that accepted the socket.
+// pipelining), reject what cannot be parsed with an S3-style error, refuse what the admission
+// gate does not let in (503 SlowDown), hand the rest to the RequestHandler. Runs on the
+// io_context that accepted the socket.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 
+#include "http/admission.h"
 #include "http/deadline.h"
 #include "http/request_handler.h"
 #include "obs/proxy_metrics.h"
@@ -23,6 +25,8 @@ struct SessionOptions {
   // Set at shutdown: connections close after their current response instead of waiting
   // for another request.
   const std::atomic<bool>* draining;
+  // Every request takes a ticket here before its handler sees it (process-wide).
+  AdmissionGate* admission;
 };
 
 // The sweeper must belong to the socket's io_context thread.

@@ -31,7 +31,10 @@ class Counter {
 
 class Gauge {
  public:
-  void add(std::int64_t delta) noexcept { value_.fetch_add(delta, std::memory_order_relaxed); }
+  // Returns the value after the change, as one atomic step (a limit can be checked on it).
+  std::int64_t add(std::int64_t delta) noexcept {
+    return value_.fetch_add(delta, std::memory_order_relaxed) + delta;
+  }
   void set(std::int64_t value) noexcept { value_.store(value, std::memory_order_relaxed); }
   std::int64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
 

@@ -26,6 +26,17 @@ ProxyMetrics::ProxyMetrics(MetricsRegistry& registry)
           "Upstream connections used for a request: new or reused from the pool.", {"result"})),
       upstream_connections_new(upstream_connections.with({"new"})),
       upstream_connections_reused(upstream_connections.with({"reused"})),
+      requests_in_flight(registry.gauge(
+          "s3hc_requests_in_flight", "Client requests admitted whose answer is not done.")),
+      buffered_bytes(registry.gauge(
+          "s3hc_buffered_bytes",
+          "Bytes held in memory for requests: relay buffers and cache pieces in use, fill "
+          "windows.")),
+      requests_rejected(registry.counter_family(
+          "s3hc_requests_rejected_total",
+          "Requests refused with 503 SlowDown (overload), by the limit they met.", {"reason"})),
+      rejected_for_concurrency(requests_rejected.with({"concurrency"})),
+      rejected_for_memory(requests_rejected.with({"memory"})),
       upstream_error_counters_{&upstream_errors.with({"resolve"}),
                                &upstream_errors.with({"connect"}), &upstream_errors.with({"reset"}),
                                &upstream_errors.with({"timeout"}),

@@ -28,6 +28,13 @@ struct ProxyMetrics {
   Family<Counter>& upstream_connections;  // result: new, reused
   Counter& upstream_connections_new;
   Counter& upstream_connections_reused;
+  // Overload protection (http/admission.h). The two gauges are the counts admission judges
+  // by, so /metrics shows exactly what it sees.
+  Gauge& requests_in_flight;  // admitted requests whose answer is not done
+  Gauge& buffered_bytes;      // relay buffers and cache pieces on loan, fill windows
+  Family<Counter>& requests_rejected;  // reason: concurrency, memory
+  Counter& rejected_for_concurrency;
+  Counter& rejected_for_memory;
 
  private:
   Counter* upstream_error_counters_[6];  // indexed by UpstreamError

@@ -14,7 +14,9 @@ namespace s3hc::pipeline {
 class CacheHandler final : public http::RequestHandler {
  public:
   CacheHandler(OriginContext& origin, CacheContext& cache)
-      : origin_(origin), cache_(cache), pieces_(kCachePieceBytes, kMaxFreePieces) {}
+      : origin_(origin),
+        cache_(cache),
+        pieces_(kCachePieceBytes, kMaxFreePieces, origin.metrics.buffered_bytes) {}
 
   boost::asio::awaitable<bool> handle(http::ClientConnection& client,
                                       http::RequestParser& request) override;

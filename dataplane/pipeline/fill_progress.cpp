@@ -2,6 +2,8 @@
 
 namespace s3hc::pipeline {
 
+FillProgress::~FillProgress() { buffered_.add(-static_cast<std::int64_t>(window_size_)); }
+
 void FillProgress::file_grew(const std::function<void(cache::UnfinishedRangeFile&)>& update) {
   std::lock_guard lock(mutex_);
   if (file_) update(*file_);
@@ -19,6 +21,7 @@ void FillProgress::publish(std::string_view bytes) {
   {
     std::lock_guard lock(mutex_);
     window_size_ += piece->size();
+    buffered_.add(static_cast<std::int64_t>(piece->size()));
     published_ += piece->size();
     window_.push_back(std::move(piece));
     drop_from_window();
@@ -35,6 +38,7 @@ void FillProgress::drop_from_window() {
     if (file_ && window_first_ + front->size() > file_->length) break;
     window_first_ += front->size();
     window_size_ -= front->size();
+    buffered_.add(-static_cast<std::int64_t>(front->size()));
     window_.pop_front();
   }
 }

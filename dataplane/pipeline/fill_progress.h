@@ -9,6 +9,8 @@
 // in complete blocks of the cache file (UnfinishedRangeFile), where a reader behind finds
 // them. A fill that the cache does not keep (refused, disk full) has no file: a reader that
 // falls out of its window then cannot go on (it closes its answer early; S3 clients retry).
+// The window's bytes count in a process-wide gauge (s3hc_buffered_bytes, which admission
+// judges by: http/admission.h) for as long as they are in it.
 //
 // A request joins only a fill whose origin request was sent after the newest news of the
 // object its proxy can see (fetched_at_ms): a fill sent before a write or delete that another
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include "cache/store/range_file.h"
+#include "obs/metrics.h"
 #include "s3/byte_range.h"
 
 namespace s3hc::pipeline {
@@ -41,13 +44,19 @@ class FillProgress {
  public:
   // `header`: the answer's header as joining readers send it; `bytes`: the object bytes the
   // body carries, of the version `etag`, asked of the origin at `fetched_at_ms` (Unix ms).
+  // `buffered`: where the window's bytes are counted; it must outlive the progress.
   FillProgress(std::string header, s3::ByteRange bytes, std::string etag,
-               std::int64_t fetched_at_ms, std::uint64_t window_bytes = kFillWindowBytes)
+               std::int64_t fetched_at_ms, obs::Gauge& buffered,
+               std::uint64_t window_bytes = kFillWindowBytes)
       : header_(std::move(header)),
         bytes_(bytes),
         etag_(std::move(etag)),
         fetched_at_ms_(fetched_at_ms),
+        buffered_(buffered),
         window_bytes_(window_bytes) {}
+  FillProgress(const FillProgress&) = delete;
+  FillProgress& operator=(const FillProgress&) = delete;
+  ~FillProgress();
 
   const std::string& header() const { return header_; }
   const s3::ByteRange& bytes() const { return bytes_; }
@@ -101,6 +110,7 @@ class FillProgress {
   const s3::ByteRange bytes_;
   const std::string etag_;
   const std::int64_t fetched_at_ms_;
+  obs::Gauge& buffered_;
   const std::uint64_t window_bytes_;
   mutable std::mutex mutex_;
   std::deque<std::shared_ptr<const std::string>> window_;

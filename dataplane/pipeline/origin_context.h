@@ -24,7 +24,7 @@ struct OriginContext {
       : router(router),
         options(options),
         metrics(metrics),
-        buffers(options.relay_buffer_bytes, kMaxFreeRelayBuffers) {}
+        buffers(options.relay_buffer_bytes, kMaxFreeRelayBuffers, metrics.buffered_bytes) {}
 
   // How every answer to `client` is written: under the client I/O timeout, counted.
   http::ClientWriter client_writer(http::ClientConnection& client) {

@@ -93,7 +93,8 @@ asio::awaitable<bool> ReadPath::fill_on_its_own(OriginExchange& exchange,
   const auto header = exchange.client_header();
   const auto& body = fill->body();
   auto progress = std::make_shared<FillProgress>(joiner_header(exchange.response().get().base()),
-                                                 body.bytes, body.meta.etag, fetched_at_ms_);
+                                                 body.bytes, body.meta.etag, fetched_at_ms_,
+                                                 origin_.metrics.buffered_bytes);
   fill->report_to(progress);
   std::string name;
   if (joinable) {

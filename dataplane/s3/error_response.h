@@ -34,6 +34,9 @@ inline constexpr ErrorKind kServiceUnavailable{boost::beast::http::status::servi
 inline constexpr ErrorKind kOriginUnresolved{boost::beast::http::status::service_unavailable,
                                              "ServiceUnavailable",
                                              "The proxy could not resolve the origin's name."};
+// S3's own answer when it is asked too much; SDKs back off and retry it.
+inline constexpr ErrorKind kSlowDown{boost::beast::http::status::service_unavailable, "SlowDown",
+                                     "Please reduce your request rate."};
 inline constexpr ErrorKind kBadGateway{boost::beast::http::status::bad_gateway, "BadGateway",
                                        "The origin closed the connection or sent an invalid "
                                        "response."};

@@ -72,7 +72,7 @@ class CachedBodyTest : public ::testing::TestWithParam<bool> {
     {
       http::ClientConnection client(std::move(sockets.proxy_side), 4096, sweeper);
       http::ClientWriter writer(client, 5000ms, sent_bytes_);
-      http::RelayBuffers pieces(kCachePieceBytes, 2);
+      http::RelayBuffers pieces(kCachePieceBytes, 2, pieces_on_loan_);
       CachedBody body(cache_, pieces, record_, true);
       // (A named closure: a coroutine lambda must outlive its coroutine.)
       const auto answer = [&]() -> asio::awaitable<void> {
@@ -94,6 +94,7 @@ class CachedBodyTest : public ::testing::TestWithParam<bool> {
       client.shutdown_and_close();
     }
     wait_for_pool_to_let_go();
+    EXPECT_EQ(pieces_on_loan_.value(), 0);  // every piece given back, however the answer went
     return received.get();
   }
 
@@ -119,6 +120,7 @@ class CachedBodyTest : public ::testing::TestWithParam<bool> {
   asio::thread_pool pool_{1};
   CacheContext cache_;
   obs::Counter sent_bytes_;
+  obs::Gauge pieces_on_loan_;
   std::string object_;
   v1::CacheRecord record_;
 };

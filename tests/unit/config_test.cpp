@@ -17,6 +17,8 @@ TEST(ConfigTest, EmptyDocumentKeepsDefaults) {
   EXPECT_FALSE(config.upstream.url);  // requests go where their Host says
   EXPECT_EQ(config.upstream.allowed_hosts.front(), "s3.amazonaws.com");
   EXPECT_EQ(config.limits.max_header_bytes, 16u * 1024);
+  EXPECT_EQ(config.limits.admission.max_concurrent_requests, 4096u);
+  EXPECT_EQ(config.limits.admission.max_buffered_bytes, 1ull << 30);
   EXPECT_TRUE(config.cache.dir.empty());  // caching is opt-in
   EXPECT_EQ(config.cache.policy.get_ttl_ms, 60'000);
 }
@@ -40,6 +42,8 @@ upstream:
 limits:
   max_header_bytes: 4096
   relay_buffer_bytes: 65536
+  max_concurrent_requests: 0
+  max_buffered_bytes: 256MiB
 timeouts:
   client_idle_ms: 5000
   client_read_ms: 600
@@ -74,6 +78,8 @@ cache:
   EXPECT_EQ(config.upstream.pool_idle_timeout_ms, 3000);
   EXPECT_EQ(config.limits.max_header_bytes, 4096u);
   EXPECT_EQ(config.limits.relay_buffer_bytes, 65536u);
+  EXPECT_EQ(config.limits.admission.max_concurrent_requests, 0u);  // no limit
+  EXPECT_EQ(config.limits.admission.max_buffered_bytes, 256ull << 20);
   EXPECT_EQ(config.timeouts.client_idle_ms, 5000);
   EXPECT_EQ(config.timeouts.client_read_ms, 600);
   EXPECT_EQ(config.cache.dir, "/mnt/s3hc");
@@ -108,6 +114,7 @@ TEST(ConfigTest, RejectsBadValuesNamingTheKey) {
   expect_error_mentions("threads: many", "threads: invalid value");
   expect_error_mentions("threads: 1000", "threads: must be between 0 and 256");
   expect_error_mentions("limits: {max_header_bytes: 10}", "limits.max_header_bytes");
+  expect_error_mentions("limits: {max_concurrent_requests: -1}", "limits.max_concurrent_requests");
   expect_error_mentions("timeouts: {client_idle_ms: 0}", "timeouts.client_idle_ms");
   expect_error_mentions("upstream: {url: ftp://x}", "upstream.url");
   expect_error_mentions("listen: nohost", "listen: missing port");

@@ -35,6 +35,9 @@ TEST(ErrorResponseTest, StatusesMatchS3) {
   EXPECT_EQ(errors::kRequestTimeout.status, http::status::bad_request);
   EXPECT_EQ(errors::kHeaderTooLarge.status, http::status::bad_request);
   EXPECT_EQ(errors::kGatewayTimeout.status, http::status::gateway_timeout);
+  // What SDKs recognise as throttling and retry with backoff.
+  EXPECT_EQ(errors::kSlowDown.status, http::status::service_unavailable);
+  EXPECT_EQ(errors::kSlowDown.code, "SlowDown");
 }
 
 TEST(ErrorResponseTest, TheCodeOfAnErrorDocument) {

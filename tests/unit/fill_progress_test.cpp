@@ -16,8 +16,13 @@ void file_holds(FillProgress& progress, std::uint64_t length) {
   progress.file_grew([length](cache::UnfinishedRangeFile& file) { file.length = length; });
 }
 
-TEST(FillProgressTest, ReadersFindBytesAtAnyOffsetThenTheEnd) {
-  FillProgress progress("HTTP/1.1 200 OK\r\n\r\n", {0, 4}, "\"e\"", 1);
+class FillProgressTest : public ::testing::Test {
+ protected:
+  obs::Gauge buffered_;  // the window's bytes, as s3hc_buffered_bytes counts them
+};
+
+TEST_F(FillProgressTest, ReadersFindBytesAtAnyOffsetThenTheEnd) {
+  FillProgress progress("HTTP/1.1 200 OK\r\n\r\n", {0, 4}, "\"e\"", 1, buffered_);
   EXPECT_EQ(progress.header(), "HTTP/1.1 200 OK\r\n\r\n");
   auto nothing_yet = progress.next(0);
   EXPECT_FALSE(nothing_yet.piece);
@@ -39,8 +44,9 @@ TEST(FillProgressTest, ReadersFindBytesAtAnyOffsetThenTheEnd) {
   EXPECT_FALSE(progress.next(3).ended);  // a late reader still gets what is there
 }
 
-TEST(FillProgressTest, BytesLeaveMemoryOnlyOnceTheFileHoldsThem) {
-  FillProgress progress("h", {0, 99}, "\"e\"", /*fetched_at_ms=*/1, /*window_bytes=*/4);
+TEST_F(FillProgressTest, BytesLeaveMemoryOnlyOnceTheFileHoldsThem) {
+  FillProgress progress("h", {0, 99}, "\"e\"", /*fetched_at_ms=*/1, buffered_,
+                        /*window_bytes=*/4);
   progress.publish("ab");
   progress.publish("cd");
   progress.publish("ef");  // over the window, but the file holds nothing yet
@@ -54,8 +60,21 @@ TEST(FillProgressTest, BytesLeaveMemoryOnlyOnceTheFileHoldsThem) {
   EXPECT_EQ(progress.unfinished_file()->length, 4u);
 }
 
-TEST(FillProgressTest, WithoutAFileOnlyTheWindowIsKept) {
-  FillProgress progress("h", {0, 99}, "\"e\"", 1, /*window_bytes=*/4);
+TEST_F(FillProgressTest, TheWindowsBytesAreCountedWhileItHoldsThem) {
+  {
+    FillProgress progress("h", {0, 99}, "\"e\"", 1, buffered_, /*window_bytes=*/4);
+    progress.publish("ab");
+    progress.publish("cde");
+    EXPECT_EQ(buffered_.value(), 5);
+    file_holds(progress, 5);
+    progress.publish("f");  // "ab" leaves the window ("cde" and "f" fit)
+    EXPECT_EQ(buffered_.value(), 4);
+  }
+  EXPECT_EQ(buffered_.value(), 0);  // the rest goes with the progress
+}
+
+TEST_F(FillProgressTest, WithoutAFileOnlyTheWindowIsKept) {
+  FillProgress progress("h", {0, 99}, "\"e\"", 1, buffered_, /*window_bytes=*/4);
   EXPECT_TRUE(progress.keeps_file());
   progress.drop_file();  // the cache refused the fill
   EXPECT_FALSE(progress.unfinished_file());
@@ -70,8 +89,8 @@ TEST(FillProgressTest, WithoutAFileOnlyTheWindowIsKept) {
   EXPECT_EQ(*progress.next(6).piece, "0123456789");
 }
 
-TEST(FillProgressTest, ABrokenFillEndsIncompleteAndTheFirstEndCounts) {
-  FillProgress progress("h", {0, 9}, "\"e\"", 1);
+TEST_F(FillProgressTest, ABrokenFillEndsIncompleteAndTheFirstEndCounts) {
+  FillProgress progress("h", {0, 9}, "\"e\"", 1, buffered_);
   progress.publish("x");
   progress.finish(false);
   progress.finish(true);  // no change
@@ -79,8 +98,8 @@ TEST(FillProgressTest, ABrokenFillEndsIncompleteAndTheFirstEndCounts) {
   EXPECT_FALSE(progress.next(1).complete);
 }
 
-TEST(FillProgressTest, AWakeComesOnceWithTheNextBytesOrTheEnd) {
-  FillProgress progress("h", {0, 9}, "\"e\"", 1);
+TEST_F(FillProgressTest, AWakeComesOnceWithTheNextBytesOrTheEnd) {
+  FillProgress progress("h", {0, 9}, "\"e\"", 1, buffered_);
   int woken = 0;
   EXPECT_TRUE(progress.wake_after(0, [&] { ++woken; }));
   progress.publish("a");
@@ -93,8 +112,8 @@ TEST(FillProgressTest, AWakeComesOnceWithTheNextBytesOrTheEnd) {
   EXPECT_FALSE(progress.wake_after(2, [&] { ++woken; }));  // ended: nothing to wait for
 }
 
-TEST(FillProgressTest, ReadersAreCountedWhileTheyRead) {
-  auto progress = std::make_shared<FillProgress>("h", s3::ByteRange{0, 9}, "\"e\"", 1);
+TEST_F(FillProgressTest, ReadersAreCountedWhileTheyRead) {
+  auto progress = std::make_shared<FillProgress>("h", s3::ByteRange{0, 9}, "\"e\"", 1, buffered_);
   EXPECT_EQ(progress->readers(), 0u);
   {
     FillProgress::Reader first(progress);
@@ -105,7 +124,7 @@ TEST(FillProgressTest, ReadersAreCountedWhileTheyRead) {
   EXPECT_EQ(progress->readers(), 0u);
 }
 
-TEST(FillProgressTest, AnAbandonedFillFinishesWhenSmallOrMostlyDone) {
+TEST_F(FillProgressTest, AnAbandonedFillFinishesWhenSmallOrMostlyDone) {
   const AbandonedFills rule{.finish_below_bytes = 100, .finish_percent = 50};
   EXPECT_TRUE(rule.finishes(0, 100));
   EXPECT_FALSE(rule.finishes(0, 101));
@@ -114,14 +133,14 @@ TEST(FillProgressTest, AnAbandonedFillFinishesWhenSmallOrMostlyDone) {
   EXPECT_FALSE((AbandonedFills{.finish_below_bytes = 0, .finish_percent = 100}.finishes(999, 1000)));
 }
 
-TEST(FillProgressTest, RegistryFindsAFillUntilItsOwnEnd) {
+TEST_F(FillProgressTest, RegistryFindsAFillUntilItsOwnEnd) {
   FillRegistry registry;
   EXPECT_FALSE(registry.find("obj"));
-  auto first = std::make_shared<FillProgress>("h1", s3::ByteRange{0, 0}, "\"e\"", 1);
+  auto first = std::make_shared<FillProgress>("h1", s3::ByteRange{0, 0}, "\"e\"", 1, buffered_);
   registry.add("obj", first);
   EXPECT_EQ(registry.find("obj"), first);
   // A newer fill under the same name replaces it; the older one's end leaves the newer.
-  auto second = std::make_shared<FillProgress>("h2", s3::ByteRange{0, 0}, "\"e\"", 1);
+  auto second = std::make_shared<FillProgress>("h2", s3::ByteRange{0, 0}, "\"e\"", 1, buffered_);
   registry.add("obj", second);
   registry.remove("obj", *first);
   EXPECT_EQ(registry.find("obj"), second);
@@ -129,8 +148,8 @@ TEST(FillProgressTest, RegistryFindsAFillUntilItsOwnEnd) {
   EXPECT_FALSE(registry.find("obj"));
 }
 
-TEST(FillProgressTest, AReaderOnAnotherThreadGetsEveryByte) {
-  FillProgress progress("h", {0, 0}, "\"e\"", 1, /*window_bytes=*/64);
+TEST_F(FillProgressTest, AReaderOnAnotherThreadGetsEveryByte) {
+  FillProgress progress("h", {0, 0}, "\"e\"", 1, buffered_, /*window_bytes=*/64);
   std::string received;
   std::thread reader([&] {
     for (;;) {

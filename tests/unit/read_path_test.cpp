@@ -166,11 +166,13 @@ class ReadPathTest : public ::testing::Test {
   CacheContext cache_;
   CacheHandler handler_;
   std::atomic<bool> draining_{false};
+  http::AdmissionGate admission_{{}, proxy_metrics_};
   const http::SessionOptions session_options_{.max_header_bytes = 16 * 1024,
                                               .read_buffer_bytes = 64 * 1024,
                                               .idle_timeout = 5000ms,
                                               .io_timeout = 5000ms,
-                                              .draining = &draining_};
+                                              .draining = &draining_,
+                                              .admission = &admission_};
 
  private:
   static asio::awaitable<void> ask(asio::ip::tcp::socket socket, std::string request, bool head,
