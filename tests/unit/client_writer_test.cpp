@@ -13,7 +13,9 @@
 #include "client_socket.h"
 #include "http/client_connection.h"
 #include "http/deadline.h"
+#include "http/error_writer.h"
 #include "obs/metrics.h"
+#include "obs/proxy_metrics.h"
 
 namespace s3hc::http {
 namespace {
@@ -51,6 +53,25 @@ TEST_F(ClientWriterTest, WritesHeaderAndBodyAndCountsThem) {
   EXPECT_EQ(sockets_.received_until_close(), "HTTP/1.1 200 OK\r\n\r\nbodymore");
   EXPECT_EQ(sent_bytes_.value(), 27u);
   EXPECT_FALSE(client_.timed_out());
+}
+
+TEST_F(ClientWriterTest, AnErrorAnsweringHeadIsItsHeaderAlone) {
+  obs::MetricsRegistry registry;
+  obs::ProxyMetrics metrics(registry);
+  run([&metrics](ClientWriter& writer) -> asio::awaitable<void> {
+    co_await send_error(writer, s3::errors::kServiceUnavailable,
+                        {.method = "HEAD", .resource = "/b/k", .keep_alive = true}, metrics);
+    co_await send_error(writer, s3::errors::kServiceUnavailable,
+                        {.method = "GET", .resource = "/b/k", .keep_alive = true}, metrics);
+  });
+  // On a connection kept open, XML after the HEAD's header would read as the next answer.
+  const auto received = sockets_.received_until_close();
+  const auto second = received.find("HTTP/1.1 503", 1);
+  ASSERT_NE(second, std::string::npos);
+  EXPECT_TRUE(received.substr(0, second).ends_with("\r\n\r\n")) << received;
+  EXPECT_NE(received.substr(0, second).find("Content-Length: "), std::string::npos);
+  EXPECT_TRUE(received.ends_with("</Error>")) << received;
+  EXPECT_EQ(metrics.requests.with({"HEAD", "503"}).value(), 1u);
 }
 
 TEST_F(ClientWriterTest, SendsFileBytesAfterHeldBackOnes) {
