@@ -241,6 +241,7 @@ struct ProxyServer::State {
                  changes ? "by the table of record changes" : "by a stat",
                  cheap_stats ? "event loops" : "I/O pool");
     cache_metrics.emplace(registry);
+    bucket_metrics.emplace(registry, config.observability.buckets);
     cache_metrics->max_size_bytes.set(static_cast<std::int64_t>(options.fleet.max_size_bytes));
     fleet.emplace(cache::CacheLayout(options.dir), cache::FleetEngine::new_proxy_id(),
                   fleet_options(options), fleet_metrics_updater(*cache_metrics), nullptr,
@@ -267,7 +268,8 @@ struct ProxyServer::State {
         .policy = options.policy,
         .policies = policies ? &*policies : nullptr,
         .addressing = {},
-        .metrics = *cache_metrics});
+        .metrics = *cache_metrics,
+        .buckets = &*bucket_metrics});
   }
 
   obs::Health health() const {
@@ -322,6 +324,7 @@ struct ProxyServer::State {
   // The cache, when configured (cache.dir).
   std::optional<asio::thread_pool> cache_io;
   std::optional<obs::CacheMetrics> cache_metrics;
+  std::optional<obs::BucketMetrics> bucket_metrics;
   std::optional<cache::FleetEngine> fleet;  // outlives the store, which reports to it
   pipeline::FillRegistry fills;  // of this process, that requests may join
   std::optional<cache::ObjectStore> object_store;

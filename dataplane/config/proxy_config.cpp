@@ -111,6 +111,10 @@ KeyBindings bindings(ProxyConfig& config) {
            {"otlp_endpoint", parsed_field(otlp.endpoint, obs::parse_otlp_endpoint)},
            {"otlp_interval_ms", bounded(otlp.interval, 100, 86'400'000)},
            {"otlp_timeout_ms", duration_ms(otlp.timeout)},
+           {"bucket_metrics", parsed_list(config.observability.buckets.buckets,
+                                          [](const std::string& name) { return name; })},
+           {"max_bucket_labels",
+            bounded(config.observability.buckets.max_buckets, 0, 100'000)},
        }},
   };
 }

@@ -16,6 +16,7 @@
 #include "http/admission.h"
 #include "http/endpoint.h"
 #include "http/upstream_options.h"
+#include "obs/bucket_metrics.h"
 #include "obs/otlp_exporter.h"
 #include "pipeline/cache_policy.h"
 
@@ -70,6 +71,8 @@ struct ObservabilityOptions {
   std::string instance_id;
   // The OTLP/HTTP metrics export (docs/OBSERVABILITY.md): off until an endpoint is set.
   obs::OtlpExporterOptions otlp;
+  // Which buckets get metrics of their own (docs/OBSERVABILITY.md).
+  obs::BucketMetricsOptions buckets;
 };
 
 struct ProxyConfig {

@@ -10,6 +10,7 @@
 #include <chrono>
 
 #include "http/deadline.h"
+#include "http/request_record.h"
 
 namespace s3hc::http {
 
@@ -34,10 +35,14 @@ class ClientConnection {
   // Sends FIN after the last response, then closes.
   void shutdown_and_close();
 
+  // The request being answered (request_record.h); the session starts each one afresh.
+  RequestRecord& record() { return record_; }
+
  private:
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
   Deadline deadline_;
+  RequestRecord record_;
 };
 
 }  // namespace s3hc::http

@@ -39,6 +39,7 @@ asio::awaitable<bool> ClientWriter::send_file(int file, std::uint64_t offset,
 void ClientWriter::wrote(std::uint64_t bytes) {
   client_.expires_never();
   sent_bytes_.inc(bytes);
+  client_.record().sent(bytes);
 }
 
 }  // namespace s3hc::http

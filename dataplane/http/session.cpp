@@ -113,6 +113,7 @@ asio::awaitable<void> serve_requests(ClientConnection& client, RequestHandler& h
   for (;;) {
     if (!co_await await_next_request(client, options)) co_return;
 
+    client.record() = RequestRecord{};  // from its first byte
     RequestParser request;
     request.body_limit(boost::none);  // bodies are streamed, never held
     // A deadline for the whole header section, not per read: a client trickling bytes
@@ -123,6 +124,7 @@ asio::awaitable<void> serve_requests(ClientConnection& client, RequestHandler& h
     // Bytes are counted as parsed (here the header, the body where it is relayed), so bytes
     // read ahead for the next pipelined request are not counted twice.
     metrics.client_received_bytes.inc(consumed);
+    client.record().received_bytes = consumed;
     if (!ec && !has_valid_framing(request.get())) ec = beast::http::error::bad_transfer_encoding;
     if (ec) {
       if (const auto* kind = header_error_kind(ec, client)) {

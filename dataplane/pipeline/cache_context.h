@@ -14,6 +14,7 @@
 #include "cache/fill_admission.h"
 #include "cache/store/object_store.h"
 #include "cache/store/upload_store.h"
+#include "obs/bucket_metrics.h"
 #include "obs/cache_metrics.h"
 #include "pipeline/cache_policy.h"
 #include "pipeline/fill_progress.h"
@@ -37,6 +38,7 @@ struct CacheContext {
   const policy::PolicySource* policies;
   s3::AddressingOptions addressing;
   obs::CacheMetrics& metrics;
+  obs::BucketMetrics* buckets;  // null: no per-bucket metrics (tests)
 };
 
 // Whether `bytes` (0: unknown) may enter the cache now (it is not full); a refusal is counted.

@@ -37,13 +37,44 @@ s3::ReadHeaders read_headers(const bhttp::request_header<>& request) {
   return headers;
 }
 
+// Requests that change the bucket (their bodies are its written bytes): all but reads of
+// objects and the operations the cache does not distinguish (listings, bucket settings).
+bool changes_bucket(s3::Operation::Kind kind) {
+  using Kind = s3::Operation::Kind;
+  return kind != Kind::kGetObject && kind != Kind::kHeadObject && kind != Kind::kOther;
+}
+
 }  // namespace
 
 asio::awaitable<bool> CacheHandler::handle(http::ClientConnection& client,
                                            http::RequestParser& request) {
+  auto operation = s3::classify_operation(request_parts(request.get().base()), cache_.addressing);
+  const auto bucket = operation.address.bucket;
+  const bool write = changes_bucket(operation.kind);
+  const bool keep_alive = co_await answer(client, request, std::move(operation));
+  if (cache_.buckets && !bucket.empty()) {
+    const auto& record = client.record();
+    const auto now = http::RequestRecord::Clock::now();
+    const auto seconds = [&](auto until) {
+      return std::chrono::duration<double>(until - record.started).count();
+    };
+    cache_.buckets->record(
+        {.bucket = bucket,
+         .cache_status = record.cache_status,
+         .write = write,
+         .sent_bytes = record.sent_bytes,
+         .received_bytes = record.received_bytes,
+         .first_byte_seconds = record.first_byte_sent ? seconds(*record.first_byte_sent) : -1.0,
+         .total_seconds = seconds(now)});
+  }
+  co_return keep_alive;
+}
+
+asio::awaitable<bool> CacheHandler::answer(http::ClientConnection& client,
+                                           http::RequestParser& request,
+                                           s3::Operation operation) {
   using Kind = s3::Operation::Kind;
   const auto& header = request.get().base();
-  auto operation = s3::classify_operation(request_parts(header), cache_.addressing);
   switch (operation.kind) {
     case Kind::kGetObject:
     case Kind::kHeadObject:

@@ -8,6 +8,7 @@
 #include "pipeline/cache_context.h"
 #include "pipeline/origin_context.h"
 #include "pipeline/read_path.h"
+#include "s3/operation.h"
 
 namespace s3hc::pipeline {
 
@@ -18,10 +19,14 @@ class CacheHandler final : public http::RequestHandler {
         cache_(cache),
         pieces_(kCachePieceBytes, kMaxFreePieces, origin.metrics.buffered_bytes) {}
 
+  // Answers the request, then tells its bucket's metrics (obs/bucket_metrics.h) how it went.
   boost::asio::awaitable<bool> handle(http::ClientConnection& client,
                                       http::RequestParser& request) override;
 
  private:
+  boost::asio::awaitable<bool> answer(http::ClientConnection& client,
+                                      http::RequestParser& request, s3::Operation operation);
+
   // Two pieces per busy transfer are reused; more are allocated on demand.
   static constexpr std::size_t kMaxFreePieces = 8;
 

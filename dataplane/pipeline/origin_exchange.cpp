@@ -269,6 +269,7 @@ asio::awaitable<void> OriginExchange::upload() {
   }
   // (The client deadline stays armed: the response may be writing under it concurrently.)
   origin_.metrics.client_received_bytes.inc(result.bytes_read);
+  client_.record().received_bytes += result.bytes_read;
   upload_result_ = result;
   if (client_failed_upload()) {
     // The origin will never get the rest of the body: stop waiting for its answer.

@@ -61,6 +61,7 @@ bool forbids_storing(const bhttp::request_header<>& request) {
 asio::awaitable<bool> bypass(http::ClientConnection& client, http::RequestParser& request,
                              OriginContext& origin, CacheContext& cache, std::string_view why) {
   cache.metrics.bypassed.inc();
+  client.record().cache_status = x_cache_value(CacheStatus::kBypass);
   co_return co_await forward(client, request, origin, [why](ResponseHeader& response) {
     set_cache_status_fields(response, from_origin(CacheStatus::kBypass, ForwardReason::kBypass,
                                                   response.result_int(), false, why));
@@ -99,6 +100,7 @@ asio::awaitable<bool> ReadPath::run() {
     cache_.metrics.coalesced.inc();
     coalesced_ = true;
     if (joined_) {
+      record_status(CacheStatus::kCoalesced);
       const FillProgress::Reader reader(std::move(joined_));
       const auto sent = co_await FillReader(cache_, pieces_, read_.object, reader)
                             .send(writer_, reader->header(), &cache_.metrics.served_bytes);
@@ -219,10 +221,11 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
     if (policy_.negative_ttl_ms > 0) co_return co_await relay_absence(exchange);
   }
   // (A client's no-cache bypasses the lookup, not the fill.)
-  const bool bypassed = forward_reason_ == ForwardReason::kRequest;
-  set_cache_status_fields(
-      response, from_origin(bypassed ? CacheStatus::kBypass : CacheStatus::kMiss, forward_reason_,
-                            exchange.status(), fill != nullptr || remembered));
+  const auto status = forward_reason_ == ForwardReason::kRequest ? CacheStatus::kBypass
+                                                                   : CacheStatus::kMiss;
+  set_cache_status_fields(response, from_origin(status, forward_reason_, exchange.status(),
+                                                fill != nullptr || remembered));
+  record_status(status);
   // A body that came whole with the header is cached before the client's write; any other is
   // read by a fill of its own, at the origin's pace whatever this client's (a request that
   // still has a body of its own to upload keeps its exchange whole).
@@ -254,6 +257,7 @@ asio::awaitable<std::optional<bool>> ReadPath::answer_if_absent() {
 
 asio::awaitable<bool> ReadPath::send_error_from_cache(const s3::ErrorKind& kind,
                                                       const CacheOutcome& hit) {
+  record_status(hit.status);
   const auto cache_status = cache_status_value(hit);
   const http::HeaderField fields[] = {{"X-Cache", x_cache_value(hit.status)},
                                       {"Cache-Status", cache_status}};
@@ -280,6 +284,7 @@ asio::awaitable<bool> ReadPath::relay_absence(OriginExchange& exchange) {
   if (is_head()) co_await remember("");
   set_cache_status_fields(exchange.response().get(),
                           from_origin(CacheStatus::kMiss, forward_reason_, 404, is_head()));
+  record_status(CacheStatus::kMiss);
   ErrorBodyTap error;
   const bool keep_alive = co_await exchange.relay(&error);
   if (!is_head() && s3::error_code_of(error.body()) == s3::errors::kNoSuchKey.code) {
@@ -310,6 +315,7 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
   auto answer = plan.answer;
   if (!answer.cache.origin_status && coalesced_) answer.cache.status = CacheStatus::kCoalesced;
   answer.cache.ttl_seconds = freshness_left_seconds(record);
+  record_status(answer.cache.status);
   const auto header = cached_response_header(record, answer);
   if (!plan.bytes) {
     origin_.metrics.count_response(request_.get().method_string(), answer.status);
@@ -400,6 +406,7 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
   }
   cache_.metrics.partial.inc();
   plan.answer.cache = from_cache(CacheStatus::kPartial, 206);
+  record_status(CacheStatus::kPartial);
   origin_.metrics.count_response(request_.get().method_string(), plan.answer.status);
   if (!co_await writer_.write(cached_response_header(record, plan.answer))) co_return false;
 
@@ -426,6 +433,10 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
     co_return false;
   }
   co_return client_keep_alive_;
+}
+
+void ReadPath::record_status(CacheStatus status) {
+  client_.record().cache_status = x_cache_value(status);
 }
 
 std::int64_t ReadPath::freshness_left_seconds(const v1::CacheRecord& record) const {

@@ -157,6 +157,8 @@ class ReadPath {
   void add_request_header(std::string_view name, std::string value);
   // Undoes add_request_header, so the client's request goes to the origin as it came.
   void restore_request();
+  // Tells the request's record (http/request_record.h) how the cache took part.
+  void record_status(CacheStatus status);
   // How long `record` stays fresh for this request, in whole seconds (Cache-Status ttl).
   std::int64_t freshness_left_seconds(const v1::CacheRecord& record) const;
 

@@ -100,7 +100,8 @@ class ReadPathTest : public ::testing::Test {
                .policy = {},
                .policies = nullptr,
                .addressing = {},
-               .metrics = cache_metrics_},
+               .metrics = cache_metrics_,
+               .buckets = &bucket_metrics_},
         handler_(origin_context_, cache_) {
     asio::co_spawn(io_, sweeper_.run(), asio::detached);
   }
@@ -157,6 +158,7 @@ class ReadPathTest : public ::testing::Test {
   obs::MetricsRegistry registry_;
   obs::CacheMetrics cache_metrics_;
   obs::ProxyMetrics proxy_metrics_;
+  obs::BucketMetrics bucket_metrics_{registry_, {}};
   asio::io_context io_;
   http::DeadlineSweeper sweeper_;
   testing::FakeOrigin origin_;
@@ -216,6 +218,16 @@ TEST_F(ReadPathTest, AFreshHitAsksTheOriginNothing) {
   EXPECT_EQ(head.header("x-cache"), "HIT");
   EXPECT_EQ(head.header("content-length"), std::to_string(object.size()));
   EXPECT_EQ(origin_requests(), 1u);
+  // Per bucket: one MISS, two HITs; the hit's body bytes saved.
+  const auto metrics = registry_.render_prometheus();
+  EXPECT_NE(metrics.find("s3hc_bucket_requests_total{bucket=\"bucket\",cache_status=\"HIT\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("s3hc_bucket_requests_total{bucket=\"bucket\",cache_status=\"MISS\"} 1\n"),
+            std::string::npos);
+  const std::string saved = "s3hc_bucket_saved_bytes_total{bucket=\"bucket\"} ";
+  const auto at = metrics.find(saved);
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(std::stoull(metrics.substr(at + saved.size())), object.size());  // with headers
 }
 
 TEST_F(ReadPathTest, WithATtlOfZeroEveryReadIsRevalidatedWithTheCachedETag) {
