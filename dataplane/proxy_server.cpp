@@ -27,6 +27,7 @@
 #include "http/listener.h"
 #include "http/network_connector.h"
 #include "http/origin_router.h"
+#include "obs/access_log.h"
 #include "obs/admin_server.h"
 #include "obs/cache_metrics.h"
 #include "obs/metrics.h"
@@ -189,13 +190,18 @@ struct ProxyServer::State {
         tls(make_tls_context(config.upstream)),
         metrics(registry),
         admission(config.limits.admission, metrics),
+        access_log(config.observability.access_log.path.empty()
+                       ? nullptr
+                       : std::make_unique<obs::AccessLog>(config.observability.access_log,
+                                                          registry)),
         session_options{
             .max_header_bytes = config.limits.max_header_bytes,
             .read_buffer_bytes = config.limits.relay_buffer_bytes,
             .idle_timeout = std::chrono::milliseconds(config.timeouts.client_idle_ms),
             .io_timeout = std::chrono::milliseconds(config.timeouts.client_read_ms),
             .draining = &draining,
-            .admission = &admission},
+            .admission = &admission,
+            .access_log = access_log.get()},
         started(std::chrono::steady_clock::now()),
         counting_since(std::chrono::system_clock::now()) {
     if (!config.cache.dir.empty()) open_cache();
@@ -317,6 +323,7 @@ struct ProxyServer::State {
   obs::MetricsRegistry registry;
   obs::ProxyMetrics metrics;
   http::AdmissionGate admission;  // of every worker's requests
+  std::unique_ptr<obs::AccessLog> access_log;  // when configured
   http::SessionOptions session_options;
   std::chrono::steady_clock::time_point started;
   std::chrono::system_clock::time_point counting_since;  // the registry's counts start here

@@ -16,6 +16,7 @@
 #include "http/admission.h"
 #include "http/endpoint.h"
 #include "http/upstream_options.h"
+#include "obs/access_log.h"
 #include "obs/bucket_metrics.h"
 #include "obs/otlp_exporter.h"
 #include "pipeline/cache_policy.h"
@@ -73,6 +74,8 @@ struct ObservabilityOptions {
   obs::OtlpExporterOptions otlp;
   // Which buckets get metrics of their own (docs/OBSERVABILITY.md).
   obs::BucketMetricsOptions buckets;
+  // The access log in S3's format (docs/OBSERVABILITY.md): off until a path is set.
+  obs::AccessLogOptions access_log;
 };
 
 struct ProxyConfig {

@@ -15,6 +15,7 @@ namespace asio = boost::asio;
 
 asio::awaitable<bool> ClientWriter::write(std::string_view header, std::string_view body) {
   const std::array<asio::const_buffer, 2> pieces{asio::buffer(header), asio::buffer(body)};
+  client_.record().sending(header);
   arm();
   auto [ec, written] = co_await asio::async_write(client_.socket(), pieces, transfer_all_at_once,
                                                   asio::as_tuple(asio::use_awaitable));
@@ -23,6 +24,7 @@ asio::awaitable<bool> ClientWriter::write(std::string_view header, std::string_v
 }
 
 asio::awaitable<bool> ClientWriter::write_more(std::string_view bytes) {
+  client_.record().sending(bytes);
   const auto sent = co_await http::send_more(client_.socket(), bytes, [this] { arm(); });
   wrote(sent);
   co_return sent == bytes.size();

@@ -44,6 +44,9 @@ class ClientWriter {
   // Disarms the deadline and counts `bytes`.
   void wrote(std::uint64_t bytes);
 
+  // The request being answered (request_record.h).
+  RequestRecord& record() { return client_.record(); }
+
  private:
   ClientConnection& client_;
   std::chrono::milliseconds timeout_;

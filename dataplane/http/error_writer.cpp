@@ -9,6 +9,7 @@ namespace s3hc::http {
 boost::asio::awaitable<void> send_error(ClientWriter& client, const s3::ErrorKind& kind,
                                         const ErrorContext& context, obs::ProxyMetrics& metrics) {
   auto response = s3::error_response(kind, context.resource, context.keep_alive);
+  client.record().error_code = kind.code;
   for (const auto& field : context.extra_fields) response.set(field.name, field.value);
   std::string header;
   append_header(response.base(), header);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "http/access_log_entry.h"
 #include "http/error_writer.h"
 #include "http/protocol_error.h"
 
@@ -110,6 +111,8 @@ asio::awaitable<bool> refuse_overloaded(ClientConnection& client, const RequestP
 
 asio::awaitable<void> serve_requests(ClientConnection& client, RequestHandler& handler,
                                      const SessionOptions& options, obs::ProxyMetrics& metrics) {
+  error_code no_peer;
+  const auto remote_ip = client.socket().remote_endpoint(no_peer).address().to_string();
   for (;;) {
     if (!co_await await_next_request(client, options)) co_return;
 
@@ -137,11 +140,18 @@ asio::awaitable<void> serve_requests(ClientConnection& client, RequestHandler& h
     }
     // Held until the answer is done: a request counts against the limits while it runs.
     const auto ticket = options.admission->admit();
-    if (!ticket) {
-      if (!co_await refuse_overloaded(client, request, options, metrics)) co_return;
-      continue;
+    // (if/else, not ?:: GCC 12 miscompiles co_await inside a conditional expression)
+    bool keep_alive = false;
+    if (ticket) {
+      keep_alive = co_await handler.handle(client, request);
+    } else {
+      keep_alive = co_await refuse_overloaded(client, request, options, metrics);
     }
-    if (!co_await handler.handle(client, request)) co_return;
+    if (options.access_log) {
+      options.access_log->append(obs::format_access_log_line(
+          access_log_entry(client.record(), request.get().base(), remote_ip)));
+    }
+    if (!keep_alive) co_return;
   }
 }
 

@@ -13,6 +13,7 @@
 #include "http/admission.h"
 #include "http/deadline.h"
 #include "http/request_handler.h"
+#include "obs/access_log.h"
 #include "obs/proxy_metrics.h"
 
 namespace s3hc::http {
@@ -27,6 +28,8 @@ struct SessionOptions {
   const std::atomic<bool>* draining;
   // Every request takes a ticket here before its handler sees it (process-wide).
   AdmissionGate* admission;
+  // Each answered request gets a line here; null: no access log.
+  obs::AccessLog* access_log = nullptr;
 };
 
 // The sweeper must belong to the socket's io_context thread.

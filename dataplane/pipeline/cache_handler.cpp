@@ -49,17 +49,19 @@ bool changes_bucket(s3::Operation::Kind kind) {
 asio::awaitable<bool> CacheHandler::handle(http::ClientConnection& client,
                                            http::RequestParser& request) {
   auto operation = s3::classify_operation(request_parts(request.get().base()), cache_.addressing);
-  const auto bucket = operation.address.bucket;
+  auto& record = client.record();
+  record.operation = s3::access_log_name(operation.kind);
+  record.bucket = operation.address.bucket;
+  record.key = operation.address.key;
   const bool write = changes_bucket(operation.kind);
   const bool keep_alive = co_await answer(client, request, std::move(operation));
-  if (cache_.buckets && !bucket.empty()) {
-    const auto& record = client.record();
+  if (cache_.buckets && !record.bucket.empty()) {
     const auto now = http::RequestRecord::Clock::now();
     const auto seconds = [&](auto until) {
       return std::chrono::duration<double>(until - record.started).count();
     };
     cache_.buckets->record(
-        {.bucket = bucket,
+        {.bucket = record.bucket,
          .cache_status = record.cache_status,
          .write = write,
          .sent_bytes = record.sent_bytes,

@@ -115,6 +115,27 @@ Operation classify_operation(const RequestParts& request, const AddressingOption
   return operation;
 }
 
+std::string_view access_log_name(Operation::Kind kind) {
+  using Kind = Operation::Kind;
+  switch (kind) {
+    case Kind::kGetObject: return "REST.GET.OBJECT";
+    case Kind::kHeadObject: return "REST.HEAD.OBJECT";
+    case Kind::kPutObject: return "REST.PUT.OBJECT";
+    case Kind::kCopyObject: return "REST.COPY.OBJECT";
+    case Kind::kCreateMultipartUpload: return "REST.POST.UPLOADS";
+    case Kind::kUploadPart: return "REST.PUT.PART";
+    case Kind::kUploadPartCopy: return "REST.COPY.PART";
+    case Kind::kCompleteMultipartUpload: return "REST.POST.UPLOAD";
+    case Kind::kAbortMultipartUpload: return "REST.DELETE.UPLOAD";
+    case Kind::kDeleteObject: return "REST.DELETE.OBJECT";
+    case Kind::kOtherObjectWrite: return "REST.OTHER.OBJECT";
+    case Kind::kDeleteObjects: return "REST.POST.MULTI_OBJECT_DELETE";
+    case Kind::kPostObject: return "REST.POST.OBJECT";
+    case Kind::kOther: return {};
+  }
+  return {};
+}
+
 bool is_response_override(std::string_view parameter_name) {
   return parameter_name.starts_with("response-");
 }

@@ -59,6 +59,10 @@ struct Operation {
 
 Operation classify_operation(const RequestParts& request, const AddressingOptions& options);
 
+// The operation's name in S3's server access log (REST.GET.OBJECT, ...); "REST.<METHOD>.OTHER"
+// style names are not guessed: kOther gives an empty name.
+std::string_view access_log_name(Operation::Kind kind);
+
 // Whether a query parameter overrides a header of GetObject's or HeadObject's answer
 // (response-content-type, response-expires, ...).
 bool is_response_override(std::string_view parameter_name);
