@@ -11,6 +11,7 @@
   max_object_bytes                     -> larger objects read or written are not cached
   negative_ttl_ms for a prefix         -> its missing keys answered 404 by the proxy (HIT)
   the file changed under the proxy     -> applied within the reload interval (s3hc_policy_version)
+  reloads under load                   -> every answer follows exactly one snapshot, never a mix
   an invalid change                    -> refused, counted (s3hc_policy_errors_total), the
                                           policy in force stays
   an invalid file at start-up          -> the proxy does not start (exit code 2)
@@ -19,6 +20,7 @@
 Run: python3 tests/integration/test_policy.py
 """
 
+import concurrent.futures
 import os
 import shutil
 import subprocess
@@ -176,6 +178,49 @@ class PolicyTest(unittest.TestCase):
                                 .get("x-cache"))
             self.assertEqual(x_caches, expected, key)
         self.assertEqual(self.origin.s3_request_count("GET", "/probed/remembered/k"), 1)
+
+    def test_under_load_every_answer_follows_exactly_one_snapshot(self):
+        # Odd versions turn read caching off for the bucket, even ones turn off honouring the
+        # client's Cache-Control. A client asking no-store is answered BYPASS "policy" under an
+        # odd one and from the cache (no-store ignored) under an even one; only a mix of the
+        # two (caching on, Cache-Control honoured) could answer BYPASS "no-store".
+        self.put_direct("flip", "k")
+        client = self.origin.client(self.proxy.endpoint_url)
+        client.meta.events.register(
+            "before-send.s3.GetObject",
+            lambda request, **_: request.headers.__setitem__("Cache-Control", "no-store"))
+        versions = {1: "read_caching: false", 0: "client_cache_control: false"}
+
+        def policy(version):
+            return (f"version: {version}\nrules:\n"
+                    f"  - {{bucket: flip, settings: {{{versions[version % 2]}}}}}\n")
+
+        self.write_policy(policy(2))
+        self.wait_for_version(2)  # (the set-up's policy has no rule for the bucket)
+        stop = time.monotonic() + 4
+        seen = {}
+
+        def read():
+            while time.monotonic() < stop:
+                answer = client.get_object(Bucket="flip", Key="k")
+                answer["Body"].read()
+                status = answer["ResponseMetadata"]["HTTPHeaders"].get("cache-status", "")
+                detail = status.split("detail=")[-1] if "detail=" in status else "-"
+                seen[detail] = seen.get(detail, 0) + 1
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            readers = [pool.submit(read) for _ in range(4)]
+            version = 3
+            while time.monotonic() < stop:
+                self.write_policy(policy(version))
+                version += 1
+                time.sleep(0.03)
+            for reader in readers:
+                reader.result()
+        self.assertNotIn('"no-store"', seen, f"answers that mixed two snapshots: {seen}")
+        self.assertGreater(seen.get('"policy"', 0), 0, seen)  # odd versions were in force
+        self.assertGreater(seen.get("-", 0), 0, seen)  # and even ones
+        self.assertGreater(self.proxy.metric("s3hc_policy_version"), 10)
 
     def test_a_changed_file_is_applied_and_an_invalid_one_refused(self):
         self.assertEqual(self.proxy.metric("s3hc_policy_version"), 1)
