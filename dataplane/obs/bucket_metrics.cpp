@@ -64,13 +64,29 @@ BucketMetrics::BucketMetrics(MetricsRegistry& registry, BucketMetricsOptions opt
                                     {"cache_status"}, exponential_buckets(0.0005, 2, 16)),
           kStatuses)) {}
 
-BucketMetrics::Counters& BucketMetrics::counters_of(std::string_view bucket) {
-  if (const auto found = labelled_.find(std::string(bucket)); found != labelled_.end()) {
+const std::string* BucketMetrics::prefix_entry(std::string_view bucket,
+                                               std::string_view key) const {
+  const std::string* longest = nullptr;
+  for (const auto& entry : options_.buckets) {
+    const auto slash = entry.find('/');
+    if (slash == std::string::npos || std::string_view(entry).substr(0, slash) != bucket) continue;
+    const bool under = key.starts_with(std::string_view(entry).substr(slash + 1));
+    if (under && (!longest || entry.size() > longest->size())) longest = &entry;
+  }
+  return longest;
+}
+
+BucketMetrics::Counters& BucketMetrics::counters_of(std::string_view bucket,
+                                                    std::string_view key) {
+  const auto* prefix = prefix_entry(bucket, key);
+  const std::string_view name = prefix ? std::string_view(*prefix) : bucket;
+  if (const auto found = labelled_.find(std::string(name)); found != labelled_.end()) {
     return found->second;
   }
   const bool configured =
+      prefix ||
       std::find(options_.buckets.begin(), options_.buckets.end(), bucket) != options_.buckets.end();
-  std::string label(bucket);
+  std::string label(name);
   if (!configured) {
     if (unconfigured_ >= options_.max_buckets) {
       label = kOther;
@@ -93,7 +109,8 @@ void BucketMetrics::record(const BucketRequest& request) {
   Counters* counters = nullptr;
   {
     std::lock_guard lock(mutex_);
-    counters = &counters_of(request.bucket);  // (entries are never removed: stays valid)
+    // (entries are never removed: the pointer stays valid)
+    counters = &counters_of(request.bucket, request.key);
   }
   counters->sent.inc(request.sent_bytes);
   (from_cache(request.cache_status) ? counters->saved : counters->from_origin)

@@ -2,10 +2,11 @@
 // bytes sent, bytes that came from the origin, bytes the cache saved, bytes written; and the
 // latency of answers (first byte, whole) by cache status. docs/OBSERVABILITY.md lists them.
 //
-// Cardinality is bounded: a bucket gets a label of its own when configured, or while fewer
-// than max_buckets others have one (the first seen keep theirs); every other bucket is
-// counted under "__other__". So 10,000 buckets make at most configured + max_buckets + 1
-// label values per metric.
+// Cardinality is bounded: a bucket (or a prefix of one) gets a label of its own when
+// configured, or while fewer than max_buckets others have one (the first seen keep theirs:
+// labels are series in Prometheus, which must not come and go); every other bucket is counted
+// under "__other__". So 10,000 buckets make at most configured + max_buckets + 1 label values
+// per metric.
 //
 // Thread-safety: every method may be called from any thread (a short lock per request, to
 // find the bucket's counters).
@@ -25,7 +26,9 @@
 namespace s3hc::obs {
 
 struct BucketMetricsOptions {
-  // Buckets that always get a label of their own. Default: none.
+  // Buckets, and prefixes within them ("bucket/prefix/"), that always get a label of their
+  // own: an object under a listed prefix is counted there (the longest), not under its bucket.
+  // Default: none.
   std::vector<std::string> buckets;
   // Other buckets given a label of their own, first come first served. Default: 100.
   std::size_t max_buckets = 100;
@@ -34,6 +37,7 @@ struct BucketMetricsOptions {
 // One answered request, as its record (http/request_record.h) tells it.
 struct BucketRequest {
   std::string_view bucket;
+  std::string_view key;
   std::string_view cache_status;  // HIT, MISS, ... ; empty: no cache status (a write, ...)
   bool write = false;             // an object written or deleted: its body bytes were written
   std::uint64_t sent_bytes = 0;
@@ -63,7 +67,10 @@ class BucketMetrics {
     std::array<Counter*, kStatuses.size()> requests;  // by status
   };
 
-  Counters& counters_of(std::string_view bucket);
+  // The counters of the label the object is counted under (created on first use).
+  Counters& counters_of(std::string_view bucket, std::string_view key);
+  // The configured "bucket/prefix" entry the object falls under, the longest; null if none.
+  const std::string* prefix_entry(std::string_view bucket, std::string_view key) const;
 
   const BucketMetricsOptions options_;
   Family<Counter>& requests_;

@@ -62,6 +62,7 @@ asio::awaitable<bool> CacheHandler::handle(http::ClientConnection& client,
     };
     cache_.buckets->record(
         {.bucket = record.bucket,
+         .key = record.key,
          .cache_status = record.cache_status,
          .write = write,
          .sent_bytes = record.sent_bytes,

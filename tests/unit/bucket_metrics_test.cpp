@@ -47,6 +47,22 @@ TEST(BucketMetricsTest, TenThousandBucketsMakeABoundedNumberOfLabels) {
   EXPECT_EQ(labels_of(registry, "s3hc_request_seconds", 0).size(), BucketMetrics::kStatuses.size());
 }
 
+TEST(BucketMetricsTest, AConfiguredPrefixHasItsOwnLabel) {
+  MetricsRegistry registry;
+  BucketMetrics buckets(registry, {.buckets = {"data/train/", "data/train/images/"},
+                                   .max_buckets = 0});
+  for (const auto* key : {"train/a", "train/images/b", "train/images/c", "test/d"}) {
+    auto request = answered("data", "HIT", 1);
+    request.key = key;
+    buckets.record(request);
+  }
+  const auto text = registry.render_prometheus();
+  EXPECT_NE(text.find("s3hc_bucket_sent_bytes_total{bucket=\"data/train/\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("s3hc_bucket_sent_bytes_total{bucket=\"data/train/images/\"} 2\n"),
+            std::string::npos);  // the longest prefix
+  EXPECT_NE(text.find("s3hc_bucket_sent_bytes_total{bucket=\"__other__\"} 1\n"), std::string::npos);
+}
+
 TEST(BucketMetricsTest, BytesFromTheCacheAreSavedTheRestCameFromTheOrigin) {
   MetricsRegistry registry;
   BucketMetrics buckets(registry, {});
