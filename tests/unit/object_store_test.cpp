@@ -153,6 +153,21 @@ TEST_F(ObjectStoreTest, AFillOlderThanAnInvalidationIsRefused) {
   EXPECT_EQ(store_.lookup(address_)->etag(), "\"v2\"");
 }
 
+// Times are milliseconds: a read sent in the one a write was answered in may carry the version
+// the write replaced, so the write's news wins the tie (test_chaos found it: a stale HIT).
+TEST_F(ObjectStoreTest, AWritesNewsWinsATieWithAFillOfAnotherVersion) {
+  store_.invalidate(address_, 2000);               // a delete or overwrite answered at 2000
+  EXPECT_FALSE(try_fill(0, 99, "\"old\"", 2000));  // a read sent in that millisecond
+  EXPECT_FALSE(store_.lookup(address_));
+  auto written = meta("\"new\"");
+  written.from_write = true;
+  ASSERT_TRUE(store_.remember(address_, written, 3000));  // a write answered at 3000
+  EXPECT_FALSE(try_fill(0, 99, "\"old\"", 3000));
+  EXPECT_EQ(store_.lookup(address_)->etag(), "\"new\"");
+  EXPECT_TRUE(try_fill(0, 99, "\"newer\"", 3001));  // a read sent after: a newer version
+  EXPECT_EQ(store_.lookup(address_)->etag(), "\"newer\"");
+}
+
 TEST_F(ObjectStoreTest, InvalidationSparesFillsStillBeingWritten) {
   fill(0, 9999);
   auto later = store_.begin_fill(address_, meta("\"v2\""), 0, true, 3000);  // fetched after

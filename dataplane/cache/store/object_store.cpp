@@ -253,7 +253,13 @@ std::optional<v1::CacheRecord> ObjectStore::updated_record(
   dropped.clear();
   const bool same_version = current && current->etag() == meta.etag && current->size() == meta.size;
   if (current && !same_version) {
-    if (current->fetched_at_unix_ms() > now_ms) return std::nullopt;
+    // A write's news (its object, or the tombstone of a delete or overwrite) wins a tie with
+    // a fill: a read sent in the millisecond the write was answered in may have been given
+    // the version the write replaced.
+    const bool current_is_news = current->from_write() || current->etag().empty();
+    const bool tie_lost = current->fetched_at_unix_ms() == now_ms && current_is_news &&
+                          !meta.from_write;
+    if (current->fetched_at_unix_ms() > now_ms || tie_lost) return std::nullopt;
     for (const auto& range : current->ranges()) dropped.push_back(range.file());
   }
   v1::CacheRecord record = same_version ? *current : record_for(object, meta);

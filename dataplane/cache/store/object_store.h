@@ -8,7 +8,8 @@
 //
 // Ordering: every change carries the wall-clock time its information was true at (a fill: when
 // its origin request was sent; a write or invalidation: when the origin answered it). A fill of
-// another version than the record's is refused when the record's information is newer, and
+// another version than the record's is refused when the record's information is newer (or as
+// new, when it is a write's: times are milliseconds, and the write wins the tie), and
 // invalidation leaves a tombstone with its time, so a slow fill of the old bytes that started
 // before a write or a delete can never resurrect them. Every record change is a
 // compare-and-swap (RecordStore::replace): a change decided on a record that another proxy
