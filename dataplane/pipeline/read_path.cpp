@@ -510,7 +510,7 @@ asio::awaitable<std::shared_ptr<const v1::CacheRecord>> ReadPath::find_record(bo
 }
 
 asio::awaitable<void> ReadPath::invalidate() {
-  co_await update_cache(cache_, [this] { cache_.store.invalidate(read_.object, unix_now_ms()); });
+  co_await update_cache(cache_, [this] { cache_.store.drop(read_.object, unix_now_ms()); });
   cache_.metrics.invalidations.inc();
 }
 

@@ -168,6 +168,16 @@ TEST_F(ObjectStoreTest, AWritesNewsWinsATieWithAFillOfAnotherVersion) {
   EXPECT_EQ(store_.lookup(address_)->etag(), "\"newer\"");
 }
 
+// What a read dropped (damaged bytes, a version found changed) is no write's news: its refill,
+// sent in the same millisecond, commits (test_read_cache found it: a corrupt file never refilled).
+TEST_F(ObjectStoreTest, ARefillCommitsInTheMillisecondAReadDroppedTheObject) {
+  fill(0, 9999);
+  store_.drop(address_, 2000);
+  EXPECT_FALSE(store_.lookup(address_));
+  EXPECT_TRUE(try_fill(0, 99, "\"v2\"", 2000));
+  EXPECT_EQ(store_.lookup(address_)->etag(), "\"v2\"");
+}
+
 TEST_F(ObjectStoreTest, InvalidationSparesFillsStillBeingWritten) {
   fill(0, 9999);
   auto later = store_.begin_fill(address_, meta("\"v2\""), 0, true, 3000);  // fetched after

@@ -41,8 +41,10 @@ void FleetJournal::stored(std::string_view dir_id, std::uint64_t bytes,
   entry.set_bytes(bytes);
   const bool tombstone = record && record->etag().empty();
   entry.set_tombstone(tombstone);
-  // (An upload's parts are written data: they become a written object.)
-  entry.set_from_write(record ? record->from_write() : dir_id.starts_with("uploads/"));
+  // (An upload's parts are written data: they become a written object. A write's tombstone
+  // holds no written data.)
+  entry.set_from_write(record ? record->from_write() && !tombstone
+                              : dir_id.starts_with("uploads/"));
   entry.set_expires_at_unix_ms(record && !tombstone ? ttls_.expires_at_ms(*record) : 0);
 }
 

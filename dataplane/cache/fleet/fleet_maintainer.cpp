@@ -241,7 +241,7 @@ void FleetMaintainer::audit(const AuditedDir& dir, std::int64_t now_ms) {
   if (const auto& record = dir.record) {
     const bool tombstone = record->etag().empty();
     updated.expires_at_ms = tombstone ? 0 : options_.ttls.expires_at_ms(*record);
-    updated.from_write = record->from_write();
+    updated.from_write = record->from_write() && !tombstone;
     if (!known) updated.last_access_ms = record->fetched_at_unix_ms();
     // An object the sweeper finds before its proxy's news arrives is as new as its fetch.
     const auto retention =

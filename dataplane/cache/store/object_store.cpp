@@ -255,10 +255,10 @@ std::optional<v1::CacheRecord> ObjectStore::updated_record(
   if (current && !same_version) {
     // A write's news (its object, or the tombstone of a delete or overwrite) wins a tie with
     // a fill: a read sent in the millisecond the write was answered in may have been given
-    // the version the write replaced.
-    const bool current_is_news = current->from_write() || current->etag().empty();
-    const bool tie_lost = current->fetched_at_unix_ms() == now_ms && current_is_news &&
-                          !meta.from_write;
+    // the version the write replaced. (What a read dropped does not: its refill, sent in the
+    // same millisecond, must commit.)
+    const bool tie_lost =
+        current->fetched_at_unix_ms() == now_ms && current->from_write() && !meta.from_write;
     if (current->fetched_at_unix_ms() > now_ms || tie_lost) return std::nullopt;
     for (const auto& range : current->ranges()) dropped.push_back(range.file());
   }
@@ -437,25 +437,31 @@ std::optional<v1::CacheRecord> ObjectStore::adopt(const s3::ObjectAddress& objec
 
 namespace {
 
-v1::CacheRecord tombstone_of(const s3::ObjectAddress& object, std::int64_t news_ms) {
+v1::CacheRecord tombstone_of(const s3::ObjectAddress& object, std::int64_t news_ms,
+                             bool from_write) {
   v1::CacheRecord tombstone;
   tombstone.set_format_version(kRecordFormatVersion);
   tombstone.set_bucket(object.bucket);
   tombstone.set_key(object.key);
   tombstone.set_fetched_at_unix_ms(news_ms);
   tombstone.set_validated_at_unix_ms(news_ms);
+  tombstone.set_from_write(from_write);
   return tombstone;
 }
 
 }  // namespace
 
 void ObjectStore::invalidate(const s3::ObjectAddress& object, std::int64_t news_ms) {
-  store_tombstone(object, tombstone_of(object, news_ms));
+  store_tombstone(object, tombstone_of(object, news_ms, true));
+}
+
+void ObjectStore::drop(const s3::ObjectAddress& object, std::int64_t now_ms) {
+  store_tombstone(object, tombstone_of(object, now_ms, false));
 }
 
 void ObjectStore::record_absence(const s3::ObjectAddress& object, std::string_view code,
                                  std::int64_t news_ms) {
-  auto tombstone = tombstone_of(object, news_ms);
+  auto tombstone = tombstone_of(object, news_ms, false);
   tombstone.set_absent(true);
   tombstone.set_absent_code(std::string(code));
   store_tombstone(object, tombstone);

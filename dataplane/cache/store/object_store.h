@@ -245,14 +245,17 @@ class ObjectStore {
   // and the range files are deleted. On a full file system (no room for the tombstone) the
   // record is deleted instead, and the error thrown on.
   void invalidate(const s3::ObjectAddress& object, std::int64_t news_ms);
-  // invalidate(), with the tombstone also recording that S3 answered a read sent at `news_ms`
+  // invalidate(), for bytes a read found outdated or damaged at `now_ms`: the tombstone is no
+  // write's news, so a refill sent in the same millisecond is not refused (updated_record()).
+  void drop(const s3::ObjectAddress& object, std::int64_t now_ms);
+  // drop(), with the tombstone also recording that S3 answered a read sent at `news_ms`
   // with 404 (`code`: the error's <Code>, empty when unknown): what negative caching answers
   // from. Any later change of the object replaces it.
   void record_absence(const s3::ObjectAddress& object, std::string_view code,
                       std::int64_t news_ms);
 
  private:
-  // Replaces the object's record by `tombstone` (invalidate, record_absence).
+  // Replaces the object's record by `tombstone` (invalidate, drop, record_absence).
   void store_tombstone(const s3::ObjectAddress& object, const v1::CacheRecord& tombstone);
   // Deletes the object's range files (not its record, nor writers' temp files).
   void remove_range_files(const s3::ObjectAddress& object) const;
