@@ -115,6 +115,8 @@ KeyBindings bindings(ProxyConfig& config) {
                                           [](const std::string& name) { return name; })},
            {"max_bucket_labels",
             bounded(config.observability.buckets.max_buckets, 0, 100'000)},
+           {"bucket_rerank_ms",
+            bounded(config.observability.buckets.rerank_interval, 1000, 86'400'000)},
            {"access_log", string_field(config.observability.access_log.path)},
            {"access_log_rotate_bytes", byte_size(config.observability.access_log.rotate_bytes)},
            {"access_log_rotate_ms",

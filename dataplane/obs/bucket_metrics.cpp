@@ -13,6 +13,10 @@ bool from_cache(std::string_view status) {
   return status == "HIT" || status == "REVALIDATED" || status == "COALESCED";
 }
 
+// What a request weighs in a bucket's score besides its bytes: at S3's list prices a GET
+// request costs about what 4 KiB of transfer out does.
+constexpr std::uint64_t kRequestScore = 4096;
+
 std::size_t status_index(std::string_view status) {
   constexpr auto& statuses = BucketMetrics::kStatuses;
   const auto found = std::find(statuses.begin(), statuses.end() - 1, status);
@@ -76,47 +80,136 @@ const std::string* BucketMetrics::prefix_entry(std::string_view bucket,
   return longest;
 }
 
+BucketMetrics::Counters BucketMetrics::make_counters(const std::string& label, bool ranked) {
+  const std::vector<std::string> labels{label};
+  Counters counters;
+  counters.ranked = ranked;
+  counters.sent = &sent_.with(labels);
+  counters.from_origin = &from_origin_.with(labels);
+  counters.saved = &saved_.with(labels);
+  counters.written = &written_.with(labels);
+  for (std::size_t i = 0; i < kStatuses.size(); ++i) {
+    counters.requests[i] = &requests_.with({label, std::string(kStatuses[i])});
+  }
+  return counters;
+}
+
 BucketMetrics::Counters& BucketMetrics::counters_of(std::string_view bucket,
-                                                    std::string_view key) {
+                                                    std::string_view key, std::uint64_t score) {
   const auto* prefix = prefix_entry(bucket, key);
-  const std::string_view name = prefix ? std::string_view(*prefix) : bucket;
-  if (const auto found = labelled_.find(std::string(name)); found != labelled_.end()) {
+  const std::string name(prefix ? std::string_view(*prefix) : bucket);
+  if (const auto found = labelled_.find(name); found != labelled_.end()) {
+    found->second.score += score;
     return found->second;
   }
   const bool configured =
       prefix ||
       std::find(options_.buckets.begin(), options_.buckets.end(), bucket) != options_.buckets.end();
-  std::string label(name);
-  if (!configured) {
-    if (unconfigured_ >= options_.max_buckets) {
-      label = kOther;
-      if (const auto other = labelled_.find(label); other != labelled_.end()) return other->second;
-    } else {
-      ++unconfigured_;
-    }
+  if (configured) return labelled_.emplace(name, make_counters(name, false)).first->second;
+  if (unconfigured_ < options_.max_buckets) {  // a free label
+    ++unconfigured_;
+    auto& counters = labelled_.emplace(name, make_counters(name, true)).first->second;
+    counters.score = score;
+    return counters;
   }
-  const std::vector<std::string> labels{label};
-  Counters counters{label,          sent_.with(labels), from_origin_.with(labels),
-                    saved_.with(labels), written_.with(labels), {}};
+  count_unlabelled(name, score);
+  const std::string other(kOther);
+  if (const auto found = labelled_.find(other); found != labelled_.end()) return found->second;
+  return labelled_.emplace(other, make_counters(other, false)).first->second;
+}
+
+void BucketMetrics::count_unlabelled(std::string_view bucket, std::uint64_t score) {
+  const std::string name(bucket);
+  if (const auto found = unlabelled_.find(name); found != unlabelled_.end()) {
+    found->second.score += score;
+    return;
+  }
+  const auto capacity = 4 * options_.max_buckets;
+  if (capacity == 0) return;  // no label to win
+  std::uint64_t inherited = 0;
+  if (unlabelled_.size() >= capacity) {
+    const auto least = std::min_element(
+        unlabelled_.begin(), unlabelled_.end(),
+        [](const auto& a, const auto& b) { return a.second.score < b.second.score; });
+    inherited = least->second.score;
+    unlabelled_.erase(least);
+  }
+  unlabelled_.emplace(name, Tracked{.score = inherited + score, .inherited = inherited});
+}
+
+void BucketMetrics::demote(const std::string& bucket) {
+  const auto found = labelled_.find(bucket);
+  const Counters gone = found->second;
+  labelled_.erase(found);
+  --unconfigured_;
+  const std::string other(kOther);
+  auto into = labelled_.find(other);
+  if (into == labelled_.end()) into = labelled_.emplace(other, make_counters(other, false)).first;
+  auto& kept = into->second;
+  kept.sent->inc(gone.sent->value());
+  kept.from_origin->inc(gone.from_origin->value());
+  kept.saved->inc(gone.saved->value());
+  kept.written->inc(gone.written->value());
   for (std::size_t i = 0; i < kStatuses.size(); ++i) {
-    counters.requests[i] = &requests_.with({label, std::string(kStatuses[i])});
+    kept.requests[i]->inc(gone.requests[i]->value());
+    requests_.remove({bucket, std::string(kStatuses[i])});
   }
-  return labelled_.emplace(label, counters).first->second;
+  const std::vector<std::string> labels{bucket};
+  for (auto* family : {&sent_, &from_origin_, &saved_, &written_}) family->remove(labels);
+  unlabelled_.emplace(bucket, Tracked{.score = gone.score, .inherited = 0});
+}
+
+void BucketMetrics::rerank() {
+  std::lock_guard lock(mutex_);
+  rerank_locked();
+}
+
+void BucketMetrics::rerank_locked() {
+  std::vector<std::pair<std::uint64_t, std::string>> held;  // quietest first
+  for (const auto& [label, counters] : labelled_) {
+    if (counters.ranked) held.emplace_back(counters.score, label);
+  }
+  std::sort(held.begin(), held.end());
+  // Busiest first, by what they surely did: a score inherited from an evicted entry may be
+  // none of theirs.
+  std::vector<std::pair<std::uint64_t, std::string>> waiting;
+  for (const auto& [bucket, tracked] : unlabelled_) {
+    waiting.emplace_back(tracked.score - tracked.inherited, bucket);
+  }
+  std::sort(waiting.begin(), waiting.end(), std::greater<>());
+  for (std::size_t i = 0; i < std::min(held.size(), waiting.size()); ++i) {
+    const auto& [score, bucket] = waiting[i];
+    if (score < 2 * held[i].first + 1) break;  // twice as busy, or no change
+    demote(held[i].second);
+    unlabelled_.erase(bucket);
+    ++unconfigured_;
+    labelled_.emplace(bucket, make_counters(bucket, true)).first->second.score = score;
+  }
+  for (auto& [label, counters] : labelled_) counters.score /= 2;
+  for (auto& [bucket, tracked] : unlabelled_) {
+    tracked.score /= 2;
+    tracked.inherited /= 2;
+  }
 }
 
 void BucketMetrics::record(const BucketRequest& request) {
   const auto status = status_index(request.cache_status);
-  Counters* counters = nullptr;
+  const auto score = request.sent_bytes + request.received_bytes + kRequestScore;
   {
+    // Counted under the lock: a ranking may remove the series of a label meanwhile.
     std::lock_guard lock(mutex_);
-    // (entries are never removed: the pointer stays valid)
-    counters = &counters_of(request.bucket, request.key);
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_rerank_) {
+      if (next_rerank_ != std::chrono::steady_clock::time_point()) rerank_locked();
+      next_rerank_ = now + options_.rerank_interval;
+    }
+    auto& counters = counters_of(request.bucket, request.key, score);
+    counters.sent->inc(request.sent_bytes);
+    (from_cache(request.cache_status) ? counters.saved : counters.from_origin)
+        ->inc(request.sent_bytes);
+    if (request.write) counters.written->inc(request.received_bytes);
+    counters.requests[status]->inc();
   }
-  counters->sent.inc(request.sent_bytes);
-  (from_cache(request.cache_status) ? counters->saved : counters->from_origin)
-      .inc(request.sent_bytes);
-  if (request.write) counters->written.inc(request.received_bytes);
-  counters->requests[status]->inc();
   if (request.first_byte_seconds >= 0) first_byte_[status]->observe(request.first_byte_seconds);
   total_[status]->observe(request.total_seconds);
 }

@@ -156,6 +156,12 @@ Metric& Family<Metric>::with(const std::vector<std::string>& label_values) {
 }
 
 template <typename Metric>
+void Family<Metric>::remove(const std::vector<std::string>& label_values) {
+  std::lock_guard lock(mutex_);
+  children_.erase(label_values);
+}
+
+template <typename Metric>
 FamilySnapshot Family<Metric>::snapshot() const {
   FamilySnapshot family{name_, help_, type_of<Metric>(), label_names_, {}};
   std::lock_guard lock(mutex_);

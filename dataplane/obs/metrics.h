@@ -5,7 +5,7 @@
 //
 // Thread-safety: every method may be called from any thread. Updating a metric is lock-free;
 // looking up a labelled child takes a short lock, so hot paths keep the returned reference
-// (children are never removed, references stay valid for the registry's lifetime).
+// (it stays valid for the registry's lifetime unless its owner removes the child).
 #pragma once
 
 #include <atomic>
@@ -106,6 +106,10 @@ class Family final : public MetricFamilyBase {
 
   // The child for these label values (same order as the label names), created on first use.
   Metric& with(const std::vector<std::string>& label_values);
+  // Drops the child for these label values (its series ends), if any. References to it must
+  // not be used afterwards: only the owner of a family's labels (obs/bucket_metrics.h) does
+  // this, under its own lock.
+  void remove(const std::vector<std::string>& label_values);
 
   FamilySnapshot snapshot() const override;
 
