@@ -56,9 +56,8 @@ tcp::acceptor share_acceptor(const asio::any_io_executor& executor, tcp::accepto
   return tcp::acceptor(executor, listening.local_endpoint().protocol(), descriptor);
 }
 
-asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, RequestHandler& handler,
-                                     const SessionOptions& options, DeadlineSweeper& sweeper,
-                                     obs::ProxyMetrics& metrics) {
+asio::awaitable<void> accept_connections(tcp::acceptor& acceptor,
+                                         std::function<void(tcp::socket)> serve) {
   const auto executor = acceptor.get_executor();
   while (acceptor.is_open()) {
     auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
@@ -70,9 +69,18 @@ asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, RequestHandler& ha
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
+    serve(std::move(socket));
+  }
+}
+
+asio::awaitable<void> accept_clients(tcp::acceptor& acceptor, RequestHandler& handler,
+                                     const SessionOptions& options, DeadlineSweeper& sweeper,
+                                     obs::ProxyMetrics& metrics) {
+  const auto executor = acceptor.get_executor();
+  co_await accept_connections(acceptor, [&, executor](tcp::socket socket) {
     asio::co_spawn(executor, run_session(std::move(socket), handler, options, sweeper, metrics),
                    asio::detached);
-  }
+  });
 }
 
 }  // namespace s3hc::http

@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <functional>
 
 #include "http/endpoint.h"
 #include "http/request_handler.h"
@@ -22,8 +23,14 @@ boost::asio::ip::tcp::acceptor open_acceptor(const boost::asio::any_io_executor&
 boost::asio::ip::tcp::acceptor share_acceptor(const boost::asio::any_io_executor& executor,
                                               boost::asio::ip::tcp::acceptor& listening);
 
-// Accepts until the acceptor is closed, running one session coroutine per connection on the
-// acceptor's executor. Everything passed in must outlive every session.
+// Accepts until the acceptor is closed, handing each connection to `serve` on the acceptor's
+// executor (where it typically spawns the connection's coroutine).
+boost::asio::awaitable<void> accept_connections(
+    boost::asio::ip::tcp::acceptor& acceptor,
+    std::function<void(boost::asio::ip::tcp::socket)> serve);
+
+// accept_connections running one HTTP session coroutine per connection. Everything passed in
+// must outlive every session.
 boost::asio::awaitable<void> accept_clients(boost::asio::ip::tcp::acceptor& acceptor,
                                             RequestHandler& handler,
                                             const SessionOptions& options,

@@ -19,14 +19,12 @@ Run: python3 tests/integration/test_upstream_tls.py
 
 import http.client
 import os
-import shutil
-import subprocess
-import tempfile
 import unittest
 import xml.etree.ElementTree as ElementTree
 
 from support.nginx_origin import NginxFileOrigin, print_logs_on_failure
 from support.proxy import ProxyProcess
+from support.throwaway_pki import TestPki
 
 MiB = 1024 * 1024
 OBJECT_KEY = "bucket/object.bin"
@@ -35,51 +33,6 @@ PUT_SIZE = 5 * MiB
 RANGE_FIRST, RANGE_LAST = 1000, 70999
 REUSE_REQUESTS = 4
 SOCKET_TIMEOUT = 15  # seconds per socket operation: a stall fails the test, never hangs it
-OPENSSL_BIN = os.environ.get("S3HC_OPENSSL_BIN", "openssl")
-
-
-# ---- throwaway PKI ------------------------------------------------------------
-
-def openssl(*args, cwd):
-    """Run the openssl CLI; raise with its output if it fails."""
-    result = subprocess.run([OPENSSL_BIN, *args], cwd=cwd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"openssl {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-
-
-EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-
-
-class TestPki:
-    """A CA and server certificates in a temp dir (PEM files). remove() deletes it."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="s3hc-pki-")
-        self.ca_cert = self._path("ca.pem")
-        openssl("req", "-x509", *EC_KEY, "-keyout", "ca.key", "-out", "ca.pem",
-                "-days", "2", "-subj", "/CN=s3hc test CA", cwd=self.dir)
-
-    def _path(self, name):
-        return os.path.join(self.dir, name)
-
-    def issue(self, name, subject_alt_names):
-        """Sign a server certificate for CN=name with the given SAN list (e.g.
-        "DNS:localhost,IP:127.0.0.1"). Returns (cert_path, key_path)."""
-        extensions = self._path(f"{name}.ext")
-        with open(extensions, "w") as f:
-            f.write(f"subjectAltName={subject_alt_names}\n"
-                    "basicConstraints=CA:FALSE\n"
-                    "keyUsage=critical,digitalSignature\n"
-                    "extendedKeyUsage=serverAuth\n")
-        openssl("req", "-new", *EC_KEY, "-keyout", f"{name}.key", "-out", f"{name}.csr",
-                "-subj", f"/CN={name}", cwd=self.dir)
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "2",
-                "-extfile", extensions, "-out", f"{name}.pem", cwd=self.dir)
-        return self._path(f"{name}.pem"), self._path(f"{name}.key")
-
-    def remove(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # ---- tests --------------------------------------------------------------------
