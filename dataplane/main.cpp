@@ -22,7 +22,7 @@ namespace {
 struct CommandLine {
   std::string config_file;
   std::optional<std::string> listen, upstream, admin_listen, log_level, cache_dir, ports_file,
-      policy_file, otlp_endpoint;
+      policy_file, otlp_endpoint, passthrough_listen;
   std::optional<int> threads;
   std::optional<std::string> check_policy;
   std::vector<std::string> resolve;  // static endpoint map entries, ahead of the config's
@@ -35,6 +35,10 @@ s3hc::config::ProxyConfig resolve_config(const CommandLine& args) {
     if (args.listen) config.listen = s3hc::config::parse_listen_address(*args.listen);
     if (args.admin_listen) {
       config.admin_listen = s3hc::config::parse_listen_address(*args.admin_listen);
+    }
+    if (args.passthrough_listen) {
+      config.passthrough.listen =
+          s3hc::config::parse_optional_listen_address(*args.passthrough_listen);
     }
     if (args.upstream) config.upstream.url = s3hc::http::parse_upstream_url(*args.upstream);
     if (args.otlp_endpoint) {
@@ -68,6 +72,9 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", args.config_file, "YAML config file")->check(CLI::ExistingFile);
   app.add_option("--listen", args.listen,
                  "S3 listener HOST:PORT, port 0 = any free one (overrides the config)");
+  app.add_option("--passthrough-listen", args.passthrough_listen,
+                 "HTTPS passthrough listener HOST:PORT (relayed by TLS server name, never "
+                 "terminated), port 0 = any free one, \"\" = off");
   app.add_option("--upstream", args.upstream, "origin URL http(s)://HOST[:PORT]");
   app.add_option("--resolve", args.resolve,
                  "static endpoint NAME=[http://]HOST:PORT, NAME may be *.suffix; HTTPS unless "

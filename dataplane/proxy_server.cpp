@@ -33,8 +33,10 @@
 #include "obs/metrics.h"
 #include "obs/otlp_exporter.h"
 #include "obs/otlp_http_transport.h"
+#include "obs/passthrough_metrics.h"
 #include "obs/ports_file.h"
 #include "obs/proxy_metrics.h"
+#include "passthrough/passthrough_session.h"
 #include "pipeline/cache_handler.h"
 #include "pipeline/forward_handler.h"
 #include "policy/policy_source.h"
@@ -107,9 +109,15 @@ std::string upstream_description(const http::UpstreamOptions& upstream) {
 // How late an I/O timeout may fire: timeouts are seconds long, and coarser sweeps cost less.
 constexpr std::chrono::milliseconds kDeadlineResolution{100};
 
+// The first worker opens a listening socket (`listening` null); the others share it.
+asio::ip::tcp::acceptor worker_acceptor(asio::io_context& io, const http::HostPort& address,
+                                        asio::ip::tcp::acceptor* listening) {
+  return listening ? http::share_acceptor(io.get_executor(), *listening)
+                   : http::open_acceptor(io.get_executor(), address);
+}
+
 // Everything one worker thread owns.
 struct Worker {
-  // The first worker opens the listening socket; the others share it.
   // With a cache context requests go through the cache; without, they are all forwarded.
   Worker(const config::ProxyConfig& config, asio::ssl::context& tls, obs::ProxyMetrics& metrics,
          pipeline::CacheContext* cache, asio::ip::tcp::acceptor* listening)
@@ -133,8 +141,19 @@ struct Worker {
         handler(cache ? std::unique_ptr<http::RequestHandler>(
                             std::make_unique<pipeline::CacheHandler>(origin, *cache))
                       : std::make_unique<pipeline::ForwardHandler>(origin)),
-        acceptor(listening ? http::share_acceptor(io.get_executor(), *listening)
-                           : http::open_acceptor(io.get_executor(), config.listen)) {}
+        acceptor(worker_acceptor(io, config.listen, listening)) {}
+
+  // The HTTPS passthrough listener (passthrough.listen), on its own socket shared alike.
+  void open_passthrough(const config::ProxyConfig& config, obs::PassthroughMetrics& metrics,
+                        asio::ip::tcp::acceptor* listening) {
+    passthrough_acceptor.emplace(worker_acceptor(io, *config.passthrough.listen, listening));
+    passthrough.emplace(passthrough::PassthroughContext{.options = config.passthrough,
+                                                        .upstream = config.upstream,
+                                                        .resolver = resolver,
+                                                        .sweeper = sweeper,
+                                                        .buffers = origin.buffers,
+                                                        .metrics = metrics});
+  }
 
   asio::io_context io;
   http::DeadlineSweeper sweeper;
@@ -143,6 +162,8 @@ struct Worker {
   pipeline::OriginContext origin;
   std::unique_ptr<http::RequestHandler> handler;
   asio::ip::tcp::acceptor acceptor;
+  std::optional<asio::ip::tcp::acceptor> passthrough_acceptor;  // with passthrough.listen
+  std::optional<passthrough::PassthroughContext> passthrough;
 };
 
 // service.instance.id: the configured one, else HOST:PORT (stable across restarts, unlike a
@@ -208,6 +229,15 @@ struct ProxyServer::State {
     for (int i = 0; i < worker_count(config.threads); ++i) {
       workers.emplace_back(config, tls, metrics, cache_context ? &*cache_context : nullptr,
                            workers.empty() ? nullptr : &workers.front().acceptor);
+    }
+    if (config.passthrough.listen) {
+      passthrough_metrics.emplace(registry);
+      for (auto& worker : workers) {
+        worker.open_passthrough(config, *passthrough_metrics,
+                                &worker == &workers.front()
+                                    ? nullptr
+                                    : &*workers.front().passthrough_acceptor);
+      }
     }
     auto& main_io = workers.front().io;
     admin_acceptor.emplace(http::open_acceptor(main_io.get_executor(), config.admin_listen));
@@ -291,13 +321,15 @@ struct ProxyServer::State {
   }
 
   // Stops accepting, lets open connections finish their current request (idle ones close at
-  // once) and running fills end for up to shutdown_grace_ms, then stops every event loop.
+  // once), passthrough connections end (the proxy cannot tell an idle one: it sees no
+  // requests) and running fills end for up to shutdown_grace_ms, then stops every event loop.
   asio::awaitable<void> drain_and_stop() {
     draining = true;
     for (auto& worker : workers) {
       asio::post(worker.io, [&worker] {
         boost::system::error_code ignored;
         worker.acceptor.close(ignored);
+        if (worker.passthrough_acceptor) worker.passthrough_acceptor->close(ignored);
         worker.sweeper.start_draining();
       });
     }
@@ -308,6 +340,7 @@ struct ProxyServer::State {
     // the event loops commits nothing.
     const auto busy = [this] {
       return metrics.open_connections.value() > 0 ||
+             (passthrough_metrics && passthrough_metrics->open_connections.value() > 0) ||
              (cache_metrics && cache_metrics->fills_in_flight.value() > 0);
     };
     while (busy() && std::chrono::steady_clock::now() < give_up) {
@@ -324,6 +357,7 @@ struct ProxyServer::State {
   obs::ProxyMetrics metrics;
   http::AdmissionGate admission;  // of every worker's requests
   std::unique_ptr<obs::AccessLog> access_log;  // when configured
+  std::optional<obs::PassthroughMetrics> passthrough_metrics;  // with passthrough.listen
   http::SessionOptions session_options;
   std::chrono::steady_clock::time_point started;
   std::chrono::system_clock::time_point counting_since;  // the registry's counts start here
@@ -354,11 +388,19 @@ void ProxyServer::run() {
   auto& main_io = state.workers.front().io;
 
   // What the kernel chose for a port 0; the workers share the first one's socket.
-  const obs::BoundPorts ports{.listen = state.workers.front().acceptor.local_endpoint().port(),
-                              .admin = state.admin_acceptor->local_endpoint().port()};
+  const auto& first = state.workers.front();
+  obs::BoundPorts ports{.listen = first.acceptor.local_endpoint().port(),
+                        .admin = state.admin_acceptor->local_endpoint().port(),
+                        .passthrough = std::nullopt};
+  if (first.passthrough_acceptor) {
+    ports.passthrough = first.passthrough_acceptor->local_endpoint().port();
+    spdlog::info("HTTPS passthrough listening on {}",
+                 http::HostPort{state.config.passthrough.listen->host, *ports.passthrough}
+                     .to_string());
+  }
   const http::HostPort listening{state.config.listen.host, ports.listen};
   const http::HostPort admin{state.config.admin_listen.host, ports.admin};
-  // Both sockets already listen (connections queue) but none is accepted before the event
+  // The sockets already listen (connections queue) but none is accepted before the event
   // loops run below, so whoever reads the file finds a proxy about to serve.
   if (!state.config.ports_file.empty()) obs::write_ports_file(state.config.ports_file, ports);
 
@@ -368,6 +410,18 @@ void ProxyServer::run() {
                    http::accept_clients(worker.acceptor, *worker.handler, state.session_options,
                                         worker.sweeper, state.metrics),
                    asio::detached);
+    if (worker.passthrough) {
+      asio::co_spawn(worker.io,
+                     http::accept_connections(
+                         *worker.passthrough_acceptor,
+                         [&worker](asio::ip::tcp::socket socket) {
+                           asio::co_spawn(worker.io,
+                                          passthrough::run_passthrough(std::move(socket),
+                                                                       *worker.passthrough),
+                                          asio::detached);
+                         }),
+                     asio::detached);
+    }
   }
   asio::co_spawn(main_io, obs::serve_admin(*state.admin_acceptor, *state.admin_endpoints),
                  asio::detached);

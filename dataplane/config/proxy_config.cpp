@@ -28,6 +28,7 @@ KeyBindings bindings(ProxyConfig& config) {
   cache::FleetOptions& fleet = config.cache.fleet;
   pipeline::CachePolicy& policy = config.cache.policy;
   obs::OtlpExporterOptions& otlp = config.observability.otlp;
+  passthrough::PassthroughOptions& passthrough = config.passthrough;
   return {
       {"listen", parsed_field(config.listen, parse_listen_address)},
       {"admin_listen", parsed_field(config.admin_listen, parse_listen_address)},
@@ -123,6 +124,13 @@ KeyBindings bindings(ProxyConfig& config) {
             bounded(config.observability.access_log.rotate_interval, 1000, 31'536'000'000)},
            {"access_log_keep_files", bounded(config.observability.access_log.keep_files, 0, 100'000)},
        }},
+      {"passthrough",
+       KeyBindings{
+           {"listen", parsed_field(passthrough.listen, parse_optional_listen_address)},
+           {"client_hello_timeout_ms", duration_ms(passthrough.client_hello_timeout)},
+           {"idle_timeout_ms", duration_ms(passthrough.idle_timeout)},
+           {"max_connections", bounded(passthrough.max_connections, 1, 1'000'000)},
+       }},
   };
 }
 
@@ -139,6 +147,11 @@ http::HostPort parse_listen_address(std::string_view text) {
   } catch (const std::invalid_argument&) {
     throw std::invalid_argument("invalid listen address '" + std::string(text) + "'");
   }
+}
+
+std::optional<http::HostPort> parse_optional_listen_address(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  return parse_listen_address(text);
 }
 
 ProxyConfig parse_config_yaml(const std::string& yaml_text) {
@@ -210,9 +223,16 @@ void validate(const ProxyConfig& config) {
         "observability.otlp_timeout_ms must not exceed observability.otlp_interval_ms");
   }
   // Two port-0 listeners are not a clash: the kernel gives each its own port.
-  if (config.listen.port != 0 && config.listen.port == config.admin_listen.port &&
-      config.listen.host == config.admin_listen.host) {
+  const auto same_fixed_address = [](const http::HostPort& a, const http::HostPort& b) {
+    return a.port != 0 && a.port == b.port && a.host == b.host;
+  };
+  if (same_fixed_address(config.listen, config.admin_listen)) {
     throw std::invalid_argument("listen and admin_listen must differ");
+  }
+  if (const auto& passthrough = config.passthrough.listen;
+      passthrough && (same_fixed_address(*passthrough, config.listen) ||
+                      same_fixed_address(*passthrough, config.admin_listen))) {
+    throw std::invalid_argument("passthrough.listen must differ from listen and admin_listen");
   }
 }
 

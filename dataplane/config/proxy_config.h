@@ -2,11 +2,13 @@
 // (docs/CONFIGURATION.md; tests/unit/config_docs_test.cpp checks that it documents every key
 // the loader knows, and no other). A key's default is written once: in the options struct of
 // the module it configures, which the sections here embed (http::UpstreamOptions, the cache
-// modules' options, pipeline::CachePolicy, obs::OtlpExporterOptions, http::AdmissionOptions),
-// or here for the proxy's own keys. Loaded once at start-up; nothing here changes at run time.
+// modules' options, pipeline::CachePolicy, obs::OtlpExporterOptions, http::AdmissionOptions,
+// passthrough::PassthroughOptions), or here for the proxy's own keys. Loaded once at start-up;
+// nothing here changes at run time.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "obs/access_log.h"
 #include "obs/bucket_metrics.h"
 #include "obs/otlp_exporter.h"
+#include "passthrough/passthrough_options.h"
 #include "pipeline/cache_policy.h"
 
 namespace s3hc::config {
@@ -26,8 +29,9 @@ namespace s3hc::config {
 struct LimitsOptions {
   // Largest request header section accepted from a client (request line included). Default: 16384.
   std::size_t max_header_bytes = 16 * 1024;
-  // Size of each relay buffer (one per direction per connection): bounds memory per
-  // connection whatever the object size. Default: 131072.
+  // Size of each relay buffer (one per direction per connection; for HTTPS passthrough, per
+  // direction only while bytes move): bounds memory per connection whatever the object size.
+  // Default: 131072.
   std::size_t relay_buffer_bytes = 128 * 1024;
   // Overload protection (max_concurrent_requests, max_buffered_bytes): defaults in its struct.
   http::AdmissionOptions admission;
@@ -85,9 +89,10 @@ struct ProxyConfig {
   // Health and metrics listener; port 0 = any free port. YAML: admin_listen.
   // Default: 127.0.0.1:9090
   http::HostPort admin_listen{"127.0.0.1", 9090};
-  // Once both listeners are bound, and before any client is served, their ports are written
-  // here as {"listen":P,"admin":A} (atomically: a reader sees all of it or nothing), so
-  // whoever gave port 0 learns the ports chosen. Empty = no file. YAML: ports_file.
+  // Once every listener is bound, and before any client is served, their ports are written
+  // here as {"listen":P,"admin":A} (and "passthrough":T when that listener is on; atomically:
+  // a reader sees all of it or nothing), so whoever gave port 0 learns the ports chosen.
+  // Empty = no file. YAML: ports_file.
   // Default: "".
   std::string ports_file;
   // Worker threads, each with its own event loop; 0 = one per core. Default: 0.
@@ -102,6 +107,7 @@ struct ProxyConfig {
   TimeoutOptions timeouts;
   CacheOptions cache;
   ObservabilityOptions observability;
+  passthrough::PassthroughOptions passthrough;
 };
 
 // Parses YAML text into a config starting from the defaults. Unknown keys and values of the
@@ -114,6 +120,9 @@ std::vector<std::string> config_keys();
 // Parses a listen address: HOST:PORT as http::parse_host_port does, and also HOST:0, "any
 // free port". Throws std::invalid_argument naming the text.
 http::HostPort parse_listen_address(std::string_view text);
+
+// An optional listen address: "" for none, else as parse_listen_address.
+std::optional<http::HostPort> parse_optional_listen_address(std::string_view text);
 
 // Reads and parses a file; also throws std::invalid_argument when it cannot be read.
 ProxyConfig load_config_file(const std::string& path);

@@ -10,7 +10,9 @@ namespace s3hc::obs {
 
 std::string ports_json(const BoundPorts& ports) {
   // An ordered_json keeps the keys in the documented order, for people reading the file.
-  return nlohmann::ordered_json{{"listen", ports.listen}, {"admin", ports.admin}}.dump() + "\n";
+  nlohmann::ordered_json json{{"listen", ports.listen}, {"admin", ports.admin}};
+  if (ports.passthrough) json["passthrough"] = *ports.passthrough;
+  return json.dump() + "\n";
 }
 
 void write_ports_file(const std::string& path, const BoundPorts& ports) {

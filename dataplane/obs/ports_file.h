@@ -5,17 +5,20 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace s3hc::obs {
 
-// The ports the two listeners are bound to.
+// The ports the listeners are bound to.
 struct BoundPorts {
   std::uint16_t listen = 0;  // S3 clients
   std::uint16_t admin = 0;   // /health and /metrics
+  std::optional<std::uint16_t> passthrough;  // HTTPS passthrough, when on
 };
 
-// The file's contents: {"listen":P,"admin":A} and a newline.
+// The file's contents: {"listen":P,"admin":A}, or {"listen":P,"admin":A,"passthrough":T}
+// when the passthrough listener is on, and a newline.
 std::string ports_json(const BoundPorts& ports);
 
 // Writes ports_json(ports) to `path` through a temp file beside it renamed over it, so a

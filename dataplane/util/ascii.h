@@ -39,6 +39,25 @@ inline std::optional<std::uint64_t> parse_decimal_u64(std::string_view text) {
   return value;
 }
 
+// Text from the network made safe for a log line: printable ASCII as it is, any other byte as
+// \xHH, cut after `max_bytes` bytes of the original ("..." then marks the cut).
+inline std::string loggable(std::string_view text, std::size_t max_bytes = 256) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : text.substr(0, max_bytes)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    }
+  }
+  if (text.size() > max_bytes) out += "...";
+  return out;
+}
+
 // Calls `visit` with each item of a comma-separated header list, spaces and tabs trimmed,
 // empty items skipped.
 template <typename Visit>

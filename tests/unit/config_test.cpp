@@ -373,6 +373,42 @@ TEST(ConfigTest, ValidateWantsAnOtlpTimeoutWithinTheInterval) {
       validate(parse_config_yaml("observability: {otlp_interval_ms: 1000, otlp_timeout_ms: 1000}")));
 }
 
+TEST(ConfigTest, PassthroughIsOffUntilItListens) {
+  const auto defaults = parse_config_yaml("");
+  EXPECT_FALSE(defaults.passthrough.listen);
+  EXPECT_EQ(defaults.passthrough.client_hello_timeout, 5s);
+  EXPECT_EQ(defaults.passthrough.idle_timeout, 300s);
+  EXPECT_EQ(defaults.passthrough.max_connections, 10'000u);
+  EXPECT_FALSE(parse_config_yaml("passthrough: {listen: ''}").passthrough.listen);
+  const auto config = parse_config_yaml(R"(
+passthrough:
+  listen: 0.0.0.0:443
+  client_hello_timeout_ms: 2000
+  idle_timeout_ms: 60000
+  max_connections: 500
+)");
+  ASSERT_TRUE(config.passthrough.listen);
+  EXPECT_EQ(config.passthrough.listen->to_string(), "0.0.0.0:443");
+  EXPECT_EQ(config.passthrough.client_hello_timeout, 2s);
+  EXPECT_EQ(config.passthrough.idle_timeout, 60s);
+  EXPECT_EQ(config.passthrough.max_connections, 500u);
+  EXPECT_EQ(parse_config_yaml("passthrough: {listen: '127.0.0.1:0'}").passthrough.listen->port, 0);
+  EXPECT_THROW(parse_config_yaml("passthrough: {listen: '443'}"), std::invalid_argument);
+  EXPECT_THROW(parse_config_yaml("passthrough: {max_connections: 0}"), std::invalid_argument);
+}
+
+TEST(ConfigTest, ValidateWantsThePassthroughOnAnAddressOfItsOwn) {
+  EXPECT_THROW(validate(parse_config_yaml("listen: 0.0.0.0:8080\n"
+                                          "passthrough: {listen: '0.0.0.0:8080'}")),
+               std::invalid_argument);
+  EXPECT_THROW(validate(parse_config_yaml("admin_listen: 127.0.0.1:9090\n"
+                                          "passthrough: {listen: '127.0.0.1:9090'}")),
+               std::invalid_argument);
+  // Port 0 everywhere: the kernel gives each its own.
+  EXPECT_NO_THROW(validate(parse_config_yaml(
+      "listen: 127.0.0.1:0\nadmin_listen: 127.0.0.1:0\npassthrough: {listen: '127.0.0.1:0'}")));
+}
+
 TEST(ConfigTest, TheExampleConfigLoadsAndTurnsTheFleetFeaturesOn) {
   const auto config = load_config_file(std::string(S3HC_SOURCE_DIR) + "/config/s3hc.example.yaml");
   validate(config);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -73,35 +74,46 @@ TEST(ListenAddressTest, AnOriginOnPortZeroIsStillAnError) {
   }
 }
 
+// Two listeners, or three with the HTTPS passthrough's.
+obs::BoundPorts ports(std::uint16_t listen, std::uint16_t admin,
+                      std::optional<std::uint16_t> passthrough = std::nullopt) {
+  return {.listen = listen, .admin = admin, .passthrough = passthrough};
+}
+
 TEST(PortsFileTest, JsonNamesBothPorts) {
-  EXPECT_EQ(obs::ports_json({.listen = 8080, .admin = 9090}),
-            "{\"listen\":8080,\"admin\":9090}\n");
+  EXPECT_EQ(obs::ports_json(ports(8080, 9090)), "{\"listen\":8080,\"admin\":9090}\n");
+}
+
+TEST(PortsFileTest, JsonNamesThePassthroughPortWhenItListens) {
+  EXPECT_EQ(obs::ports_json(ports(8080, 9090, 8443)),
+            "{\"listen\":8080,\"admin\":9090,\"passthrough\":8443}\n");
 }
 
 TEST(PortsFileTest, WritesAndReplacesTheFileLeavingNothingElse) {
   testing::TempDir dir("ports-file");
   const auto path = dir.path() / "ports.json";
-  obs::write_ports_file(path.string(), {.listen = 1, .admin = 2});
-  EXPECT_EQ(read_text(path), obs::ports_json({.listen = 1, .admin = 2}));
-  obs::write_ports_file(path.string(), {.listen = 40001, .admin = 40002});
-  EXPECT_EQ(read_text(path), obs::ports_json({.listen = 40001, .admin = 40002}));
+  obs::write_ports_file(path.string(), ports(1, 2));
+  EXPECT_EQ(read_text(path), obs::ports_json(ports(1, 2)));
+  obs::write_ports_file(path.string(), ports(40001, 40002));
+  EXPECT_EQ(read_text(path), obs::ports_json(ports(40001, 40002)));
   EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
 }
 
 TEST(PortsFileTest, AnUnwritableDirectoryIsAnError) {
   testing::TempDir dir("ports-file");
-  EXPECT_THROW(obs::write_ports_file((dir.path() / "missing" / "ports.json").string(), {}),
-               std::system_error);
+  EXPECT_THROW(
+      obs::write_ports_file((dir.path() / "missing" / "ports.json").string(), ports(0, 0)),
+      std::system_error);
 }
 
 TEST(PortsFileTest, AReaderNeverSeesPartOfTheFile) {
   testing::TempDir dir("ports-file");
   const auto path = dir.path() / "ports.json";
   std::set<std::string> written;
-  for (std::uint16_t i = 1; i <= 100; ++i) written.insert(obs::ports_json({i, i}));
+  for (std::uint16_t i = 1; i <= 100; ++i) written.insert(obs::ports_json(ports(i, i)));
   std::atomic<bool> done{false};
   std::thread writer([&] {
-    for (std::uint16_t i = 1; i <= 100; ++i) obs::write_ports_file(path.string(), {i, i});
+    for (std::uint16_t i = 1; i <= 100; ++i) obs::write_ports_file(path.string(), ports(i, i));
     done = true;
   });
   int reads = 0;
@@ -113,7 +125,7 @@ TEST(PortsFileTest, AReaderNeverSeesPartOfTheFile) {
     ++reads;
   }
   writer.join();
-  EXPECT_EQ(read_text(path), obs::ports_json({100, 100}));
+  EXPECT_EQ(read_text(path), obs::ports_json(ports(100, 100)));
   EXPECT_GT(reads, 0);
 }
 

@@ -7,6 +7,7 @@ Usage:
     proxy.endpoint_url                 # "http://127.0.0.1:P"  (S3 clients talk here)
     proxy.admin_url                    # "http://127.0.0.1:A"
     proxy.port, proxy.admin_port, proxy.pid   # ports: None until started
+    proxy.passthrough_port             # the HTTPS passthrough's, with passthrough.listen set
     proxy.health()                     # /health JSON as a dict
     proxy.metrics()                    # {"s3hc_requests_total{method=\"GET\",status=\"200\"}": 3.0, ...}
     proxy.metric("s3hc_requests_total", method="GET", status="200")  # -> 3.0 (0.0 if absent)
@@ -104,6 +105,7 @@ class ProxyProcess:
         self.requested_ports = (listen_port or 0, admin_port or 0)
         self.port = None        # the bound ports, known once started
         self.admin_port = None
+        self.passthrough_port = None  # with passthrough.listen in the config
         self.run_dir = None     # temp dir of the config and ports files
         self.config_path = None
         self.process = None
@@ -133,7 +135,7 @@ class ProxyProcess:
         if not os.access(self.binary, os.X_OK):
             raise ProcessError(f"s3hc-proxy binary not found or not executable: {self.binary}")
         deadline = time.monotonic() + timeout
-        self.port = self.admin_port = None
+        self.port = self.admin_port = self.passthrough_port = None
         self._remove_run_dir()
         self.run_dir = tempfile.mkdtemp(prefix="s3hc-proxy-")
         try:
@@ -142,6 +144,7 @@ class ProxyProcess:
             with open(self.ports_path) as f:
                 ports = json.load(f)
             self.port, self.admin_port = ports["listen"], ports["admin"]
+            self.passthrough_port = ports.get("passthrough")
             self.process.wait_for_http(self.admin_url + "/health",
                                        timeout=max(1.0, deadline - time.monotonic()))
         except BaseException:
