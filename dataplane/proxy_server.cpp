@@ -36,6 +36,7 @@
 #include "obs/passthrough_metrics.h"
 #include "obs/ports_file.h"
 #include "obs/proxy_metrics.h"
+#include "passthrough/byte_relay.h"
 #include "passthrough/passthrough_session.h"
 #include "pipeline/cache_handler.h"
 #include "pipeline/forward_handler.h"
@@ -106,6 +107,10 @@ std::string upstream_description(const http::UpstreamOptions& upstream) {
   return upstream.url ? upstream.url->to_string() : std::string("the endpoint each Host names");
 }
 
+// Free passthrough relay buffers a worker keeps (32 KiB each): as many as directions that move
+// bytes at one moment on a busy worker.
+constexpr std::size_t kMaxFreePassthroughBuffers = 64;
+
 // How late an I/O timeout may fire: timeouts are seconds long, and coarser sweeps cost less.
 constexpr std::chrono::milliseconds kDeadlineResolution{100};
 
@@ -147,11 +152,12 @@ struct Worker {
   void open_passthrough(const config::ProxyConfig& config, obs::PassthroughMetrics& metrics,
                         asio::ip::tcp::acceptor* listening) {
     passthrough_acceptor.emplace(worker_acceptor(io, *config.passthrough.listen, listening));
+    passthrough_buffers.emplace(passthrough::kRelayBufferBytes, kMaxFreePassthroughBuffers);
     passthrough.emplace(passthrough::PassthroughContext{.options = config.passthrough,
                                                         .upstream = config.upstream,
                                                         .resolver = resolver,
                                                         .sweeper = sweeper,
-                                                        .buffers = origin.buffers,
+                                                        .buffers = *passthrough_buffers,
                                                         .metrics = metrics});
   }
 
@@ -163,6 +169,7 @@ struct Worker {
   std::unique_ptr<http::RequestHandler> handler;
   asio::ip::tcp::acceptor acceptor;
   std::optional<asio::ip::tcp::acceptor> passthrough_acceptor;  // with passthrough.listen
+  std::optional<http::RelayBuffers> passthrough_buffers;
   std::optional<passthrough::PassthroughContext> passthrough;
 };
 

@@ -29,9 +29,8 @@ namespace s3hc::config {
 struct LimitsOptions {
   // Largest request header section accepted from a client (request line included). Default: 16384.
   std::size_t max_header_bytes = 16 * 1024;
-  // Size of each relay buffer (one per direction per connection; for HTTPS passthrough, per
-  // direction only while bytes move): bounds memory per connection whatever the object size.
-  // Default: 131072.
+  // Size of each relay buffer (one per direction per connection): bounds memory per
+  // connection whatever the object size. Default: 131072.
   std::size_t relay_buffer_bytes = 128 * 1024;
   // Overload protection (max_concurrent_requests, max_buffered_bytes): defaults in its struct.
   http::AdmissionOptions admission;

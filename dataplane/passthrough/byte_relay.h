@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -31,11 +32,16 @@ struct RelayCounters {
   obs::Counter& origin_to_client;
 };
 
+// Size of the buffers relays borrow: a TLS record (16 KiB and its header) fits whole, and
+// on the benchmark's many connections larger ones cost more CPU per byte (64 KiB: +16 %,
+// 128 KiB: +20 %; docs/PERFORMANCE.md, "HTTPS passthrough").
+inline constexpr std::size_t kRelayBufferBytes = 32 * 1024;
+
 // What a worker's relays share.
 struct RelayContext {
   std::chrono::milliseconds idle_timeout;
   http::DeadlineSweeper& sweeper;
-  http::RelayBuffers& buffers;  // the worker's, lent for each read and its write
+  http::RelayBuffers& buffers;  // of kRelayBufferBytes, lent for each read and its write
   RelayCounters counters;  // bytes as they are relayed
 };
 

@@ -30,7 +30,7 @@ struct PassthroughContext {
   const http::UpstreamOptions& upstream;  // allowed_hosts, connect_timeout_ms
   net::EndpointResolver& resolver;
   http::DeadlineSweeper& sweeper;
-  http::RelayBuffers& buffers;  // shared with the worker's HTTP relays
+  http::RelayBuffers& buffers;  // of kRelayBufferBytes (byte_relay.h)
   obs::PassthroughMetrics& metrics;
 };
 

@@ -22,6 +22,7 @@
 #include "client_hello_bytes.h"
 #include "fake_dns_server.h"
 #include "net/static_endpoints.h"
+#include "passthrough/byte_relay.h"
 
 namespace s3hc::passthrough {
 namespace {
@@ -176,7 +177,7 @@ class PassthroughSessionTest : public ::testing::Test {
   tcp::acceptor origin_listener_{io_, {asio::ip::make_address("127.0.0.1"), 0}};
   http::UpstreamOptions upstream_;
   PassthroughOptions options_;
-  http::RelayBuffers buffers_{64 * 1024, 4};
+  http::RelayBuffers buffers_{kRelayBufferBytes, 4};
   std::optional<net::EndpointResolver> resolver_;
   std::optional<PassthroughContext> context_;
   std::thread runner_;
