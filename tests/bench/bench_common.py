@@ -425,12 +425,12 @@ class RetryBudget:
         return True
 
 
-def check_bodies(urls, origin, expect_headers=None, objects=OBJECT_SIZES):
+def check_bodies(urls, origin, expect_headers=None, objects=OBJECT_SIZES, tls=None):
     """GET every object once through every target and compare it with the file on
     disk: a throughput number for a proxy that truncates or corrupts is meaningless.
     expect_headers: {target: (header name, value)} the target's responses must carry
     (e.g. a cache's HIT marker), compared case-insensitively. objects: {name: size},
-    served as /bench/<name> (start_origin()).
+    served as /bench/<name> (start_origin()). tls: see http_get_with_headers().
     Returns {target: {object_name: size of the whole response (headers + body)}}."""
     expect_headers = expect_headers or {}
     sizes = {name: {} for name in urls}
@@ -439,7 +439,7 @@ def check_bodies(urls, origin, expect_headers=None, objects=OBJECT_SIZES):
         with open(origin.path_of(path), "rb") as f:
             expected = hashlib.sha256(f.read()).hexdigest()
         for name, url in urls.items():
-            status, headers, header_bytes, body = http_get_with_headers(url, path)
+            status, headers, header_bytes, body = http_get_with_headers(url, path, tls)
             if status != 200 or hashlib.sha256(body).hexdigest() != expected:
                 raise RuntimeError(f"{name}: GET {path} answered {status} with {len(body)} "
                                    f"bytes, not the {objects[object_name]}-byte file")
@@ -459,11 +459,15 @@ def http_get(base_url, path):
     return status, header_bytes, body
 
 
-def http_get_with_headers(base_url, path):
+def http_get_with_headers(base_url, path, tls=None):
     """(status, [(name, value), ...], size of the header section on the wire, body) of
-    one GET."""
+    one GET. tls: the ssl.SSLContext of an https:// base_url (its certificate is checked
+    against the context's CAs, for the URL's host)."""
     host, port = base_url.rsplit("/", 1)[-1].split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    if base_url.startswith("https://"):
+        conn = http.client.HTTPSConnection(host, int(port), timeout=60, context=tls)
+    else:
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
     try:
         conn.request("GET", path)
         resp = conn.getresponse()
@@ -909,11 +913,11 @@ def require_tools():
             sys.exit(f"{tool} not found (Debian packages wrk and nginx)")
 
 
-def start_origin(stack, settings, access_log, objects=OBJECT_SIZES):
+def start_origin(stack, settings, access_log, objects=OBJECT_SIZES, tls=None):
     """The nginx file origin serving one fresh random object per `objects` entry ({name:
-    size}) under /bench/, stopped by `stack`."""
+    size}) under /bench/, stopped by `stack`; over HTTPS with tls=(cert_path, key_path)."""
     origin = stack.enter_context(NginxFileOrigin(workers=settings.origin_workers,
-                                                 access_log=access_log))
+                                                 access_log=access_log, tls=tls))
     for object_name, size in objects.items():
         origin.write_file(f"bench/{object_name}", os.urandom(size))
     return origin
@@ -1036,6 +1040,15 @@ def print_log_tail(lines, count=30):
         return
     print(f"s3hc log (warn and above), last {min(len(lines), count)} of {len(lines)} lines:")
     print("\n".join(lines[-count:]))
+
+
+def finish(args, settings, results, started, trouble):
+    """The end of a benchmark's run: the total time, --json, and the exit status (1 under
+    --strict when `trouble`)."""
+    print(f"total time: {time.monotonic() - started:.0f} s")
+    if args.json:
+        write_json(args.json, settings, results)
+    return 1 if args.strict and trouble else 0
 
 
 def write_json(path, settings, results, extra=None):

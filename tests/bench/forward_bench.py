@@ -21,12 +21,11 @@ The machinery (wrk runs, rounds, tables) is shared with cache_bench.py: bench_co
 
 import contextlib
 import sys
-import time
 
 from bench_common import (  # noqa: E402  (bench_common puts tests/integration on sys.path)
-    ROWS, RetryBudget, argument_parser, check_bodies, finish_args, header_lines, measure_row,
-    prepare_run, print_report, progress, s3hc_problem_counters, s3hc_state_since, start_origin,
-    write_json)
+    ROWS, RetryBudget, argument_parser, check_bodies, finish, finish_args, header_lines,
+    measure_row, prepare_run, print_report, progress, s3hc_problem_counters, s3hc_state_since,
+    start_origin)
 from support.nginx_origin import NginxReverseProxy  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
 
@@ -77,10 +76,7 @@ def main(argv=None):
 
     trouble = print_report(header(settings, proxy_bin), settings, results, s3hc_state,
                            retries.used)
-    print(f"total time: {time.monotonic() - started:.0f} s")
-    if args.json:
-        write_json(args.json, settings, results)
-    return 1 if args.strict and trouble else 0
+    return finish(args, settings, results, started, trouble)
 
 
 if __name__ == "__main__":

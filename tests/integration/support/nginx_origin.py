@@ -7,6 +7,9 @@
                     benchmarks compare s3hc with it.
   caching proxy  -- the same with nginx's disk cache (proxy_cache, slice 1m): the
                     read-cache benchmark's peer (tests/bench/cache_bench.py).
+  SNI relay      -- a TCP relay choosing its upstream by the TLS server name (stream,
+                    ssl_preread), never terminating TLS: the HTTPS passthrough
+                    benchmark's peer (tests/bench/passthrough_bench.py).
 
 Usage:
     with NginxFileOrigin() as origin:          # or origin.start() ... origin.close()
@@ -19,6 +22,9 @@ Usage:
 
     with NginxCachingProxy(upstream_port=origin.port) as cache:
         cache.url ...                          # responses carry X-Cache-Status: MISS/HIT/...
+
+    with NginxSniRelay({"localhost": origin.port}) as relay:
+        relay.port ...                         # TLS for "localhost" goes to the origin
 
 NginxFileOrigin(gzip=True) also sends chunked (gzip) responses; NginxFileOrigin(tls=(cert,
 key)) serves HTTPS (origin.url then starts with https://); access_log_lines() shows
@@ -42,11 +48,11 @@ NGINX_BIN = os.environ.get("S3HC_NGINX_BIN", "/usr/sbin/nginx")
 
 # ---- config templates (printf-style: nginx itself uses both {} and $) --------
 
-# Shared by both roles. nginx started as root drops its workers to "nobody", who could
+# Shared by every role. nginx started as root drops its workers to "nobody", who could
 # not write into our 0700 temp dir; "user root" keeps them as root (only emitted when
 # we are root: otherwise nginx warns and ignores it anyway). Errors go to stderr so
-# ManagedProcess's log holds them; the temp paths override Debian's /var/lib/nginx.
-MAIN_TEMPLATE = """\
+# ManagedProcess's log holds them.
+PROCESS_TEMPLATE = """\
 %(user_line)s
 worker_processes %(workers)d;
 error_log stderr warn;
@@ -55,7 +61,10 @@ pid %(prefix)s/nginx.pid;
 events {
     worker_connections 4096;
 }
+"""
 
+# The HTTP roles; the temp paths override Debian's /var/lib/nginx.
+MAIN_TEMPLATE = PROCESS_TEMPLATE + """
 http {
     access_log %(access_log)s;
     client_body_temp_path %(prefix)s/tmp/client_body;
@@ -191,20 +200,44 @@ CACHING_PROXY_SERVER = """\
 """
 
 
-def _write_config(prefix, server_block, workers, access_log):
-    """Fill MAIN_TEMPLATE around a role's server block; returns the config path."""
-    os.makedirs(os.path.join(prefix, "tmp"), exist_ok=True)
-    text = MAIN_TEMPLATE % {
-        "user_line": "user root;" if os.geteuid() == 0 else "",
-        "workers": workers,
-        "prefix": prefix,
-        "access_log": os.path.join(prefix, "access.log") if access_log else "off",
-        "server_block": server_block,
+# An SNI relay: nginx's stream module reads the server name of each connection's ClientHello
+# (ssl_preread) and relays the connection's bytes, TLS unopened, to the upstream the name maps
+# to; other names go to a closed port (connection refused, the client's connection closed).
+# Stock settings otherwise (proxy_buffer_size 16k). Debian ships the stream module as a
+# dynamic module (package libnginx-mod-stream).
+STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
+SNI_RELAY_TEMPLATE = "load_module %(module)s;\n" + PROCESS_TEMPLATE + """
+stream {
+    map $ssl_preread_server_name $sni_upstream {
+%(routes)s
+        default 127.0.0.1:1;
     }
+    server {
+        listen 127.0.0.1:%(port)d;
+        ssl_preread on;
+        proxy_pass $sni_upstream;
+    }
+}
+"""
+
+
+def _write_nginx_conf(prefix, template, workers, **fields):
+    """Fill `template` (PROCESS_TEMPLATE and a role's blocks) into prefix/nginx.conf;
+    returns its path."""
+    text = template % {"user_line": "user root;" if os.geteuid() == 0 else "",
+                       "workers": workers, "prefix": prefix, **fields}
     conf_path = os.path.join(prefix, "nginx.conf")
     with open(conf_path, "w") as f:
         f.write(text)
     return conf_path
+
+
+def _write_config(prefix, server_block, workers, access_log):
+    """Fill MAIN_TEMPLATE around a role's server block; returns the config path."""
+    os.makedirs(os.path.join(prefix, "tmp"), exist_ok=True)
+    return _write_nginx_conf(
+        prefix, MAIN_TEMPLATE, workers, server_block=server_block,
+        access_log=os.path.join(prefix, "access.log") if access_log else "off")
 
 
 def write_file_origin_config(prefix, port, root, workers=1, access_log=True, gzip=False,
@@ -244,6 +277,15 @@ def write_caching_proxy_config(prefix, port, upstream_port, cache_dir, upstream_
         "port": port, "upstream_host": upstream_host, "upstream_port": upstream_port,
         "cache_dir": cache_dir, "max_size": max_size}
     return _write_config(prefix, server_block, workers, access_log)
+
+
+def write_sni_relay_config(prefix, port, routes, workers=1):
+    """nginx config for SNI_RELAY_TEMPLATE on 127.0.0.1:port; routes: {server name: port on
+    127.0.0.1}. Returns its path."""
+    return _write_nginx_conf(
+        prefix, SNI_RELAY_TEMPLATE, workers, module=STREAM_MODULE, port=port,
+        routes="\n".join(f"        {name} 127.0.0.1:{upstream_port};"
+                         for name, upstream_port in routes.items()))
 
 
 class NginxProcess(StartStopContext):
@@ -387,6 +429,21 @@ class NginxCachingProxy(NginxProcess):
         return write_caching_proxy_config(self.prefix, self.port, self.upstream_port,
                                           self.cache_dir, self.upstream_host, self.workers,
                                           self.access_log, self.max_size)
+
+
+class NginxSniRelay(NginxProcess):
+    """nginx relaying TLS connections by server name (SNI_RELAY_TEMPLATE); routes: {server
+    name: port on 127.0.0.1}."""
+
+    name = "nginx-sni-relay"
+    scheme = "https"
+
+    def __init__(self, routes, workers=1, port=None):
+        super().__init__(workers, access_log=False, port=port)
+        self.routes = dict(routes)
+
+    def _write_config_file(self):
+        return write_sni_relay_config(self.prefix, self.port, self.routes, self.workers)
 
 
 # ---- generic test helper -------------------------------------------------------
