@@ -152,7 +152,9 @@ struct Worker {
   void open_passthrough(const config::ProxyConfig& config, obs::PassthroughMetrics& metrics,
                         asio::ip::tcp::acceptor* listening) {
     passthrough_acceptor.emplace(worker_acceptor(io, *config.passthrough.listen, listening));
-    passthrough_buffers.emplace(passthrough::kRelayBufferBytes, kMaxFreePassthroughBuffers);
+    // Held while bytes move, so counted with the HTTP relays' (what admission judges by).
+    passthrough_buffers.emplace(passthrough::kRelayBufferBytes, kMaxFreePassthroughBuffers,
+                                origin.metrics.buffered_bytes);
     passthrough.emplace(passthrough::PassthroughContext{.options = config.passthrough,
                                                         .upstream = config.upstream,
                                                         .resolver = resolver,

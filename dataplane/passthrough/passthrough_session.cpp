@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "net/connect_first.h"
+#include "net/resolve_error.h"
 #include "passthrough/byte_relay.h"
 #include "passthrough/client_hello.h"
 #include "passthrough/destination.h"
@@ -113,7 +114,15 @@ asio::awaitable<void> serve(tcp::socket& client, const PassthroughContext& conte
   // A named variable, not a temporary in the co_await expression: GCC 12 destroys such
   // temporaries twice.
   const http::UpstreamUrl endpoint{.tls = true, .host = *name, .port = kHttpsPort};
-  const auto route = co_await context.resolver.resolve(endpoint, ec);
+  // The name is the client's choice: its DNS answer must not lead inward.
+  const auto route =
+      co_await context.resolver.resolve(endpoint, net::EndpointResolver::NamedBy::kClient, ec);
+  if (ec == net::ResolveError::kInward) {
+    turn_away(context, peer, PassthroughResult::kRefused,
+              "refused: server name '" + *name +
+                  "' resolves only to inward addresses (upstream.allowed_inward_networks)");
+    co_return;
+  }
   if (ec) {
     spdlog::warn("passthrough from {} to {}: cannot resolve: {}", peer, *name, ec.message());
     context.metrics.count(PassthroughResult::kUnresolved);

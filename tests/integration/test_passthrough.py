@@ -14,7 +14,10 @@ s3.us-east-1.amazonaws.com, as a client whose DNS points S3's names at the proxy
   - a ClientHello without SNI, with a refused name (example.com, an IP address), and bytes
     that are no TLS are closed at once, logged and counted; the origin sees none of them;
   - a client's TCP half-close after its request reaches the origin, whose answer still
-    comes back whole.
+    comes back whole;
+  - boto3 and the AWS CLI, with S3's name over HTTPS (their DNS pointing it at the proxy),
+    write and read through the passthrough to an S3 endpoint (nginx over HTTPS routing by
+    Host in front of moto with SigV4 checking), certificate verified, nothing cached.
 
 Run: python3 tests/integration/test_passthrough.py
 """
@@ -24,14 +27,23 @@ import os
 import socket
 import ssl
 import subprocess
+import sys
 import unittest
 
-from support.nginx_origin import NginxFileOrigin, print_logs_on_failure
-from support.proxy import ProxyProcess
-from support.throwaway_pki import TestPki
-from support.waiting import Waiting
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support",
+                                "client_dns"))
+
+from client_names import child_env, point_names_at  # noqa: E402
+from support.moto_origin import MotoOrigin  # noqa: E402
+from support.nginx_origin import (NginxFileOrigin, NginxS3Endpoint,  # noqa: E402
+                                  print_logs_on_failure)
+from support.proxy import ProxyProcess  # noqa: E402
+from support.throwaway_pki import TestPki  # noqa: E402
+from support.waiting import Waiting  # noqa: E402
 
 NAME = "s3.us-east-1.amazonaws.com"
+AWS_CLI = os.path.join(os.path.dirname(sys.executable), "aws")
+CLIENT_DNS = {".amazonaws.com": "127.0.0.1"}  # the clients' DNS: S3's names at the proxy
 MiB = 1024 * 1024
 # Not multiples of any buffer size; the last larger than any socket or pipe buffer.
 SIZES = {"one-byte": 1, "small": 65537, "medium": MiB + 12345, "large": 48 * MiB + 7}
@@ -220,6 +232,75 @@ class PassthroughTest(Waiting, unittest.TestCase):
     def test_bytes_that_are_no_tls_are_closed(self):
         self.assert_closed_and_counted(f"GET / HTTP/1.1\r\nHost: {NAME}\r\n\r\n".encode(),
                                        "not_tls", "closed: not TLS")
+
+
+
+class S3ClientsThroughPassthroughTest(unittest.TestCase):
+    """boto3 and the AWS CLI keep https://s3.us-east-1.amazonaws.com; their DNS points it at
+    the proxy's passthrough port; the endpoint behind is nginx over HTTPS routing by Host in
+    front of moto, which checks every signature against the Host the client signed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = TestPki()
+        cls.addClassCleanup(cls.pki.remove)
+        cls.origin = MotoOrigin().start()
+        cls.addClassCleanup(cls.origin.stop)
+        cls.endpoint = NginxS3Endpoint(cls.origin.port, [NAME],
+                                       tls=cls.pki.issue(NAME, f"DNS:{NAME}"))
+        cls.endpoint.start()
+        cls.addClassCleanup(cls.endpoint.close)
+        cls.proxy = ProxyProcess(
+            None, extra_args=["--passthrough-listen", "127.0.0.1:0"],
+            config={"upstream": {"resolve": [f"{NAME}=127.0.0.1:{cls.endpoint.port}"]}})
+        cls.proxy.start()
+        cls.addClassCleanup(cls.proxy.stop)
+        point_names_at(CLIENT_DNS)
+        cls.endpoint_url = f"https://{NAME}:{cls.proxy.passthrough_port}"
+        cls.client = cls.origin.client(cls.endpoint_url, verify=cls.pki.ca_cert)
+
+    def setUp(self):
+        print_logs_on_failure(self, self.proxy, self.origin, self.endpoint)
+
+    def test_boto3_writes_and_reads_through_the_passthrough_uncached(self):
+        relayed_before = self.proxy.metric("s3hc_passthrough_connections_total",
+                                           result="relayed")
+        self.client.create_bucket(Bucket="tunnelled")
+        body = os.urandom(3 * 1024 * 1024 + 5)
+        self.client.put_object(Bucket="tunnelled", Key="dir/object", Body=body)
+        for _ in range(2):  # the second read is no hit: nothing is cached
+            answer = self.client.get_object(Bucket="tunnelled", Key="dir/object")
+            self.assertTrue(answer["Body"].read() == body, "body differs")
+            self.assertNotIn("x-cache", answer["ResponseMetadata"]["HTTPHeaders"])
+        ranged = self.client.get_object(Bucket="tunnelled", Key="dir/object", Range="bytes=10-19")
+        self.assertEqual(ranged["Body"].read(), body[10:20])
+        listed = self.client.list_objects_v2(Bucket="tunnelled")
+        self.assertEqual([o["Key"] for o in listed["Contents"]], ["dir/object"])
+        self.assertGreaterEqual(self.proxy.metric("s3hc_passthrough_connections_total",
+                                                  result="relayed") - relayed_before, 1)
+        gets = [line for line in self.endpoint.access_log_lines()
+                if line.startswith(f'{NAME} "GET /tunnelled/dir/object ')]
+        self.assertEqual(len(gets), 3, gets)  # every read reached the endpoint
+        answered = sum(value for series, value in self.proxy.metrics().items()
+                       if series.startswith("s3hc_requests_total"))
+        self.assertEqual(answered, 0)  # the HTTP side answered none of it
+
+    def test_the_aws_cli_copies_both_ways_through_the_passthrough(self):
+        self.client.create_bucket(Bucket="cli-tunnelled")
+        source = os.path.join(self.pki.dir, "cli-source.bin")
+        with open(source, "wb") as f:
+            f.write(os.urandom(9 * 1024 * 1024))  # above the CLI's multipart threshold
+        env = child_env(dict(os.environ, **self.origin.credentials_env(),
+                             AWS_RETRY_MODE="standard", AWS_MAX_ATTEMPTS="1"), CLIENT_DNS)
+        for args in (["s3", "cp", source, "s3://cli-tunnelled/f.bin"],
+                     ["s3", "cp", "s3://cli-tunnelled/f.bin", source + ".back"]):
+            done = subprocess.run(
+                [sys.executable, AWS_CLI, "--endpoint-url", self.endpoint_url,
+                 "--ca-bundle", self.pki.ca_cert, *args],
+                env=env, capture_output=True, text=True, timeout=120)
+            self.assertEqual(done.returncode, 0, f"aws {' '.join(args)}:\n{done.stderr}")
+        with open(source, "rb") as a, open(source + ".back", "rb") as b:
+            self.assertTrue(a.read() == b.read(), "the copy back differs")
 
 
 if __name__ == "__main__":

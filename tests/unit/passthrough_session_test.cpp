@@ -34,6 +34,7 @@ using tcp = asio::ip::tcp;
 using testing::Bytes;
 
 constexpr const char* kName = "s3.us-east-1.amazonaws.com";
+constexpr const char* kInwardName = "s3.ap-south-1.amazonaws.com";
 
 std::string as_text(const Bytes& bytes) { return {bytes.begin(), bytes.end()}; }
 
@@ -85,6 +86,10 @@ class PassthroughSessionTest : public ::testing::Test {
         // A port nothing listens on (bound then closed by the kernel's choice).
         net::parse_static_endpoint("s3.eu-west-2.amazonaws.com=127.0.0.1:" +
                                    std::to_string(closed_port()))};
+    // A name a client may choose whose DNS answer leads inward (net/inward_addresses.h).
+    testing::FakeDnsServer::Records inward;
+    inward.a = {"127.0.0.1"};
+    dns_.set(std::string(kInwardName), inward);
     upstream_.connect_timeout_ms = 2000;
     options_.client_hello_timeout = 400ms;
     options_.idle_timeout = 400ms;
@@ -177,7 +182,8 @@ class PassthroughSessionTest : public ::testing::Test {
   tcp::acceptor origin_listener_{io_, {asio::ip::make_address("127.0.0.1"), 0}};
   http::UpstreamOptions upstream_;
   PassthroughOptions options_;
-  http::RelayBuffers buffers_{kRelayBufferBytes, 4};
+  obs::Gauge buffers_on_loan_;  // as s3hc_buffered_bytes counts them
+  http::RelayBuffers buffers_{kRelayBufferBytes, 4, buffers_on_loan_};
   std::optional<net::EndpointResolver> resolver_;
   std::optional<PassthroughContext> context_;
   std::thread runner_;
@@ -302,6 +308,11 @@ TEST_F(PassthroughSessionTest, UnresolvedAndUnreachableEndpointsAreCounted) {
   EXPECT_EQ(count("unreachable"), 1u);
 }
 
+TEST_F(PassthroughSessionTest, ANameResolvingInwardIsRefused) {
+  expect_turned_away(testing::openssl_client_hello(kInwardName), "refused");
+  EXPECT_EQ(count("unresolved"), 0u);
+}
+
 TEST_F(PassthroughSessionTest, AnIdleRelayIsClosedAndABusyOneIsNot) {
   const auto hello = testing::openssl_client_hello(kName);
   auto client = connect();
@@ -314,6 +325,9 @@ TEST_F(PassthroughSessionTest, AnIdleRelayIsClosedAndABusyOneIsNot) {
     asio::write(client, asio::buffer(std::string("x")));
     EXPECT_EQ(receive(origin, 1), "x") << i;
   }
+  // A relay waiting for bytes holds no buffer (the HTTP relays' would count in admission).
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(buffers_on_loan_.value(), 0);
   // Then nothing: both sides closed after the idle timeout.
   const auto quiet_since = std::chrono::steady_clock::now();
   EXPECT_EQ(receive(client), "");

@@ -125,14 +125,16 @@ class MotoOrigin:
 
     # ---- clients ---------------------------------------------------------
 
-    def client(self, endpoint_url=None, secret_access_key=None, **config_overrides):
+    def client(self, endpoint_url=None, secret_access_key=None, verify=None,
+               **config_overrides):
         """boto3 S3 client signed with the test key; endpoint_url defaults to moto
-        itself (pass the proxy's URL to go through the proxy)."""
+        itself (pass the proxy's URL to go through the proxy); verify: the CA bundle an
+        https endpoint's certificate is checked against."""
         return boto3.client(
             "s3", endpoint_url=endpoint_url or self.endpoint_url,
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=secret_access_key or self.secret_access_key,
-            config=client_config(**config_overrides))
+            verify=verify, config=client_config(**config_overrides))
 
     def credentials_env(self):
         """Environment for the AWS CLI: the test key and region, no user config files."""

@@ -151,14 +151,15 @@ REVERSE_PROXY_SERVER = ORIGIN_UPSTREAM + """
 S3_ENDPOINT_SERVER = ORIGIN_UPSTREAM + """
     log_format with_host '$host "$request" $status';
     server {
-        listen 127.0.0.1:%(port)d default_server;
-        access_log %(prefix)s/access.log with_host;
+        listen 127.0.0.1:%(port)d%(listen_ssl)s default_server;
+%(tls_lines)s        access_log %(prefix)s/access.log with_host;
         default_type application/xml;
         return 400 '<Error><Code>InvalidRequest</Code><Message>Host names no endpoint of this region</Message></Error>';
     }
     server {
-        listen 127.0.0.1:%(port)d;
+        listen 127.0.0.1:%(port)d%(listen_ssl)s;
         server_name %(names)s;
+%(tls_lines)s
         access_log %(prefix)s/access.log with_host;
 
         location / {
@@ -240,14 +241,20 @@ def _write_config(prefix, server_block, workers, access_log):
         access_log=os.path.join(prefix, "access.log") if access_log else "off")
 
 
+def _tls_settings(tls):
+    """The template settings of a server over HTTPS with tls=(cert_path, key_path), or over
+    plain HTTP with tls=None."""
+    return {"listen_ssl": " ssl" if tls else "",
+            "tls_lines": TLS_LINES % {"cert": tls[0], "key": tls[1]} if tls else ""}
+
+
 def write_file_origin_config(prefix, port, root, workers=1, access_log=True, gzip=False,
                              tls=None):
     """nginx config for a file origin serving `root` on 127.0.0.1:port. Returns its path.
     gzip=True: see GZIP_LINES; tls=(cert_path, key_path): see TLS_LINES."""
     server_block = FILE_ORIGIN_SERVER % {
         "port": port, "root": root, "gzip_lines": GZIP_LINES if gzip else "",
-        "listen_ssl": " ssl" if tls else "",
-        "tls_lines": TLS_LINES % {"cert": tls[0], "key": tls[1]} if tls else ""}
+        **_tls_settings(tls)}
     return _write_config(prefix, server_block, workers, access_log)
 
 
@@ -260,12 +267,13 @@ def write_reverse_proxy_config(prefix, port, upstream_port, upstream_host="127.0
     return _write_config(prefix, server_block, workers, access_log)
 
 
-def write_s3_endpoint_config(prefix, port, upstream_port, names, access_log=True):
+def write_s3_endpoint_config(prefix, port, upstream_port, names, access_log=True, tls=None):
     """nginx config for S3_ENDPOINT_SERVER on 127.0.0.1:port in front of 127.0.0.1:
-    upstream_port, answering for `names` (server_name syntax: "*.suffix" allowed)."""
+    upstream_port, answering for `names` (server_name syntax: "*.suffix" allowed);
+    tls=(cert_path, key_path): over HTTPS, see TLS_LINES."""
     server_block = S3_ENDPOINT_SERVER % {
         "port": port, "upstream_host": "127.0.0.1", "upstream_port": upstream_port,
-        "names": " ".join(names), "prefix": prefix}
+        "names": " ".join(names), "prefix": prefix, **_tls_settings(tls)}
     return _write_config(prefix, server_block, 1, access_log)
 
 
@@ -397,17 +405,22 @@ class NginxReverseProxy(NginxProcess):
 
 
 class NginxS3Endpoint(NginxProcess):
-    """S3_ENDPOINT_SERVER: routes by Host to moto as S3 does, 400 for any other Host."""
+    """S3_ENDPOINT_SERVER: routes by Host to moto as S3 does, 400 for any other Host;
+    tls=(cert_path, key_path): over HTTPS, as S3 is."""
 
     name = "nginx-s3-endpoint"
 
-    def __init__(self, upstream_port, names, port=None):
+    def __init__(self, upstream_port, names, port=None, tls=None):
         super().__init__(port=port)
         self.upstream_port = upstream_port
         self.names = list(names)
+        self.tls = tls
+        if tls:
+            self.scheme = "https"
 
     def _write_config_file(self):
-        return write_s3_endpoint_config(self.prefix, self.port, self.upstream_port, self.names)
+        return write_s3_endpoint_config(self.prefix, self.port, self.upstream_port, self.names,
+                                        tls=self.tls)
 
 
 class NginxCachingProxy(NginxProcess):
