@@ -14,6 +14,7 @@ debian_packages=(
   libboost1.81-dev libssl-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev liblz4-dev libxxhash-dev
   libprotobuf-dev protobuf-compiler librocksdb-dev libc-ares-dev
+  libgrpc++-dev protobuf-compiler-grpc
   nginx libnginx-mod-stream wrk curl procps openssl varnish
 )
 

@@ -1,0 +1,146 @@
+#include "controlplane/control_services.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <type_traits>
+
+#include "policy/policy_matcher.h"
+#include "util/wall_clock.h"
+
+namespace s3hc::control {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += (text.empty() ? "" : "\n") + line;
+  return text;
+}
+
+// A policy change as the API answers it.
+grpc::Status answer(PolicyChange change, v1::PolicyRevision* response) {
+  return std::visit(
+      [&](auto&& outcome) -> grpc::Status {
+        using Outcome = std::decay_t<decltype(outcome)>;
+        if constexpr (std::is_same_v<Outcome, v1::PolicyRevision>) {
+          spdlog::info("policy version {} set{}{}", outcome.version(),
+                       outcome.comment().empty() ? "" : ": ", outcome.comment());
+          *response = std::move(outcome);
+          return grpc::Status::OK;
+        } else if constexpr (std::is_same_v<Outcome, PolicyConflict>) {
+          return {grpc::StatusCode::FAILED_PRECONDITION,
+                  "the policy in force is version " + std::to_string(outcome.in_force) +
+                      ", not the one this change was made against: read it and try again"};
+        } else if constexpr (std::is_same_v<Outcome, PolicyInvalid>) {
+          return {grpc::StatusCode::INVALID_ARGUMENT, joined(outcome.errors)};
+        } else {
+          return {grpc::StatusCode::NOT_FOUND, "no such policy version"};
+        }
+      },
+      std::move(change));
+}
+
+}  // namespace
+
+grpc::Status ProxyControlService::Register(grpc::ServerContext* context,
+                                           const v1::ProxyStatus* status,
+                                           v1::RegisterResponse* response) {
+  if (status->proxy_id().empty()) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "a proxy registers with its id"};
+  }
+  spdlog::info("proxy {} registered from {} (policy version {})", status->proxy_id(),
+               context->peer(), status->policy_version());
+  proxies_.heard_from(*status, util::unix_now_ms());
+  response->set_heartbeat_interval_ms(proxies_.heartbeat_interval().count());
+  return grpc::Status::OK;
+}
+
+grpc::Status ProxyControlService::Heartbeat(grpc::ServerContext*, const v1::ProxyStatus* status,
+                                            v1::HeartbeatResponse*) {
+  if (status->proxy_id().empty()) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "a proxy heartbeats with its id"};
+  }
+  proxies_.heard_from(*status, util::unix_now_ms());
+  return grpc::Status::OK;
+}
+
+grpc::Status ProxyControlService::WatchPolicy(grpc::ServerContext* context,
+                                              const v1::WatchPolicyRequest* request,
+                                              grpc::ServerWriter<v1::PolicyRevision>* writer) {
+  auto known = request->known_version();
+  // Woken every second to notice a proxy gone or the server stopping.
+  while (!context->IsCancelled() && !stopping_) {
+    const auto newer = policies_.wait_for_newer(
+        known, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    if (!newer) continue;
+    if (!writer->Write(*newer)) break;
+    known = newer->version();
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FleetAdminService::ListProxies(grpc::ServerContext* context,
+                                            const v1::ListProxiesRequest*,
+                                            v1::ListProxiesResponse* response) {
+  if (auto denied = auth_.check(*context); !denied.ok()) return denied;
+  for (auto& entry : proxies_.list(util::unix_now_ms())) {
+    *response->add_proxies() = std::move(entry);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FleetAdminService::GetPolicy(grpc::ServerContext* context,
+                                          const v1::GetPolicyRequest* request,
+                                          v1::PolicyRevision* response) {
+  if (auto denied = auth_.check(*context); !denied.ok()) return denied;
+  auto revision = request->version() == 0 ? policies_.current() : policies_.at(request->version());
+  if (!revision) {
+    return {grpc::StatusCode::NOT_FOUND, request->version() == 0 ? "no policy has been set"
+                                                                 : "no such policy version"};
+  }
+  *response = std::move(*revision);
+  return grpc::Status::OK;
+}
+
+grpc::Status FleetAdminService::PutPolicy(grpc::ServerContext* context,
+                                          const v1::PutPolicyRequest* request,
+                                          v1::PolicyRevision* response) {
+  if (auto denied = auth_.check(*context); !denied.ok()) return denied;
+  return answer(policies_.put(request->snapshot(), request->expected_version(), request->comment()),
+                response);
+}
+
+grpc::Status FleetAdminService::ValidatePolicy(grpc::ServerContext* context,
+                                               const v1::ValidatePolicyRequest* request,
+                                               v1::ValidatePolicyResponse* response) {
+  if (auto denied = auth_.check(*context); !denied.ok()) return denied;
+  for (auto& error : policy::PolicyMatcher::compile(request->snapshot()).errors) {
+    response->add_errors(std::move(error));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FleetAdminService::PolicyHistory(grpc::ServerContext* context,
+                                              const v1::PolicyHistoryRequest* request,
+                                              v1::PolicyHistoryResponse* response) {
+  if (auto denied = auth_.check(*context); !denied.ok()) return denied;
+  for (auto& revision : policies_.history(request->limit())) {
+    *response->add_revisions() = std::move(revision);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FleetAdminService::RollbackPolicy(grpc::ServerContext* context,
+                                               const v1::RollbackPolicyRequest* request,
+                                               v1::PolicyRevision* response) {
+  if (auto denied = auth_.check(*context); !denied.ok()) return denied;
+  auto comment = request->comment().empty()
+                     ? "rollback to version " + std::to_string(request->to_version())
+                     : request->comment();
+  return answer(policies_.rollback(request->to_version(), request->expected_version(),
+                                   std::move(comment)),
+                response);
+}
+
+}  // namespace s3hc::control
