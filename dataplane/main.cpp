@@ -22,7 +22,7 @@ namespace {
 struct CommandLine {
   std::string config_file;
   std::optional<std::string> listen, upstream, admin_listen, log_level, cache_dir, ports_file,
-      policy_file, otlp_endpoint, passthrough_listen;
+      policy_file, otlp_endpoint, passthrough_listen, control;
   std::optional<int> threads;
   std::optional<std::string> check_policy;
   std::vector<std::string> resolve;  // static endpoint map entries, ahead of the config's
@@ -60,6 +60,7 @@ s3hc::config::ProxyConfig resolve_config(const CommandLine& args) {
   if (args.cache_dir) config.cache.dir = *args.cache_dir;
   if (args.ports_file) config.ports_file = *args.ports_file;
   if (args.policy_file) config.cache.policy_file = *args.policy_file;
+  if (args.control) config.control.endpoint = *args.control;
   s3hc::config::validate(config);
   return config;
 }
@@ -89,6 +90,8 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", args.cache_dir, "cache directory (empty: no caching)");
   app.add_option("--policy", args.policy_file,
                  "per-bucket/prefix policy file, read again when it changes (docs/POLICY.md)");
+  app.add_option("--control", args.control,
+                 "s3hc-control HOST:PORT to take the policy from (docs/OPERATIONS.md)");
   app.add_option("--otlp-endpoint", args.otlp_endpoint,
                  "export metrics to this OTLP/HTTP collector, http://HOST[:PORT][/PATH] "
                  "(path /v1/metrics when none; docs/OBSERVABILITY.md)");

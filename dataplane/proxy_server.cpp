@@ -40,6 +40,8 @@
 #include "passthrough/passthrough_session.h"
 #include "pipeline/cache_handler.h"
 #include "pipeline/forward_handler.h"
+#include "control/control_agent.h"
+#include "control/pushed_policy_file.h"
 #include "policy/policy_source.h"
 #include "version.h"
 
@@ -264,6 +266,22 @@ struct ProxyServer::State {
                                                .service_version = kVersion},
                              counting_since);
     }
+    if (!config.control.endpoint.empty()) join_control_plane();
+  }
+
+  // Registers with the control plane and follows its policy, once the listeners are bound (a
+  // port 0 chosen: the proxy is known by its real address).
+  void join_control_plane() {
+    const auto listen_port = workers.front().acceptor.local_endpoint().port();
+    control::ProxyIdentity identity{
+        .proxy_id = instance_id(config.observability, listen_port),
+        .software_version = kVersion,
+        .listen_addresses = {http::HostPort{config.listen.host, listen_port}.to_string()}};
+    const auto* source = policies ? &*policies : nullptr;
+    control_agent.emplace(config.control, std::move(identity),
+                          [source] { return source ? source->version() : std::uint64_t{0}; });
+    spdlog::info("control plane {}: policy kept in {}", config.control.endpoint,
+                 config.control.policy_file);
   }
 
   void open_cache() {
@@ -296,12 +314,19 @@ struct ProxyServer::State {
         options.mirror_dir.empty() ? nullptr : cache::MetadataMirror::open(options.mirror_dir),
         &fleet->observer(), changes);
     upload_store.emplace(*object_store, &fleet->observer());
-    if (!options.policy_file.empty()) {
-      policies.emplace(options.policy_file, std::chrono::milliseconds(options.policy_reload_ms),
+    // With a control plane, the policy is the one it pushed, kept in a file of its own
+    // (empty until the first push): the same reading, watching and atomic switch as a file.
+    const bool pushed = !config.control.endpoint.empty();
+    const auto& policy_file = pushed ? config.control.policy_file : options.policy_file;
+    if (pushed) control::ensure_pushed_policy(policy_file);
+    if (!policy_file.empty()) {
+      policies.emplace(policy_file, std::chrono::milliseconds(options.policy_reload_ms),
                        [metrics = &*cache_metrics](std::uint64_t version, bool failed) {
                          metrics->policy_version.set(static_cast<std::int64_t>(version));
                          if (failed) metrics->policy_errors.inc();
-                       });
+                       },
+                       pushed ? policy::PolicySource::Numbering::kSnapshotOnly
+                              : policy::PolicySource::Numbering::kSnapshotOrCount);
     }
     fleet->start();
     cache_context.emplace(pipeline::CacheContext{
@@ -320,13 +345,16 @@ struct ProxyServer::State {
   obs::Health health() const {
     const auto uptime = std::chrono::steady_clock::now() - started;
     const bool serving = !draining.load();
-    return {serving, nlohmann::json{
+    nlohmann::json report{
         {"status", serving ? "ok" : "draining"},
         {"version", kVersion},
         {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(uptime).count()},
         {"upstream", upstream_description(config.upstream)},
         {"open_connections", metrics.open_connections.value()},
-    }.dump()};
+    };
+    // (The proxy serves either way: the control plane is never on a request's path.)
+    if (control_agent) report["control"] = control_agent->connected() ? "connected" : "unreachable";
+    return {serving, report.dump()};
   }
 
   // Stops accepting, lets open connections finish their current request (idle ones close at
@@ -385,6 +413,7 @@ struct ProxyServer::State {
   std::optional<asio::ip::tcp::acceptor> admin_acceptor;
   std::optional<obs::AdminEndpoints> admin_endpoints;
   std::optional<MetricsExport> metrics_export;  // when observability.otlp.endpoint is set
+  std::optional<control::ControlAgent> control_agent;  // when control.endpoint is set
 };
 
 ProxyServer::ProxyServer(config::ProxyConfig config)

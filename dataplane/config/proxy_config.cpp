@@ -131,6 +131,12 @@ KeyBindings bindings(ProxyConfig& config) {
            {"idle_timeout_ms", duration_ms(passthrough.idle_timeout)},
            {"max_connections", bounded(passthrough.max_connections, 1, 1'000'000)},
        }},
+      {"control",
+       KeyBindings{
+           {"endpoint", string_field(config.control.endpoint)},
+           {"ca_file", string_field(config.control.ca_file)},
+           {"policy_file", string_field(config.control.policy_file)},
+       }},
   };
 }
 
@@ -233,6 +239,17 @@ void validate(const ProxyConfig& config) {
       passthrough && (same_fixed_address(*passthrough, config.listen) ||
                       same_fixed_address(*passthrough, config.admin_listen))) {
     throw std::invalid_argument("passthrough.listen must differ from listen and admin_listen");
+  }
+  if (!config.control.endpoint.empty()) {
+    // One source of policy: the control plane's, kept in control.policy_file.
+    if (!config.cache.policy_file.empty()) {
+      throw std::invalid_argument(
+          "cache.policy_file and control.endpoint exclude each other: with a control plane, "
+          "the policy is the one it pushes (kept in control.policy_file)");
+    }
+    if (config.control.policy_file.empty()) {
+      throw std::invalid_argument("control.policy_file: a control plane's policy needs a file");
+    }
   }
 }
 

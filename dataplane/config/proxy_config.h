@@ -3,7 +3,7 @@
 // the loader knows, and no other). A key's default is written once: in the options struct of
 // the module it configures, which the sections here embed (http::UpstreamOptions, the cache
 // modules' options, pipeline::CachePolicy, obs::OtlpExporterOptions, http::AdmissionOptions,
-// passthrough::PassthroughOptions), or here for the proxy's own keys. Loaded once at start-up;
+// passthrough::PassthroughOptions, control::ControlOptions), or here for the proxy's own keys. Loaded once at start-up;
 // nothing here changes at run time.
 #pragma once
 
@@ -15,6 +15,7 @@
 
 #include "cache/fleet/fleet_maintainer.h"
 #include "cache/store/object_store.h"
+#include "control/control_options.h"
 #include "http/admission.h"
 #include "http/endpoint.h"
 #include "http/upstream_options.h"
@@ -107,6 +108,7 @@ struct ProxyConfig {
   CacheOptions cache;
   ObservabilityOptions observability;
   passthrough::PassthroughOptions passthrough;
+  control::ControlOptions control;
 };
 
 // Parses YAML text into a config starting from the defaults. Unknown keys and values of the

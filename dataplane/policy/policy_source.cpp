@@ -17,10 +17,11 @@
 namespace s3hc::policy {
 
 PolicySource::PolicySource(std::string path, std::chrono::milliseconds interval,
-                           LoadObserver on_load)
+                           LoadObserver on_load, Numbering numbering)
     : path_(std::move(path)),
       interval_(interval),
       on_load_(std::move(on_load)),
+      numbering_(numbering),
       stop_(::eventfd(0, EFD_CLOEXEC)),
       inotify_(watch_directory()) {
   const auto seen = cache::stamp_of_path(path_);
@@ -33,7 +34,7 @@ PolicySource::PolicySource(std::string path, std::chrono::milliseconds interval,
   last_seen_ = seen;
   current_.store(std::make_shared<const PolicyMatcher>(std::move(*compiled.matcher)));
   applied_ = 1;
-  version_ = current_.load()->snapshot().version() ? current_.load()->snapshot().version() : 1;
+  version_ = version_of(*current_.load());
   if (on_load_) on_load_(version_, false);
   spdlog::info("policy {}: version {}, {} rules", path_, version_.load(),
                current_.load()->snapshot().rules_size());
@@ -65,13 +66,18 @@ bool PolicySource::apply(const std::optional<cache::FileStamp>& seen) {
   }
   auto matcher = std::make_shared<const PolicyMatcher>(std::move(*compiled.matcher));
   ++applied_;
-  const auto version = matcher->snapshot().version() ? matcher->snapshot().version() : applied_;
+  const auto version = version_of(*matcher);
   spdlog::info("policy {}: version {} applied, {} rules", path_, version,
                matcher->snapshot().rules_size());
   current_.store(std::move(matcher));
   version_ = version;
   if (on_load_) on_load_(version, false);
   return true;
+}
+
+std::uint64_t PolicySource::version_of(const PolicyMatcher& matcher) const {
+  const auto numbered = matcher.snapshot().version();
+  return numbered != 0 || numbering_ == Numbering::kSnapshotOnly ? numbered : applied_;
 }
 
 util::UniqueFd PolicySource::watch_directory() const {

@@ -32,14 +32,20 @@ class PolicySource {
   // After every read of the file: the version in force and whether this read failed.
   using LoadObserver = std::function<void(std::uint64_t version, bool failed)>;
 
+  // What version() says of a snapshot without a version: an operator's file need not number
+  // itself (the count of files applied stands in); the control plane's pushed file is
+  // numbered by it, and 0 is "none pushed yet".
+  enum class Numbering { kSnapshotOrCount, kSnapshotOnly };
+
   // Reads `path` now; throws std::runtime_error listing the faults when it is invalid.
-  PolicySource(std::string path, std::chrono::milliseconds interval, LoadObserver on_load = {});
+  PolicySource(std::string path, std::chrono::milliseconds interval, LoadObserver on_load = {},
+               Numbering numbering = Numbering::kSnapshotOrCount);
   ~PolicySource();
   PolicySource(const PolicySource&) = delete;
   PolicySource& operator=(const PolicySource&) = delete;
 
   std::shared_ptr<const PolicyMatcher> current() const { return current_.load(); }
-  // The snapshot's version, or when the file sets none, how many files have been applied.
+  // The snapshot's version, or when the file sets none, as the Numbering says.
   std::uint64_t version() const { return version_.load(); }
 
   // Reads the file again if it changed since it was last read; true when a new policy was
@@ -52,10 +58,12 @@ class PolicySource {
   // `seen`: the file's stamp as it was looked at (none: the file is gone).
   bool apply(const std::optional<cache::FileStamp>& seen);
   void watch();
+  std::uint64_t version_of(const PolicyMatcher& matcher) const;
 
   const std::string path_;
   const std::chrono::milliseconds interval_;
   const LoadObserver on_load_;
+  const Numbering numbering_;
   std::atomic<std::shared_ptr<const PolicyMatcher>> current_;
   std::atomic<std::uint64_t> version_{0};
   std::mutex reload_mutex_;    // one reload at a time; guards the two below

@@ -25,9 +25,13 @@ struct Filler {
       error(path, std::string("expected ") + kind);
       return std::nullopt;
     }
-    // A quoted scalar is a string, whatever it spells: `bucket: "123"` is not a number.
+    // A quoted scalar is a string, whatever it spells: `write_through: "true"` is no boolean.
+    // Except for 64-bit integers, which protobuf's JSON mapping writes quoted ("3"): a policy
+    // that tool wrote (s3hc-ctl policy get --json, the control plane's pushed file) reads back.
     const bool quoted = node.Tag() == "!";
-    if constexpr (!std::is_same_v<T, std::string>) {
+    constexpr bool wide_integer =
+        std::is_same_v<T, std::int64_t> || std::is_same_v<T, std::uint64_t>;
+    if constexpr (!std::is_same_v<T, std::string> && !wide_integer) {
       if (quoted) {
         error(path, std::string("expected ") + kind + ", not a quoted string");
         return std::nullopt;

@@ -102,6 +102,16 @@ TEST_F(PolicySourceTest, WithoutAVersionInTheFileFilesAreCounted) {
   EXPECT_EQ(source->version(), 2u);
 }
 
+// The control plane's pushed file: numbered by the control plane only, 0 before any push.
+TEST_F(PolicySourceTest, NumberedBySnapshotsOnlyAFileWithoutAVersionIsVersionZero) {
+  write("rules: []\n");
+  PolicySource source(path_, hours(1), {}, PolicySource::Numbering::kSnapshotOnly);
+  EXPECT_EQ(source.version(), 0u);
+  write("{\"version\": \"4\", \"rules\": []}\n");
+  EXPECT_TRUE(source.reload_if_changed());
+  EXPECT_EQ(source.version(), 4u);
+}
+
 TEST_F(PolicySourceTest, AnInvalidFileAtStartUpIsAnError) {
   write("rules: [{bucket: b, prefix: p, glob: g}]\n");
   EXPECT_THROW(open(), std::runtime_error);

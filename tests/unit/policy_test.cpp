@@ -75,6 +75,18 @@ TEST(PolicyFileTest, ReadsJsonToo) {
   EXPECT_EQ(policy.snapshot().rules(0).glob(), "*.tmp");
 }
 
+// Protobuf's JSON mapping quotes 64-bit integers: what s3hc-ctl policy get --json and the
+// control plane's pushed file hold must read back.
+TEST(PolicyFileTest, ReadsQuoted64BitIntegersAsProtobufsJsonWritesThem) {
+  const auto policy = valid(R"({"version": "7", "defaults": {"get_ttl_ms": "30000"},
+                                "rules": [{"bucket": "b", "settings": {"max_object_bytes": "42"}}]})");
+  EXPECT_EQ(policy.snapshot().version(), 7u);
+  EXPECT_EQ(policy.snapshot().defaults().get_ttl_ms(), 30000);
+  EXPECT_EQ(policy.snapshot().rules(0).settings().max_object_bytes(), 42u);
+  EXPECT_EQ(errors_of(R"({"version": "seven"})").at(0),
+            "version: expected a non-negative integer, not 'seven'");
+}
+
 TEST(PolicyFileTest, EveryFaultIsNamedWithItsPath) {
   const auto errors = errors_of(R"(
 rules:

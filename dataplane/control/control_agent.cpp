@@ -1,0 +1,156 @@
+#include "control/control_agent.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "cache/synced_file.h"
+#include "control/pushed_policy_file.h"
+#include "s3hc/v1/control.grpc.pb.h"
+
+namespace s3hc::control {
+
+namespace {
+
+constexpr std::int64_t kFirstRetryMs = 200;
+constexpr std::int64_t kLastRetryMs = 5000;
+constexpr auto kCallTimeout = std::chrono::seconds(5);
+
+std::shared_ptr<grpc::ChannelCredentials> credentials(const ControlOptions& options) {
+  if (options.ca_file.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = cache::read_whole_file(options.ca_file).value_or("");
+  return grpc::SslCredentials(ssl);
+}
+
+void with_deadline(grpc::ClientContext& context) {
+  context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+}
+
+}  // namespace
+
+struct ControlAgent::Connection {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::ProxyControl::Stub> stub;
+};
+
+ControlAgent::ControlAgent(ControlOptions options, ProxyIdentity identity,
+                           std::function<std::uint64_t()> policy_version)
+    : options_(std::move(options)),
+      identity_(std::move(identity)),
+      policy_version_(std::move(policy_version)),
+      connection_(std::make_unique<Connection>()) {
+  connection_->channel = grpc::CreateChannel(options_.endpoint, credentials(options_));
+  connection_->stub = v1::ProxyControl::NewStub(connection_->channel);
+  thread_ = std::thread([this] { run(); });
+}
+
+ControlAgent::~ControlAgent() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    if (watch_) watch_->TryCancel();
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+bool ControlAgent::pause(std::int64_t duration_ms, const bool& until) {
+  std::unique_lock lock(mutex_);
+  return !wake_.wait_for(lock, std::chrono::milliseconds(duration_ms),
+                         [&] { return stopping_ || until; });
+}
+
+v1::ProxyStatus ControlAgent::status() const {
+  v1::ProxyStatus status;
+  status.set_proxy_id(identity_.proxy_id);
+  status.set_software_version(identity_.software_version);
+  for (const auto& address : identity_.listen_addresses) status.add_listen_addresses(address);
+  status.set_healthy(true);
+  status.set_policy_version(policy_version_());
+  return status;
+}
+
+void ControlAgent::run() {
+  const bool never = false;
+  auto retry_ms = kFirstRetryMs;
+  while (pause(0, never)) {
+    const bool registered = session();
+    retry_ms = registered ? kFirstRetryMs : std::min(2 * retry_ms, kLastRetryMs);
+    if (!pause(retry_ms, never)) return;
+  }
+}
+
+bool ControlAgent::session() {
+  v1::RegisterResponse registered;
+  grpc::ClientContext register_context;
+  with_deadline(register_context);
+  if (const auto result = connection_->stub->Register(&register_context, status(), &registered);
+      !result.ok()) {
+    spdlog::debug("control plane {}: cannot register: {}", options_.endpoint,
+                  result.error_message());
+    return false;
+  }
+  spdlog::info("control plane {}: registered as {}", options_.endpoint, identity_.proxy_id);
+  grpc::ClientContext watch_context;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return true;
+    watch_ = &watch_context;
+    session_over_ = false;
+  }
+  std::thread heartbeats([this, interval = registered.heartbeat_interval_ms()] {
+    heartbeat_until_over(interval);
+  });
+  connected_ = true;
+  follow_policy(watch_context);
+  connected_ = false;
+  {
+    std::lock_guard lock(mutex_);
+    watch_ = nullptr;
+    session_over_ = true;
+  }
+  wake_.notify_all();
+  heartbeats.join();
+  return true;
+}
+
+void ControlAgent::follow_policy(grpc::ClientContext& context) {
+  v1::WatchPolicyRequest request;
+  request.set_proxy_id(identity_.proxy_id);
+  request.set_known_version(policy_version_());
+  const auto stream = connection_->stub->WatchPolicy(&context, request);
+  v1::PolicyRevision revision;
+  while (stream->Read(&revision)) {
+    try {
+      write_pushed_policy(options_.policy_file, revision.snapshot());
+      spdlog::info("control plane {}: policy version {} received", options_.endpoint,
+                   revision.version());
+    } catch (const std::exception& error) {
+      spdlog::error("control plane {}: cannot keep policy version {} in {}: {}",
+                    options_.endpoint, revision.version(), options_.policy_file, error.what());
+    }
+  }
+  const auto ended = stream->Finish();
+  spdlog::warn("control plane {}: policy stream ended ({}); serving on with policy version {}",
+               options_.endpoint, ended.ok() ? "closed" : ended.error_message(),
+               policy_version_());
+}
+
+void ControlAgent::heartbeat_until_over(std::int64_t interval_ms) {
+  while (pause(std::max<std::int64_t>(interval_ms, 100), session_over_)) {
+    grpc::ClientContext context;
+    with_deadline(context);
+    v1::HeartbeatResponse ignored;
+    if (const auto result = connection_->stub->Heartbeat(&context, status(), &ignored);
+        !result.ok()) {
+      spdlog::debug("control plane {}: heartbeat failed: {}", options_.endpoint,
+                    result.error_message());
+    }
+  }
+}
+
+}  // namespace s3hc::control

@@ -1,0 +1,75 @@
+// A proxy's side of the control plane: its own thread registers the proxy, heartbeats every
+// interval the control plane asks for, and follows the WatchPolicy stream, writing each new
+// snapshot to the pushed-policy file (pushed_policy_file.h), which the proxy's PolicySource
+// applies. A broken stream or an unreachable control plane is retried with backoff (0.2 s
+// doubling to 5 s) while the proxy serves on with the policy it has: the control plane is
+// never on a request's path.
+//
+// Thread-safety: constructed and destroyed on one thread; runs on its own.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/control_options.h"
+
+#include "s3hc/v1/control.pb.h"
+
+namespace grpc {
+class ClientContext;
+}
+
+namespace s3hc::control {
+
+struct ProxyIdentity {
+  std::string proxy_id;
+  std::string software_version;
+  std::vector<std::string> listen_addresses;
+};
+
+class ControlAgent {
+ public:
+  // `policy_version`: the version of the policy in force (the PolicySource's), reported and
+  // asked to be exceeded. Starts the thread.
+  ControlAgent(ControlOptions options, ProxyIdentity identity,
+               std::function<std::uint64_t()> policy_version);
+  ~ControlAgent();
+  ControlAgent(const ControlAgent&) = delete;
+  ControlAgent& operator=(const ControlAgent&) = delete;
+
+  bool connected() const { return connected_.load(); }
+
+ private:
+  void run();
+  // One session: register, then follow the stream (heartbeating meanwhile) until it breaks or
+  // the agent stops. False when the control plane could not be reached.
+  bool session();
+  void follow_policy(grpc::ClientContext& context);
+  void heartbeat_until_over(std::int64_t interval_ms);
+  // Waits up to `duration_ms`, or until `until` (read under the lock) is true; false when the
+  // agent is stopping.
+  bool pause(std::int64_t duration_ms, const bool& until);
+  v1::ProxyStatus status() const;
+
+  const ControlOptions options_;
+  const ProxyIdentity identity_;
+  const std::function<std::uint64_t()> policy_version_;
+  struct Connection;
+  std::unique_ptr<Connection> connection_;
+  std::atomic<bool> connected_{false};
+  std::mutex mutex_;  // guards the three below
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool session_over_ = true;               // ends a session's heartbeats
+  grpc::ClientContext* watch_ = nullptr;   // the stream being read (the destructor cancels it)
+  std::thread thread_;
+};
+
+}  // namespace s3hc::control

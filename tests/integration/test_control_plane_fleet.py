@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""A fleet under the control plane (issue 14, point 3 and the first tests of point 6): two
+proxies on one cache directory in front of moto, each with --control pointing at a real
+s3hc-control; the policy is set with s3hc-ctl.
+
+  - a policy set with s3hc-ctl is applied by both proxies within 2 s (the time measured is
+    printed), and it acts: a bucket whose read caching it turns off answers BYPASS;
+  - both are listed by `s3hc-ctl proxies`, with the policy version they apply; one stopped is
+    shown as lost, not forgotten;
+  - the control plane killed, the proxies keep serving with the last policy, and a proxy
+    restarted meanwhile starts with it (kept in control.policy_file);
+  - the control plane restarted, both take the next policy set.
+"""
+
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from support.control_plane import ControlPlane, wait_until  # noqa: E402
+from support.fleet_fixture import FleetTestCase, SharedCache  # noqa: E402
+
+APPLY_WITHIN_S = 2.0
+
+
+def no_read_caching(bucket):
+    return f"rules:\n  - bucket: {bucket}\n    settings:\n      read_caching: false\n"
+
+
+class ControlledFleetTest(FleetTestCase):
+    def setUp(self):
+        super().setUp()
+        self.control = ControlPlane(heartbeat_ms=300)
+        self.addCleanup(self.control.close)
+        self.control.start()
+        self.fleet = self.new_fleet("s3hc-controlled-fleet-")
+        self.proxies = [self.start_proxy(name) for name in ("a", "b")]
+
+    def log_sources(self):
+        return super().log_sources() + [self.control]
+
+    def start_proxy(self, name):
+        return self.fleet.start_proxy(self.origin.endpoint_url, config={
+            "observability": {"instance_id": f"proxy-{name}"},
+            "control": {"endpoint": self.control.address,
+                        "policy_file": os.path.join(self.fleet.parent, f"policy-{name}.json")}})
+
+    def set_policy(self, text):
+        path = os.path.join(self.fleet.parent, "policy.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        status, revision, err = self.control.ctl("policy", "set", "-f", path, json_output=True)
+        self.assertEqual(status, 0, err)
+        return int(revision["version"])
+
+    def applied_everywhere(self, version, proxies=None):
+        """Seconds until every proxy's s3hc_policy_version shows `version` (None: not in 2 s)."""
+        return wait_until(lambda: all(p.metric("s3hc_policy_version") == version
+                                      for p in proxies or self.proxies), APPLY_WITHIN_S)
+
+    def x_cache(self, proxy, bucket, key):
+        answer = self.client(proxy).get_object(Bucket=bucket, Key=key)
+        answer["Body"].read()
+        return answer["ResponseMetadata"]["HTTPHeaders"]["x-cache"]
+
+    def proxies_listed(self):
+        status, listed, err = self.control.ctl("proxies", json_output=True)
+        self.assertEqual(status, 0, err)
+        return {entry["status"]["proxy_id"]: entry for entry in listed["proxies"]}
+
+    def test_a_policy_set_reaches_both_proxies_and_outlives_the_control_plane(self):
+        bucket = self.new_bucket("controlled")
+        self.direct.put_object(Bucket=bucket, Key="k", Body=b"x" * 1000)
+        for proxy in self.proxies:
+            self.x_cache(proxy, bucket, "k")  # cached
+        version = self.set_policy(no_read_caching(bucket))
+        took = self.applied_everywhere(version)
+        self.assertIsNotNone(took, "the policy did not reach both proxies within 2 s")
+        print(f"\npolicy version {version} applied by both proxies in {took * 1000:.0f} ms",
+              file=sys.stderr)
+        for proxy in self.proxies:
+            self.assertEqual(self.x_cache(proxy, bucket, "k"), "BYPASS")
+        self.assertIsNotNone(wait_until(
+            lambda: {k: int(v["status"]["policy_version"]) for k, v in
+                     self.proxies_listed().items()} == {"proxy-a": version, "proxy-b": version},
+            5), self.proxies_listed())
+
+        # The control plane gone: both serve on with that policy; a proxy restarted meanwhile
+        # starts with it.
+        self.control.stop()
+        self.proxies[1].stop()
+        self.proxies[1] = self.start_proxy("b")
+        for proxy in self.proxies:
+            self.assertEqual(proxy.metric("s3hc_policy_version"), version)
+            self.assertEqual(self.x_cache(proxy, bucket, "k"), "BYPASS")
+
+        # Back on its port: both resubscribe and take the next policy.
+        self.control.start(port=self.control.port)
+        version = self.set_policy(no_read_caching("another-bucket"))
+        self.assertIsNotNone(wait_until(lambda: all(
+            p.metric("s3hc_policy_version") == version for p in self.proxies), 10))
+        self.assertEqual(self.x_cache(self.proxies[0], bucket, "k"), "HIT")
+
+    def test_a_stopped_proxy_is_shown_lost(self):
+        self.assertIsNotNone(wait_until(
+            lambda: set(self.proxies_listed()) == {"proxy-a", "proxy-b"}, 5))
+        self.proxies[0].stop()
+        self.assertIsNotNone(wait_until(lambda: self.proxies_listed()["proxy-a"]["lost"], 5))
+        listed = self.proxies_listed()
+        self.assertFalse(listed["proxy-b"].get("lost", False))
+        status, out, err = self.control.ctl("proxies")
+        rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:]}
+        self.assertEqual(rows, {"proxy-a": "lost", "proxy-b": "up"}, out)
+
+
+if __name__ == "__main__":
+    unittest.main()
