@@ -18,6 +18,12 @@ struct Invocation {
 void add_policy_commands(CLI::App& app, Invocation& invocation);
 // proxies
 void add_proxies_command(CLI::App& app, Invocation& invocation);
+// stats
+void add_stats_command(CLI::App& app, Invocation& invocation);
+// config validate
+void add_config_command(CLI::App& app, Invocation& invocation);
+// completion bash
+void add_completion_command(CLI::App& app, Invocation& invocation);
 
 // Reports a failed call on stderr and returns its exit status.
 int report_failure(const char* what, const grpc::Status& status);

@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   s3hc::cli::add_policy_commands(app, invocation);
   s3hc::cli::add_proxies_command(app, invocation);
+  s3hc::cli::add_stats_command(app, invocation);
+  s3hc::cli::add_config_command(app, invocation);
+  s3hc::cli::add_completion_command(app, invocation);
   app.parse_complete_callback([&] {
     invocation.control.token = token_of(token_file);
     invocation.control.timeout = std::chrono::milliseconds(timeout_ms);

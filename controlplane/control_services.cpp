@@ -80,6 +80,16 @@ grpc::Status ProxyControlService::WatchPolicy(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status ProxyControlService::ReportMetrics(grpc::ServerContext*,
+                                                const v1::MetricsReport* report,
+                                                v1::ReportMetricsResponse*) {
+  if (report->proxy_id().empty()) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "a proxy reports with its id"};
+  }
+  metrics_.report(*report);
+  return grpc::Status::OK;
+}
+
 grpc::Status FleetAdminService::ListProxies(grpc::ServerContext* context,
                                             const v1::ListProxiesRequest*,
                                             v1::ListProxiesResponse* response) {
@@ -141,6 +151,14 @@ grpc::Status FleetAdminService::RollbackPolicy(grpc::ServerContext* context,
   return answer(policies_.rollback(request->to_version(), request->expected_version(),
                                    std::move(comment)),
                 response);
+}
+
+grpc::Status FleetAdminService::FleetStats(grpc::ServerContext* context,
+                                           const v1::FleetStatsRequest*,
+                                           v1::FleetStatsResponse* response) {
+  if (auto denied = auth_.check(*context); !denied.ok()) return denied;
+  *response = metrics_.sum();
+  return grpc::Status::OK;
 }
 
 }  // namespace s3hc::control

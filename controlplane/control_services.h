@@ -8,6 +8,7 @@
 #include <atomic>
 
 #include "controlplane/admin_auth.h"
+#include "controlplane/fleet_metrics.h"
 #include "controlplane/policy_store.h"
 #include "controlplane/proxy_registry.h"
 #include "s3hc/v1/control.grpc.pb.h"
@@ -16,8 +17,8 @@ namespace s3hc::control {
 
 class ProxyControlService final : public v1::ProxyControl::Service {
  public:
-  ProxyControlService(PolicyStore& policies, ProxyRegistry& proxies)
-      : policies_(policies), proxies_(proxies) {}
+  ProxyControlService(PolicyStore& policies, ProxyRegistry& proxies, FleetMetrics& metrics)
+      : policies_(policies), proxies_(proxies), metrics_(metrics) {}
 
   // Ends the WatchPolicy streams (within a second) so that the server can shut down.
   void stop() { stopping_ = true; }
@@ -28,17 +29,21 @@ class ProxyControlService final : public v1::ProxyControl::Service {
                          v1::HeartbeatResponse* response) override;
   grpc::Status WatchPolicy(grpc::ServerContext* context, const v1::WatchPolicyRequest* request,
                            grpc::ServerWriter<v1::PolicyRevision>* writer) override;
+  grpc::Status ReportMetrics(grpc::ServerContext* context, const v1::MetricsReport* report,
+                             v1::ReportMetricsResponse* response) override;
 
  private:
   PolicyStore& policies_;
   ProxyRegistry& proxies_;
+  FleetMetrics& metrics_;
   std::atomic<bool> stopping_{false};
 };
 
 class FleetAdminService final : public v1::FleetAdmin::Service {
  public:
-  FleetAdminService(PolicyStore& policies, ProxyRegistry& proxies, const AdminAuth& auth)
-      : policies_(policies), proxies_(proxies), auth_(auth) {}
+  FleetAdminService(PolicyStore& policies, ProxyRegistry& proxies, const FleetMetrics& metrics,
+                    const AdminAuth& auth)
+      : policies_(policies), proxies_(proxies), metrics_(metrics), auth_(auth) {}
 
   grpc::Status ListProxies(grpc::ServerContext* context, const v1::ListProxiesRequest* request,
                            v1::ListProxiesResponse* response) override;
@@ -55,10 +60,13 @@ class FleetAdminService final : public v1::FleetAdmin::Service {
   grpc::Status RollbackPolicy(grpc::ServerContext* context,
                               const v1::RollbackPolicyRequest* request,
                               v1::PolicyRevision* response) override;
+  grpc::Status FleetStats(grpc::ServerContext* context, const v1::FleetStatsRequest* request,
+                          v1::FleetStatsResponse* response) override;
 
  private:
   PolicyStore& policies_;
   ProxyRegistry& proxies_;
+  const FleetMetrics& metrics_;
   const AdminAuth& auth_;
 };
 

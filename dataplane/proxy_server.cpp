@@ -41,6 +41,7 @@
 #include "pipeline/cache_handler.h"
 #include "pipeline/forward_handler.h"
 #include "control/control_agent.h"
+#include "control/metrics_report.h"
 #include "control/pushed_policy_file.h"
 #include "policy/policy_source.h"
 #include "version.h"
@@ -278,8 +279,12 @@ struct ProxyServer::State {
         .software_version = kVersion,
         .listen_addresses = {http::HostPort{config.listen.host, listen_port}.to_string()}};
     const auto* source = policies ? &*policies : nullptr;
-    control_agent.emplace(config.control, std::move(identity),
-                          [source] { return source ? source->version() : std::uint64_t{0}; });
+    control_agent.emplace(
+        config.control, identity,
+        [source] { return source ? source->version() : std::uint64_t{0}; },
+        [this, id = identity.proxy_id] {
+          return control::metrics_report(registry, id, counting_since);
+        });
     spdlog::info("control plane {}: policy kept in {}", config.control.endpoint,
                  config.control.policy_file);
   }

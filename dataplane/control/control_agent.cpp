@@ -38,10 +38,12 @@ struct ControlAgent::Connection {
 };
 
 ControlAgent::ControlAgent(ControlOptions options, ProxyIdentity identity,
-                           std::function<std::uint64_t()> policy_version)
+                           std::function<std::uint64_t()> policy_version,
+                           std::function<v1::MetricsReport()> metrics)
     : options_(std::move(options)),
       identity_(std::move(identity)),
       policy_version_(std::move(policy_version)),
+      metrics_(std::move(metrics)),
       connection_(std::make_unique<Connection>()) {
   connection_->channel = grpc::CreateChannel(options_.endpoint, credentials(options_));
   connection_->stub = v1::ProxyControl::NewStub(connection_->channel);
@@ -148,6 +150,16 @@ void ControlAgent::heartbeat_until_over(std::int64_t interval_ms) {
     if (const auto result = connection_->stub->Heartbeat(&context, status(), &ignored);
         !result.ok()) {
       spdlog::debug("control plane {}: heartbeat failed: {}", options_.endpoint,
+                    result.error_message());
+      continue;
+    }
+    grpc::ClientContext report_context;
+    with_deadline(report_context);
+    v1::ReportMetricsResponse received;
+    if (const auto result =
+            connection_->stub->ReportMetrics(&report_context, metrics_(), &received);
+        !result.ok()) {
+      spdlog::debug("control plane {}: metrics report failed: {}", options_.endpoint,
                     result.error_message());
     }
   }

@@ -1,5 +1,5 @@
-// A proxy's side of the control plane: its own thread registers the proxy, heartbeats every
-// interval the control plane asks for, and follows the WatchPolicy stream, writing each new
+// A proxy's side of the control plane: its own thread registers the proxy, heartbeats (with
+// a report of its metrics) every interval the control plane asks for, and follows the WatchPolicy stream, writing each new
 // snapshot to the pushed-policy file (pushed_policy_file.h), which the proxy's PolicySource
 // applies. A broken stream or an unreachable control plane is retried with backoff (0.2 s
 // doubling to 5 s) while the proxy serves on with the policy it has: the control plane is
@@ -37,9 +37,10 @@ struct ProxyIdentity {
 class ControlAgent {
  public:
   // `policy_version`: the version of the policy in force (the PolicySource's), reported and
-  // asked to be exceeded. Starts the thread.
+  // asked to be exceeded; `metrics`: the report sent with every heartbeat. Starts the thread.
   ControlAgent(ControlOptions options, ProxyIdentity identity,
-               std::function<std::uint64_t()> policy_version);
+               std::function<std::uint64_t()> policy_version,
+               std::function<v1::MetricsReport()> metrics);
   ~ControlAgent();
   ControlAgent(const ControlAgent&) = delete;
   ControlAgent& operator=(const ControlAgent&) = delete;
@@ -61,6 +62,7 @@ class ControlAgent {
   const ControlOptions options_;
   const ProxyIdentity identity_;
   const std::function<std::uint64_t()> policy_version_;
+  const std::function<v1::MetricsReport()> metrics_;
   struct Connection;
   std::unique_ptr<Connection> connection_;
   std::atomic<bool> connected_{false};

@@ -8,11 +8,13 @@ real s3hc-control, which keeps every version across its restarts.
   - a change made against an outdated version is refused (exit status 3), an invalid policy
     is refused with a message naming the rule (exit status 1) before anything is sent, a
     wrong token gets exit status 5, no control plane exit status 4;
-  - diff shows what a file would change; validate needs no control plane;
+  - diff shows what a file would change; validate, config validate and the bash completion
+    need no control plane;
   - the control plane restarted on the same data directory still has every version.
 """
 
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -140,6 +142,25 @@ class ControlPlaneTest(unittest.TestCase):
         self.assertEqual(status, 1, err)
         status, out, err = ctl("policy", "get")
         self.assertEqual(status, 4, err)  # unreachable
+
+    def test_config_validate_and_completion_need_no_control_plane(self):
+        self.control.stop()
+        ctl = self.control.ctl
+        example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                               "config", "s3hc.example.yaml")
+        status, out, err = ctl("config", "validate", "-f", example)
+        self.assertEqual(status, 0, err)
+        self.assertIn("valid", out)
+        bad = self.policy_file("bad-config.yaml", "cache:\n  sizee: 3\n")
+        status, report, err = ctl("config", "validate", "-f", bad, json_output=False)
+        self.assertEqual(status, 1, err)
+        self.assertIn("cache.sizee", err)
+        status, script, err = ctl("completion", "bash")
+        self.assertEqual(status, 0, err)
+        completed = subprocess.run(
+            ["bash", "-c", script + "\nCOMP_WORDS=(s3hc-ctl policy ro); COMP_CWORD=2; "
+             "_s3hc_ctl; echo ${COMPREPLY[@]}"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(completed.stdout.split(), ["rollback"], completed.stderr)
 
     def test_no_proxies_yet(self):
         status, proxies, err = self.control.ctl("proxies", json_output=True)

@@ -9,7 +9,9 @@ s3hc-control; the policy is set with s3hc-ctl.
     shown as lost, not forgotten;
   - the control plane killed, the proxies keep serving with the last policy, and a proxy
     restarted meanwhile starts with it (kept in control.policy_file);
-  - the control plane restarted, both take the next policy set.
+  - the control plane restarted, both take the next policy set;
+  - `s3hc-ctl stats` sums both proxies' metrics (reported with each heartbeat): answers by
+    cache status, hit ratio, bytes saved and from the origin per bucket, latency.
 """
 
 import os
@@ -102,6 +104,35 @@ class ControlledFleetTest(FleetTestCase):
         self.assertIsNotNone(wait_until(lambda: all(
             p.metric("s3hc_policy_version") == version for p in self.proxies), 10))
         self.assertEqual(self.x_cache(self.proxies[0], bucket, "k"), "HIT")
+
+    def test_stats_sum_every_proxys_metrics(self):
+        bucket = self.new_bucket("stats")
+        self.direct.put_object(Bucket=bucket, Key="k", Body=b"y" * 5000)
+        self.assertEqual(self.x_cache(self.proxies[0], bucket, "k"), "MISS")
+        for proxy in self.proxies:
+            self.assertEqual(self.x_cache(proxy, bucket, "k"), "HIT")
+        served = sum(p.metric("s3hc_requests_total", method="GET", status="200")
+                     for p in self.proxies)
+
+        def stats():
+            status, summary, err = self.control.ctl("stats", json_output=True)
+            self.assertEqual(status, 0, err)
+            return summary
+        # Reports come with heartbeats (300 ms here).
+        self.assertIsNotNone(wait_until(
+            lambda: stats()["cache_status"].get("HIT") == 2, 5), stats())
+        summary = stats()
+        self.assertEqual(summary["proxies_reporting"], 2)
+        self.assertEqual(summary["cache_status"]["MISS"], 1)
+        self.assertAlmostEqual(summary["hit_ratio"], 2 / 3)
+        self.assertGreaterEqual(summary["requests"], served)
+        row = next(b for b in summary["buckets"] if b["bucket"] == bucket)
+        self.assertGreater(row["saved_bytes"], 2 * 5000)
+        self.assertGreater(row["origin_bytes"], 5000)
+        self.assertGreater(summary["latency_seconds"]["p99"], 0)
+        status, text, err = self.control.ctl("stats")
+        self.assertIn("hit ratio", text)
+        self.assertIn(bucket, text)
 
     def test_a_stopped_proxy_is_shown_lost(self):
         self.assertIsNotNone(wait_until(

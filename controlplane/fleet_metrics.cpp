@@ -1,0 +1,65 @@
+#include "controlplane/fleet_metrics.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace s3hc::control {
+
+namespace {
+
+using SeriesKey = std::vector<std::string>;  // the label values
+
+// Adds `point` into `total` (a point of the same series): false when their histogram bounds
+// differ.
+bool add_into(v1::MetricPoint& total, const v1::MetricPoint& point) {
+  total.set_counter(total.counter() + point.counter());
+  total.set_gauge(total.gauge() + point.gauge());
+  if (point.cumulative_counts_size() == 0) return true;
+  const bool same_bounds =
+      std::equal(total.upper_bounds().begin(), total.upper_bounds().end(),
+                 point.upper_bounds().begin(), point.upper_bounds().end()) &&
+      total.cumulative_counts_size() == point.cumulative_counts_size();
+  if (!same_bounds) return false;
+  for (int i = 0; i < point.cumulative_counts_size(); ++i) {
+    total.set_cumulative_counts(i, total.cumulative_counts(i) + point.cumulative_counts(i));
+  }
+  total.set_sum(total.sum() + point.sum());
+  return true;
+}
+
+}  // namespace
+
+void FleetMetrics::report(v1::MetricsReport report) {
+  std::lock_guard lock(mutex_);
+  last_[report.proxy_id()] = std::move(report);
+}
+
+v1::FleetStatsResponse FleetMetrics::sum() const {
+  std::map<std::string, v1::MetricFamily> families;                 // by name
+  std::map<std::string, std::map<SeriesKey, v1::MetricPoint>> points;  // by name, series
+  std::lock_guard lock(mutex_);
+  for (const auto& [proxy, report] : last_) {
+    for (const auto& family : report.families()) {
+      auto [known, added] = families.try_emplace(family.name());
+      if (added) {
+        known->second = family;
+        known->second.clear_points();
+      }
+      auto& series = points[family.name()];
+      for (const auto& point : family.points()) {
+        const SeriesKey key(point.label_values().begin(), point.label_values().end());
+        auto [total, first] = series.try_emplace(key, point);
+        if (!first) add_into(total->second, point);
+      }
+    }
+  }
+  v1::FleetStatsResponse response;
+  response.set_proxies_reporting(static_cast<std::uint32_t>(last_.size()));
+  for (auto& [name, family] : families) {
+    for (auto& [key, point] : points[name]) *family.add_points() = std::move(point);
+    *response.add_families() = std::move(family);
+  }
+  return response;
+}
+
+}  // namespace s3hc::control
