@@ -14,6 +14,7 @@ constexpr const char* kBashCompletion = R"(_s3hc_ctl() {
   local global="--control --token-file --ca-file --timeout-ms --json --help --version"
   case "$prev" in
     -f|--file|--token-file|--ca-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --cache-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
   esac
   local words=" ${COMP_WORDS[*]:1:COMP_CWORD-1} " choices
   case "$words" in
@@ -26,7 +27,8 @@ constexpr const char* kBashCompletion = R"(_s3hc_ctl() {
     *" config "*) choices="validate" ;;
     *" completion "*) choices="bash" ;;
     *" proxies "*|*" stats "*) choices="" ;;
-    *) choices="policy proxies stats config completion $global" ;;
+    *" purge "*) choices="--cache-dir --prefix" ;;
+    *) choices="policy proxies stats purge config completion $global" ;;
   esac
   COMPREPLY=($(compgen -W "$choices" -- "$cur"))
 }

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   s3hc::cli::add_policy_commands(app, invocation);
   s3hc::cli::add_proxies_command(app, invocation);
   s3hc::cli::add_stats_command(app, invocation);
+  s3hc::cli::add_purge_command(app, invocation);
   s3hc::cli::add_config_command(app, invocation);
   s3hc::cli::add_completion_command(app, invocation);
   app.parse_complete_callback([&] {

@@ -10,6 +10,7 @@ s3hc-control; the policy is set with s3hc-ctl.
   - the control plane killed, the proxies keep serving with the last policy, and a proxy
     restarted meanwhile starts with it (kept in control.policy_file);
   - the control plane restarted, both take the next policy set;
+  - `s3hc-ctl purge` of a key or a prefix makes the next read of it a miss on either proxy;
   - `s3hc-ctl stats` sums both proxies' metrics (reported with each heartbeat): answers by
     cache status, hit ratio, bytes saved and from the origin per bucket, latency.
 """
@@ -133,6 +134,28 @@ class ControlledFleetTest(FleetTestCase):
         status, text, err = self.control.ctl("stats")
         self.assertIn("hit ratio", text)
         self.assertIn(bucket, text)
+
+    def test_purge_makes_the_next_read_a_miss_on_every_proxy(self):
+        bucket = self.new_bucket("purged")
+        for key in ("logs/a", "logs/b", "keep/c"):
+            self.direct.put_object(Bucket=bucket, Key=key, Body=key.encode() * 100)
+            self.x_cache(self.proxies[0], bucket, key)
+            self.assertEqual(self.x_cache(self.proxies[1], bucket, key), "HIT")
+        cache_dir = self.fleet.cache_path
+        for proxy in self.proxies:  # the next read of a purged key is a miss, whichever proxy
+            status, out, err = self.control.ctl("purge", "--cache-dir", cache_dir, bucket,
+                                                "logs/a")
+            self.assertEqual((status, out.strip()), (0, "purged 1 object(s)"), err)
+            self.assertEqual(self.x_cache(proxy, bucket, "logs/a"), "MISS")
+        status, out, err = self.control.ctl("purge", "--cache-dir", cache_dir, bucket,
+                                            "--prefix", "logs/", json_output=True)
+        self.assertEqual((status, out), (0, {"purged": 2}), err)
+        for proxy in self.proxies:
+            self.assertEqual(self.x_cache(proxy, bucket, "keep/c"), "HIT")
+        self.assertEqual(self.x_cache(self.proxies[1], bucket, "logs/b"), "MISS")
+        self.assertEqual(self.x_cache(self.proxies[0], bucket, "logs/b"), "HIT")
+        status, out, err = self.control.ctl("purge", "--cache-dir", "/nonexistent", bucket)
+        self.assertEqual(status, 1, err)
 
     def test_a_stopped_proxy_is_shown_lost(self):
         self.assertIsNotNone(wait_until(
