@@ -18,6 +18,8 @@ struct Invocation {
 void add_policy_commands(CLI::App& app, Invocation& invocation);
 // proxies
 void add_proxies_command(CLI::App& app, Invocation& invocation);
+// cache inspect
+void add_cache_command(CLI::App& app, Invocation& invocation);
 // purge
 void add_purge_command(CLI::App& app, Invocation& invocation);
 // stats

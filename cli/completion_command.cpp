@@ -28,7 +28,9 @@ constexpr const char* kBashCompletion = R"(_s3hc_ctl() {
     *" completion "*) choices="bash" ;;
     *" proxies "*|*" stats "*) choices="" ;;
     *" purge "*) choices="--cache-dir --prefix" ;;
-    *) choices="policy proxies stats purge config completion $global" ;;
+    *" cache inspect "*) choices="--cache-dir" ;;
+    *" cache "*) choices="inspect" ;;
+    *) choices="policy proxies stats purge cache config completion $global" ;;
   esac
   COMPREPLY=($(compgen -W "$choices" -- "$cur"))
 }

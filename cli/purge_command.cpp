@@ -1,4 +1,3 @@
-#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -7,7 +6,7 @@
 #include "cache/cache_layout.h"
 #include "cache/record_changes.h"
 #include "cache/store/object_store.h"
-#include "cache/synced_file.h"
+#include "cli/cache_records.h"
 #include "cli/commands.h"
 #include "util/wall_clock.h"
 
@@ -28,25 +27,19 @@ struct PurgeArgs {
 std::vector<s3::ObjectAddress> objects_named(const PurgeArgs& args) {
   if (!args.key.empty()) return {{args.bucket, args.key}};
   std::vector<s3::ObjectAddress> named;
-  std::error_code ec;
-  const std::filesystem::path objects = std::filesystem::path(args.cache_dir) / "objects";
-  for (std::filesystem::recursive_directory_iterator it(objects, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    if (it->path().filename() != cache::kRecordFileName) continue;
-    const auto bytes = cache::read_whole_file(it->path().string());
-    v1::CacheRecord record;
-    if (!bytes || !record.ParseFromString(*bytes) || record.etag().empty()) continue;
-    if (record.bucket() == args.bucket && record.key().starts_with(args.prefix)) {
+  for_each_record(args.cache_dir, [&](const v1::CacheRecord& record) {
+    if (!record.etag().empty() && record.bucket() == args.bucket &&
+        record.key().starts_with(args.prefix)) {
       named.push_back({record.bucket(), record.key()});
     }
-  }
+  });
   return named;
 }
 
 // Through the object store, as a proxy's write does: a tombstone every proxy's next lookup
 // sees (strict read-after-write), the range files removed.
 int purge(const Invocation& invocation, const PurgeArgs& args) {
-  if (!std::filesystem::is_directory(std::filesystem::path(args.cache_dir) / "objects")) {
+  if (!is_cache_dir(args.cache_dir)) {
     std::cerr << "s3hc-ctl: " << args.cache_dir << " is no s3hc cache directory\n";
     return 1;
   }

@@ -10,7 +10,8 @@ s3hc-control; the policy is set with s3hc-ctl.
   - the control plane killed, the proxies keep serving with the last policy, and a proxy
     restarted meanwhile starts with it (kept in control.policy_file);
   - the control plane restarted, both take the next policy set;
-  - `s3hc-ctl purge` of a key or a prefix makes the next read of it a miss on either proxy;
+  - `s3hc-ctl purge` of a key or a prefix makes the next read of it a miss on either proxy,
+    and `s3hc-ctl cache inspect` shows what the directory holds (records, totals);
   - `s3hc-ctl stats` sums both proxies' metrics (reported with each heartbeat): answers by
     cache status, hit ratio, bytes saved and from the origin per bucket, latency.
 """
@@ -135,7 +136,7 @@ class ControlledFleetTest(FleetTestCase):
         self.assertIn("hit ratio", text)
         self.assertIn(bucket, text)
 
-    def test_purge_makes_the_next_read_a_miss_on_every_proxy(self):
+    def test_purge_makes_the_next_read_a_miss_on_every_proxy_and_inspect_shows_it(self):
         bucket = self.new_bucket("purged")
         for key in ("logs/a", "logs/b", "keep/c"):
             self.direct.put_object(Bucket=bucket, Key=key, Body=key.encode() * 100)
@@ -156,6 +157,23 @@ class ControlledFleetTest(FleetTestCase):
         self.assertEqual(self.x_cache(self.proxies[0], bucket, "logs/b"), "HIT")
         status, out, err = self.control.ctl("purge", "--cache-dir", "/nonexistent", bucket)
         self.assertEqual(status, 1, err)
+
+        # cache inspect reads the same directory: a dropped object, a held one, the totals.
+        status, record, err = self.control.ctl("cache", "inspect", "--cache-dir", cache_dir,
+                                               bucket, "logs/a", json_output=True)
+        self.assertEqual(status, 0, err)
+        self.assertEqual(record.get("etag", ""), "")  # purged: a tombstone
+        status, record, err = self.control.ctl("cache", "inspect", "--cache-dir", cache_dir,
+                                               bucket, "keep/c", json_output=True)
+        self.assertEqual((record["key"], record["size"]), ("keep/c", str(600)), err)
+        status, totals, err = self.control.ctl("cache", "inspect", "--cache-dir", cache_dir,
+                                               bucket, json_output=True)
+        self.assertEqual(totals["buckets"][bucket]["objects"], 2, totals)  # keep/c, logs/b
+        self.assertEqual(totals["buckets"][bucket]["dropped"], 1, totals)  # logs/a
+        self.assertEqual(sorted(o["key"] for o in totals["objects"]), ["keep/c", "logs/b"])
+        status, out, err = self.control.ctl("cache", "inspect", "--cache-dir", cache_dir,
+                                            bucket, "never/cached")
+        self.assertEqual(status, 6, err)
 
     def test_a_stopped_proxy_is_shown_lost(self):
         self.assertIsNotNone(wait_until(
