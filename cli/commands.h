@@ -20,6 +20,8 @@ void add_policy_commands(CLI::App& app, Invocation& invocation);
 void add_proxies_command(CLI::App& app, Invocation& invocation);
 // cache inspect
 void add_cache_command(CLI::App& app, Invocation& invocation);
+// warm
+void add_warm_command(CLI::App& app, Invocation& invocation);
 // purge
 void add_purge_command(CLI::App& app, Invocation& invocation);
 // stats

@@ -28,9 +28,10 @@ constexpr const char* kBashCompletion = R"(_s3hc_ctl() {
     *" completion "*) choices="bash" ;;
     *" proxies "*|*" stats "*) choices="" ;;
     *" purge "*) choices="--cache-dir --prefix" ;;
+    *" warm "*) choices="-f --file --proxy --parallel" ;;
     *" cache inspect "*) choices="--cache-dir" ;;
     *" cache "*) choices="inspect" ;;
-    *) choices="policy proxies stats purge cache config completion $global" ;;
+    *) choices="policy proxies stats purge warm cache config completion $global" ;;
   esac
   COMPREPLY=($(compgen -W "$choices" -- "$cur"))
 }

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   s3hc::cli::add_proxies_command(app, invocation);
   s3hc::cli::add_stats_command(app, invocation);
   s3hc::cli::add_purge_command(app, invocation);
+  s3hc::cli::add_warm_command(app, invocation);
   s3hc::cli::add_cache_command(app, invocation);
   s3hc::cli::add_config_command(app, invocation);
   s3hc::cli::add_completion_command(app, invocation);

@@ -67,14 +67,14 @@ class ControlPlane:
 
     def ctl(self, *args, token=TOKEN, json_output=False):
         """Runs s3hc-ctl against this control plane: (exit status, stdout, stderr); stdout
-        parsed as JSON with json_output (--json)."""
+        parsed as JSON with json_output (--json) when it is a JSON object."""
         env = dict(os.environ, S3HC_TOKEN=token)
         argv = [ctl_binary(), "--control", self.address, "--timeout-ms", "5000"]
         if json_output:
             argv.append("--json")
         done = subprocess.run([*argv, *map(str, args)], env=env, capture_output=True,
                               text=True, timeout=60)
-        out = json.loads(done.stdout) if json_output and done.returncode == 0 else done.stdout
+        out = json.loads(done.stdout) if json_output and done.stdout.startswith("{") else done.stdout
         return done.returncode, out, done.stderr
 
 
