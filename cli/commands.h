@@ -16,6 +16,8 @@ struct Invocation {
 
 // policy get | set (apply) | validate | diff | history | rollback
 void add_policy_commands(CLI::App& app, Invocation& invocation);
+// status
+void add_status_command(CLI::App& app, Invocation& invocation);
 // proxies
 void add_proxies_command(CLI::App& app, Invocation& invocation);
 // cache inspect

@@ -26,12 +26,12 @@ constexpr const char* kBashCompletion = R"(_s3hc_ctl() {
     *" policy "*) choices="get set apply validate diff history rollback" ;;
     *" config "*) choices="validate" ;;
     *" completion "*) choices="bash" ;;
-    *" proxies "*|*" stats "*) choices="" ;;
+    *" proxies "*|*" stats "*|*" status "*) choices="" ;;
     *" purge "*) choices="--cache-dir --prefix" ;;
     *" warm "*) choices="-f --file --proxy --parallel" ;;
     *" cache inspect "*) choices="--cache-dir" ;;
     *" cache "*) choices="inspect" ;;
-    *) choices="policy proxies stats purge warm cache config completion $global" ;;
+    *) choices="status policy proxies stats purge warm cache config completion $global" ;;
   esac
   COMPREPLY=($(compgen -W "$choices" -- "$cur"))
 }

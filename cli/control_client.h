@@ -35,7 +35,8 @@ class ControlClient {
 };
 
 // The process exit status for a failed call (docs/OPERATIONS.md, "s3hc-ctl"): 3 conflict,
-// 4 control plane unreachable, 5 not allowed, 6 not found, 1 anything else.
+// 4 control plane unreachable, 5 not allowed, 6 not found, 1 anything else. (7: status found
+// the fleet not all well.)
 int exit_status_of(const grpc::Status& status);
 
 }  // namespace s3hc::cli

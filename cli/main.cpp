@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", s3hc::kVersion);
   app.require_subcommand(1);
   s3hc::cli::add_policy_commands(app, invocation);
+  s3hc::cli::add_status_command(app, invocation);
   s3hc::cli::add_proxies_command(app, invocation);
   s3hc::cli::add_stats_command(app, invocation);
   s3hc::cli::add_purge_command(app, invocation);

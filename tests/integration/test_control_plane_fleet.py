@@ -215,6 +215,8 @@ class ControlledFleetTest(FleetTestCase):
     def test_a_stopped_proxy_is_shown_lost(self):
         self.assertIsNotNone(wait_until(
             lambda: set(self.proxies_listed()) == {"proxy-a", "proxy-b"}, 5))
+        status, fleet, err = self.control.ctl("status", json_output=True)
+        self.assertEqual((status, fleet["proxies_up"], fleet["proxies_lost"]), (0, 2, 0), err)
         self.proxies[0].stop()
         self.assertIsNotNone(wait_until(lambda: self.proxies_listed()["proxy-a"]["lost"], 5))
         listed = self.proxies_listed()
@@ -222,6 +224,8 @@ class ControlledFleetTest(FleetTestCase):
         status, out, err = self.control.ctl("proxies")
         rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:]}
         self.assertEqual(rows, {"proxy-a": "lost", "proxy-b": "up"}, out)
+        status, fleet, err = self.control.ctl("status", json_output=True)
+        self.assertEqual((status, fleet["proxies_up"], fleet["proxies_lost"]), (7, 1, 1), err)
 
 
 if __name__ == "__main__":
