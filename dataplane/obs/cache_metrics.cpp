@@ -36,6 +36,9 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
       fills_in_flight(registry.gauge(
           "s3hc_cache_fills_in_flight",
           "Fills reading the origin at its own pace, whatever their clients do.")),
+      parallel_fills(registry.counter(
+          "s3hc_cache_parallel_fills_total",
+          "Misses of large objects fetched as several concurrent ranged origin requests.")),
       corrupt_reads(registry.counter(
           "s3hc_cache_corrupt_reads_total",
           "Cached ranges found corrupt or missing when read; served from the origin instead.")),

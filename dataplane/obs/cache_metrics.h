@@ -34,6 +34,7 @@ struct CacheMetrics {
   Counter& fills_no_space;
   Counter& fills_abandoned;
   Gauge& fills_in_flight;       // fills running as their own producers (fill_producer.h)
+  Counter& parallel_fills;      // of those, fetched by concurrent ranges (ranged_body.h)
   Counter& corrupt_reads;       // cached bytes that failed their checksum or were missing
   Counter& invalidations;       // objects dropped after a write, a delete or a 404
   // The fleet engine's view of the shared directory, as of the last round.

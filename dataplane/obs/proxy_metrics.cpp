@@ -1,9 +1,18 @@
 #include "obs/proxy_metrics.h"
 
+#include <atomic>
 #include <string>
 #include <vector>
 
 namespace s3hc::obs {
+namespace {
+
+std::uint64_t next_id() {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+}  // namespace
 
 ProxyMetrics::ProxyMetrics(MetricsRegistry& registry)
     : requests(registry.counter_family("s3hc_requests_total",
@@ -41,7 +50,8 @@ ProxyMetrics::ProxyMetrics(MetricsRegistry& registry)
                                &upstream_errors.with({"connect"}), &upstream_errors.with({"reset"}),
                                &upstream_errors.with({"timeout"}),
                                &upstream_errors.with({"protocol"}),
-                               &upstream_errors.with({"refused"})} {}
+                               &upstream_errors.with({"refused"})},
+      id_(next_id()) {}
 
 namespace {
 
@@ -61,20 +71,20 @@ void ProxyMetrics::count_response(std::string_view raw_method, unsigned status) 
   // Per-thread memo of the children already used: the family lookup takes a lock and builds
   // a key, too much for every request. Bounded, since methods are client-chosen strings.
   struct Memo {
-    const ProxyMetrics* owner;
+    std::uint64_t owner;
     std::string method;
     unsigned status;
     Counter* counter;
   };
   thread_local std::vector<Memo> memo;
   for (const auto& entry : memo) {
-    if (entry.owner == this && entry.status == status && entry.method == method) {
+    if (entry.owner == id_ && entry.status == status && entry.method == method) {
       entry.counter->inc();
       return;
     }
   }
   auto& counter = requests.with({std::string(method), std::to_string(status)});
-  if (memo.size() < 64) memo.push_back({this, std::string(method), status, &counter});
+  if (memo.size() < 64) memo.push_back({id_, std::string(method), status, &counter});
   counter.inc();
 }
 

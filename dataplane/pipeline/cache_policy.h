@@ -1,5 +1,5 @@
 // The rules the read and write paths follow for every cached object: freshness, partial-hit
-// merging, write-through, coalescing and abandoned fills. Keys of the YAML section `cache`
+// merging, write-through, coalescing, abandoned and parallel fills. Keys of the YAML section `cache`
 // (docs/CONFIGURATION.md), loaded once at start-up; a policy file (docs/POLICY.md) may change
 // some of them per object, for one request at a time (object_policy.h).
 #pragma once
@@ -20,6 +20,23 @@ struct AbandonedFills {
   bool finishes(std::uint64_t done, std::uint64_t total) const {
     return total <= finish_below_bytes ||
            done * 100 >= total * static_cast<std::uint64_t>(finish_percent);
+  }
+};
+
+// When a miss of a whole object is fetched as several concurrent ranged requests
+// (ranged_body.h): only for a plain GET whose signature leaves Range and If-Match to the proxy.
+struct ParallelFills {
+  // Objects larger than this. 0: never. Default: 64 MiB.
+  std::uint64_t threshold_bytes = 64 * 1024 * 1024;
+  // The bytes each ranged request asks for. Default: 8 MiB.
+  std::uint64_t chunk_bytes = 8 * 1024 * 1024;
+  // Origin requests at a time per object (the first, whole-object one included), and chunks
+  // held in memory while they wait for their turn. Default: 4.
+  int streams = 4;
+
+  bool apply_to(std::uint64_t object_bytes) const {
+    return threshold_bytes > 0 && chunk_bytes > 0 && streams > 1 &&
+           object_bytes > threshold_bytes && object_bytes > chunk_bytes;
   }
 };
 
@@ -60,6 +77,7 @@ struct CachePolicy {
   // coalescing. Default: 30 s.
   std::chrono::milliseconds coalesce_timeout{30'000};
   AbandonedFills abandoned_fills;
+  ParallelFills parallel_fills;
 };
 
 }  // namespace s3hc::pipeline

@@ -44,7 +44,8 @@ class FillEnding {
 }  // namespace
 
 boost::asio::awaitable<void> produce_fill(CacheContext& cache, OriginContext& origin,
-                                          OriginBody body, std::unique_ptr<CacheFill> fill,
+                                          std::unique_ptr<BodySource> body,
+                                          std::unique_ptr<CacheFill> fill,
                                           std::shared_ptr<FillProgress> progress,
                                           std::string name) {
   FillEnding ending(cache, std::move(fill), std::move(progress), std::move(name));
@@ -53,9 +54,9 @@ boost::asio::awaitable<void> produce_fill(CacheContext& cache, OriginContext& or
   auto buffer = origin.buffers.take();
   std::uint64_t done = 0;
   for (;;) {
-    const auto got = co_await body.read(buffer.span());
+    const auto got = co_await body->read(buffer.span());
     if (!got) co_return;  // the origin failed: logged and counted by the read
-    const bool last = body.done();
+    const bool last = body->done();
     const std::string_view piece(buffer.span().data(), *got);
     // Into the cache first: bytes leave the readers' window only once the file holds them.
     co_await ending.fill().on_body(piece, last);
@@ -70,7 +71,7 @@ boost::asio::awaitable<void> produce_fill(CacheContext& cache, OriginContext& or
       co_return;
     }
   }
-  body.finish();
+  body->finish();
   ending.completed();
 }
 

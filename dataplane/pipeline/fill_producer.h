@@ -24,10 +24,12 @@
 
 namespace s3hc::pipeline {
 
-// Reads `body` into `fill` to its end (or failure, or abandonment) and ends `progress`. When
-// `name` is not empty, the fill is in cache.fills under it until then.
+// Reads `body` (one origin answer's, or a parallel fill's: ranged_body.h) into `fill` to its
+// end (or failure, or abandonment) and ends `progress`. When `name` is not empty, the fill is
+// in cache.fills under it until then.
 boost::asio::awaitable<void> produce_fill(CacheContext& cache, OriginContext& origin,
-                                          OriginBody body, std::unique_ptr<CacheFill> fill,
+                                          std::unique_ptr<BodySource> body,
+                                          std::unique_ptr<CacheFill> fill,
                                           std::shared_ptr<FillProgress> progress,
                                           std::string name);
 

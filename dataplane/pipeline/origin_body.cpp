@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <spdlog/spdlog.h>
 
@@ -43,6 +44,11 @@ asio::awaitable<std::optional<std::size_t>> read_origin_body(
     }
   }
   co_return total;
+}
+
+bool is_stale_connection_error(const boost::system::error_code& ec) {
+  return ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == bhttp::error::end_of_stream;
 }
 
 void OriginBody::finish() {

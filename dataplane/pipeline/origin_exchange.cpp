@@ -25,7 +25,6 @@ namespace {
 using ResponseSerializer = bhttp::response_serializer<bhttp::buffer_body>;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint32_t kMaxUpstreamHeaderBytes = 64 * 1024;
 // Room reserved for a serialised header: most S3 headers fit, so it is built without regrowing.
 constexpr std::size_t kTypicalHeaderBytes = 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -40,11 +39,6 @@ const s3::ErrorKind& upstream_error_kind(const error_code& ec, bool timed_out,
   metric_kind = http::is_protocol_error(ec) ? obs::UpstreamError::kProtocol
                                             : obs::UpstreamError::kReset;
   return s3::errors::kBadGateway;
-}
-
-bool is_stale_connection_error(const error_code& ec) {
-  return ec == asio::error::eof || ec == asio::error::connection_reset ||
-         ec == asio::error::broken_pipe || ec == bhttp::error::end_of_stream;
 }
 
 }  // namespace

@@ -33,13 +33,16 @@
 //   FETCH (forward_and_fill) ─▶ RELAY (relay_and_fill; a 404 invalidates, and with negative
 //                                      caching is remembered: relay_absence)
 //    ├─ cacheable, admitted, body not all in ─▶ FILL (fill_on_its_own: a producer, which
-//    │                                          this request reads as a FILL READER)
+//    │                                          this request reads as a FILL READER;
+//    │                                          a large whole object by concurrent ranges
+//    │                                          when the signature allows: fill_source)
 //    └─ else relayed as it comes (teed into the cache when admitted)
 //   DELIVER finds the bytes unreadable before sending any ─▶ drop_if_corrupt ─▶ FETCH
 //
 // Thread-safety: one ReadPath per request, on the client connection's worker thread.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <optional>
@@ -115,6 +118,11 @@ class ReadPath {
   // answers as one of its readers; `joinable`: other requests of this proxy may join it.
   boost::asio::awaitable<bool> fill_on_its_own(OriginExchange& exchange,
                                                std::unique_ptr<CacheFill> fill, bool joinable);
+  // What the fill of `exchange`'s answer reads (the exchange gives its body up): that answer,
+  // or, for a large whole object the proxy may ask for by ranges, the object as concurrent
+  // ranged answers (ranged_body.h).
+  std::unique_ptr<BodySource> fill_source(OriginExchange& exchange, const CacheableBody& body,
+                                          const boost::asio::any_io_executor& executor);
   // FETCH and RELAY.
   boost::asio::awaitable<bool> forward_and_fill();
   boost::asio::awaitable<bool> relay_and_fill(OriginExchange& exchange);

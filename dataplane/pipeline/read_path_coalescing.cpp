@@ -16,6 +16,7 @@
 #include "pipeline/cache_read.h"
 #include "pipeline/fill_producer.h"
 #include "pipeline/fill_reader.h"
+#include "pipeline/ranged_body.h"
 #include "s3/preconditions.h"
 
 namespace s3hc::pipeline {
@@ -103,8 +104,10 @@ asio::awaitable<bool> ReadPath::fill_on_its_own(OriginExchange& exchange,
   }
   // A reader before the producer starts: it must not find its fill abandoned.
   const FillProgress::Reader reader(progress);
-  asio::co_spawn(co_await asio::this_coro::executor,
-                 produce_fill(cache_, origin_, exchange.take_body(), std::move(fill), progress,
+  const auto executor = co_await asio::this_coro::executor;
+  auto source = fill_source(exchange, body, executor);
+  asio::co_spawn(executor,
+                 produce_fill(cache_, origin_, std::move(source), std::move(fill), progress,
                               std::move(name)),
                  asio::detached);
   const auto sent =
@@ -114,6 +117,25 @@ asio::awaitable<bool> ReadPath::fill_on_its_own(OriginExchange& exchange,
   // (the client sees a short body and retries).
   co_await writer_.write(header);
   co_return false;
+}
+
+std::unique_ptr<BodySource> ReadPath::fill_source(OriginExchange& exchange,
+                                                  const CacheableBody& body,
+                                                  const asio::any_io_executor& executor) {
+  // Only a whole object the client asked for as a whole, with no preconditions of its own, and
+  // only when its signature leaves Range and If-Match to the proxy (S3 checks signed headers
+  // alone): then the client's own request may ask for any stretch of that version.
+  const auto& request = request_.get().base();
+  const bool parallel =
+      !is_head() && exchange.status() == 200 && !read_.range && !read_.part_number &&
+      !request.count(bhttp::field::range) && !s3::has_conditional_headers(request) &&
+      !signed_.covers("range") && !signed_.covers("if-match") &&
+      policy_.parallel_fills.apply_to(body.bytes.length());
+  auto answer = std::make_unique<OriginBody>(exchange.take_body());
+  if (!parallel) return answer;
+  cache_.metrics.parallel_fills.inc();
+  return std::make_unique<RangedBody>(executor, origin_, std::move(answer), request,
+                                      body.meta.size, body.meta.etag, policy_.parallel_fills);
 }
 
 bool ReadPath::may_join_fill() const {

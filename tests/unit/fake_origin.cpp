@@ -107,10 +107,16 @@ asio::awaitable<void> FakeOrigin::serve(asio::ip::tcp::socket socket) {
       request.headers[lower(field.name_string())] = std::string(field.value());
     }
     requests_.push_back(request);
+    const auto cut = fault_ ? fault_(request) : std::nullopt;
     const auto reply = answer(request);
     const auto [write_ec, __] = co_await asio::async_write(
         socket, asio::buffer(reply.header), asio::as_tuple(asio::use_awaitable));
     if (write_ec) co_return;
+    if (cut) {
+      co_await asio::async_write(socket, asio::buffer(reply.body.substr(0, *cut)),
+                                 asio::as_tuple(asio::use_awaitable));
+      co_return;  // the connection closes mid-body
+    }
     if (request.method != "HEAD") co_await send_body(socket, reply.body);
     if (!message.keep_alive()) co_return;
   }

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -51,6 +52,11 @@ class FakeOrigin final : public http::UpstreamConnector {
   void hold_bodies_after(std::size_t bytes);
   void release();
 
+  // Called with each request before it is answered (a test may change an object then); a
+  // value cuts that answer's body after so many bytes and closes the connection.
+  using Fault = std::function<std::optional<std::size_t>(const Request&)>;
+  void on_request(Fault fault) { fault_ = std::move(fault); }
+
   const std::vector<Request>& requests() const { return requests_; }
   std::size_t connections() const { return connections_; }
 
@@ -85,6 +91,7 @@ class FakeOrigin final : public http::UpstreamConnector {
   int versions_ = 0;
   std::optional<std::size_t> hold_after_;
   boost::asio::steady_timer released_;  // expires when release() is called
+  Fault fault_;
   std::vector<Request> requests_;
   std::size_t connections_ = 0;
   std::vector<std::string> endpoints_;
