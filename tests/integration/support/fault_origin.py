@@ -24,8 +24,9 @@ Faults apply to the body of a 2xx answer to a GET of one key, after `after_bytes
   short  -- close the connection cleanly (FIN), although Content-Length promised more;
   slow   -- send the rest of the body at `rate` bytes per second (at full speed once
             clear_faults() is called), then go on normally: a far or slow origin.
-A fault is used by the next `times` such answers (None: every one until cleared). `pause`
-seconds of silence between the bytes and the fault let other clients join the fill first.
+A fault is used by the next `times` such answers (None: every one until cleared), or only
+those of one `status` (206: ranged answers). `pause` seconds of silence between the bytes and
+the fault let other clients join the fill first.
 
 One connection to the origin per connection from the proxy; per pair two threads, one per
 direction. Only the response thread ever closes the pair's sockets: the request thread
@@ -58,6 +59,7 @@ class _Fault:
     times: int  # None: until cleared
     pause: float
     rate: float  # bytes per second, for "slow"
+    status: int  # None: any 2xx answer
 
 
 class _ConnectionClosed(Exception):
@@ -208,14 +210,16 @@ class FaultOrigin(StartStopContext):
 
     # ---- faults and counts -----------------------------------------------
 
-    def fault(self, bucket, key, kind, after_bytes, times=1, pause=0.0, rate=1024 * 1024):
+    def fault(self, bucket, key, kind, after_bytes, times=1, pause=0.0, rate=1024 * 1024,
+              status=None):
         """Makes the next `times` (None: all, until cleared) 2xx GET answers of bucket/key
-        misbehave the `kind` way (see the module doc) after `after_bytes` body bytes and
-        `pause` seconds of silence."""
+        (of `status` only, when given) misbehave the `kind` way (see the module doc) after
+        `after_bytes` body bytes and `pause` seconds of silence."""
         if kind not in KINDS:
             raise ValueError(f"fault kind {kind!r} is none of {KINDS}")
         with self._lock:
-            self._faults[f"/{bucket}/{key}"] = _Fault(kind, after_bytes, times, pause, rate)
+            self._faults[f"/{bucket}/{key}"] = _Fault(kind, after_bytes, times, pause, rate,
+                                                      status)
             self._release.clear()
 
     def clear_faults(self):
@@ -239,10 +243,10 @@ class FaultOrigin(StartStopContext):
         with self._lock:
             return self._faults_used[(f"/{bucket}/{key}", kind)]
 
-    def _take_fault(self, key):
+    def _take_fault(self, key, status):
         with self._lock:
             fault = self._faults.get(key)
-            if fault is None:
+            if fault is None or fault.status not in (None, status):
                 return None
             if fault.times is not None:
                 fault.times -= 1
@@ -339,7 +343,7 @@ class FaultOrigin(StartStopContext):
             bodiless = method == "HEAD" or status in (204, 304)
             fault = None
             if method == "GET" and 200 <= status < 300:
-                fault = self._take_fault(key)
+                fault = self._take_fault(key, status)
             closing = (headers.get("connection", "").lower() == "close"
                        or words[0] == "HTTP/1.0")
             if bodiless:
