@@ -24,8 +24,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support.fault_origin import FaultOrigin  # noqa: E402
-from support.fleet_fixture import FleetTestCase  # noqa: E402
+from support.fleet_fixture import FaultyOriginTestCase  # noqa: E402
 from support.proxy import series_key  # noqa: E402
 from support.s3compare import deterministic_bytes  # noqa: E402
 
@@ -55,17 +54,8 @@ def raw_get(url):
         conn.close()
 
 
-class ParallelFillTest(FleetTestCase):
+class ParallelFillTest(FaultyOriginTestCase):
     BUCKET_PREFIX = "s3hc-pfill"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.faulty = FaultOrigin(cls.origin.endpoint_url).start()
-        cls.addClassCleanup(cls.faulty.close)
-
-    def log_sources(self):
-        return super().log_sources() + [self.faulty]
 
     def start_proxy(self, upstream_url):
         return self.new_fleet().start_proxy(upstream_url, cache=PARALLEL, config=CONFIG)

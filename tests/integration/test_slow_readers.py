@@ -49,8 +49,7 @@ from botocore.credentials import Credentials
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from support.cache_dir import CacheDir  # noqa: E402
-from support.fault_origin import FaultOrigin  # noqa: E402
-from support.fleet_fixture import FleetTestCase  # noqa: E402
+from support.fleet_fixture import FaultyOriginTestCase, FleetTestCase  # noqa: E402
 from support.moto_origin import REGION  # noqa: E402
 from support.s3compare import deterministic_bytes  # noqa: E402
 
@@ -337,18 +336,9 @@ class SlowInitiatorTest(ReadersCase):
                          "the fill was not started again")
 
 
-class OriginFaultTest(ReadersCase):
+class OriginFaultTest(ReadersCase, FaultyOriginTestCase):
     """Resets, stalls and short bodies from the origin mid-fill: clients get the whole
     object or a cut connection, nothing partial is committed."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.faulty = FaultOrigin(cls.origin.endpoint_url).start()
-        cls.addClassCleanup(cls.faulty.close)
-
-    def log_sources(self):
-        return super().log_sources() + [self.faulty]
 
     def start_faulty_fleet(self, proxies):
         fleet = self.new_fleet()

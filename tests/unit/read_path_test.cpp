@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "cache/store/object_store.h"
 #include "cache/store/upload_store.h"
@@ -145,6 +146,19 @@ class ReadPathTest : public ::testing::Test {
     const auto answer = start(method, target, headers);
     run_until([&] { return answer->has_value(); });
     return answer->value_or(Answer{});
+  }
+
+  // Two GETs of `target`, the second sent once the first one's fill has made `requests`
+  // origin requests, which answer no more than 100,000 body bytes until both requests are in.
+  std::pair<Answer, Answer> get_during_a_fill(const std::string& target, std::size_t requests) {
+    origin_.hold_bodies_after(100'000);
+    const auto first = start("GET", target);
+    run_until([&] { return origin_requests() == requests; });
+    const auto second = start("GET", target);
+    run_until([&] { return cache_metrics_.coalesced.value() == 1; });
+    origin_.release();
+    run_until([&] { return first->has_value() && second->has_value(); });
+    return {first->value_or(Answer{}), second->value_or(Answer{})};
   }
 
   std::size_t origin_requests() const { return origin_.requests().size(); }
@@ -333,20 +347,13 @@ TEST_F(ReadPathTest, ANoSuchKeyFromTheOriginDropsTheCachedObject) {
 TEST_F(ReadPathTest, ConcurrentMissesOfOneObjectMakeOneOriginRequest) {
   const auto object = object_of(3'000'000);
   origin_.put("/bucket/key", object);
-  origin_.hold_bodies_after(100'000);  // the first fill is still running...
-  const auto first = start("GET", "/bucket/key");
-  run_until([&] { return origin_requests() == 1; });
-  const auto second = start("GET", "/bucket/key");  // ...when the second request comes
-  run_until([&] { return cache_metrics_.coalesced.value() == 1; });
-  origin_.release();
-  run_until([&] { return first->has_value() && second->has_value(); });
-
-  EXPECT_EQ((*first)->body, object);
-  EXPECT_EQ((*second)->body, object);
-  EXPECT_EQ((*second)->header("etag"), origin_.etag_of("/bucket/key"));
-  EXPECT_EQ((*first)->header("x-cache"), "MISS");
-  EXPECT_EQ((*second)->header("x-cache"), "COALESCED");
-  EXPECT_EQ((*second)->header("cache-status"), "s3hc; fwd=uri-miss; fwd-status=200; collapsed; stored");
+  const auto [first, second] = get_during_a_fill("/bucket/key", 1);
+  EXPECT_EQ(first.body, object);
+  EXPECT_EQ(second.body, object);
+  EXPECT_EQ(second.header("etag"), origin_.etag_of("/bucket/key"));
+  EXPECT_EQ(first.header("x-cache"), "MISS");
+  EXPECT_EQ(second.header("x-cache"), "COALESCED");
+  EXPECT_EQ(second.header("cache-status"), "s3hc; fwd=uri-miss; fwd-status=200; collapsed; stored");
   EXPECT_EQ(origin_requests(), 1u);
   EXPECT_EQ(cache_metrics_.fanned_out.value(), 1u);
   EXPECT_EQ(get("/bucket/key").header("x-cache"), "HIT");
@@ -502,9 +509,19 @@ TEST_F(ParallelFillTest, ALargeColdObjectIsFetchedAsConcurrentRangesOfOneVersion
   }
   EXPECT_EQ(cache_metrics_.parallel_fills.value(), 1u);
   EXPECT_EQ(proxy_metrics_.buffered_bytes.value(), 0);
-  const auto hit = get("/bucket/key");
-  EXPECT_EQ(hit.header("x-cache"), "HIT");
-  EXPECT_EQ(hit.body, object);
+  EXPECT_EQ(get("/bucket/key").header("x-cache"), "HIT");
+  EXPECT_EQ(origin_requests(), 12u);
+}
+
+TEST_F(ParallelFillTest, AConcurrentMissFollowsTheParallelFillInsteadOfStartingItsOwn) {
+  const auto object = object_of(3'000'000);
+  origin_.put("/bucket/key", object);
+  // (The first request's fill sends the 200's request and those of the first two ranges.)
+  const auto [first, second] = get_during_a_fill("/bucket/key", 3);
+  EXPECT_EQ(first.body, object);
+  EXPECT_EQ(second.body, object);
+  EXPECT_EQ(second.header("x-cache"), "COALESCED");
+  EXPECT_EQ(cache_metrics_.parallel_fills.value(), 1u);
   EXPECT_EQ(origin_requests(), 12u);
 }
 

@@ -14,6 +14,8 @@ Usage:
             b = fleet.start_proxy(fault_origin.url)                        # any upstream
             self.client(a).get_object(Bucket=self.new_bucket("x"), Key="k")
 
+    class MyFaultTest(FaultyOriginTestCase): # also cls.faulty: fault_origin.py before moto
+
     fleet.cache_path                         # the shared cache directory
     fleet.parent                             # its temp parent (mirrors, other caches)
     fleet.proxies                            # started so far, in order
@@ -29,6 +31,7 @@ import tempfile
 import time
 import unittest
 
+from .fault_origin import FaultOrigin
 from .moto_origin import MotoOrigin
 from .processes import DumpLogsOnFailure
 from .proxy import ProxyProcess
@@ -104,3 +107,17 @@ class FleetTestCase(DumpLogsOnFailure, Waiting, unittest.TestCase):
         bucket = f"{self.BUCKET_PREFIX}-{tag}-{os.getpid()}-{FleetTestCase._names}"
         self.direct.create_bucket(Bucket=bucket)
         return bucket
+
+
+class FaultyOriginTestCase(FleetTestCase):
+    """FleetTestCase with support/fault_origin.py in front of moto (cls.faulty, per class):
+    proxies started on cls.faulty.url see the origin misbehave on demand."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.faulty = FaultOrigin(cls.origin.endpoint_url).start()
+        cls.addClassCleanup(cls.faulty.close)
+
+    def log_sources(self):
+        return super().log_sources() + [self.faulty]
