@@ -36,6 +36,7 @@ struct RangedBody::Fetches {
           const ParallelFills& options)
       : origin(origin),
         request(std::move(request)),
+        size(size),
         etag(std::move(etag)),
         streams(static_cast<std::size_t>(options.streams)),
         wake(std::move(executor)) {
@@ -43,7 +44,6 @@ struct RangedBody::Fetches {
       chunks.push_back({{first, std::min(first + options.chunk_bytes, size) - 1}, nullptr, 0,
                         false});
     }
-    this->size = size;
   }
   Fetches(const Fetches&) = delete;
   Fetches& operator=(const Fetches&) = delete;
@@ -69,7 +69,7 @@ struct RangedBody::Fetches {
 
   OriginContext& origin;
   const bhttp::request_header<> request;
-  std::uint64_t size = 0;
+  const std::uint64_t size;
   const std::string etag;
   const std::size_t streams;
   std::vector<Chunk> chunks;  // never resized after construction: fetches keep references
