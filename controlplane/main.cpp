@@ -75,8 +75,9 @@ volatile std::sig_atomic_t g_stop = 0;
 
 int run(const CommandLine& args) {
   spdlog::set_level(spdlog::level::from_str(args.log_level));
-  s3hc::control::PolicyStore policies(args.data_dir);
-  s3hc::control::ProxyRegistry proxies{std::chrono::milliseconds(args.heartbeat_ms)};
+  s3hc::control::ControlDatabase database(args.data_dir);
+  s3hc::control::PolicyStore policies(database);
+  s3hc::control::ProxyRegistry proxies(database, std::chrono::milliseconds(args.heartbeat_ms));
   const s3hc::control::AdminAuth auth(read_token(args.token_file), !args.tls_cert.empty());
   s3hc::control::FleetMetrics fleet_metrics;
   s3hc::control::ProxyControlService proxy_service(policies, proxies, fleet_metrics);
@@ -112,7 +113,8 @@ int main(int argc, char** argv) {
   CommandLine args;
   app.add_option("--listen", args.listen, "HOST:PORT for proxies and operators (gRPC)")
       ->capture_default_str();
-  app.add_option("--data-dir", args.data_dir, "Where the policy history is kept (RocksDB)")
+  app.add_option("--data-dir", args.data_dir,
+                 "Where the policy history and the proxy registry are kept (RocksDB)")
       ->required();
   app.add_option("--token-file", args.token_file,
                  "File holding the bearer token operators present (16 characters or more)")

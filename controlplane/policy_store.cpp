@@ -1,10 +1,6 @@
 #include "controlplane/policy_store.h"
 
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
-
 #include <cstdio>
-#include <stdexcept>
 
 #include "policy/policy_matcher.h"
 #include "util/wall_clock.h"
@@ -21,40 +17,11 @@ std::string key_of(std::uint64_t version) {
   return std::string(kPolicyPrefix) + digits;
 }
 
-const rocksdb::WriteOptions& synced() {
-  static const rocksdb::WriteOptions options = [] {
-    rocksdb::WriteOptions o;
-    o.sync = true;
-    return o;
-  }();
-  return options;
-}
-
 }  // namespace
 
-PolicyStore::PolicyStore(const std::string& dir) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  rocksdb::DB* db = nullptr;
-  const auto status = rocksdb::DB::Open(options, dir, &db);
-  if (!status.ok()) {
-    throw std::runtime_error("cannot open the policy database in " + dir + ": " +
-                             status.ToString());
-  }
-  db_.reset(db);
+PolicyStore::PolicyStore(ControlDatabase& database) : database_(database) {
   const auto newest = history(1);
   if (!newest.empty()) in_force_ = newest.front().version();
-}
-
-PolicyStore::~PolicyStore() = default;
-
-std::optional<v1::PolicyRevision> PolicyStore::read(const std::string& key) const {
-  std::string value;
-  if (!db_->Get(rocksdb::ReadOptions(), key, &value).ok()) return std::nullopt;
-  v1::PolicyRevision revision;
-  if (!revision.ParseFromString(value)) return std::nullopt;
-  return revision;
 }
 
 std::optional<v1::PolicyRevision> PolicyStore::current() const {
@@ -67,21 +34,21 @@ std::optional<v1::PolicyRevision> PolicyStore::current() const {
 }
 
 std::optional<v1::PolicyRevision> PolicyStore::at(std::uint64_t version) const {
-  return read(key_of(version));
+  const auto value = database_.get(key_of(version));
+  v1::PolicyRevision revision;
+  if (!value || !revision.ParseFromString(*value)) return std::nullopt;
+  return revision;
 }
 
 std::vector<v1::PolicyRevision> PolicyStore::history(std::size_t limit) const {
   std::vector<v1::PolicyRevision> revisions;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  // From the newest key of the prefix down.
-  for (it->SeekForPrev(std::string(kPolicyPrefix) + "~");
-       it->Valid() && it->key().starts_with(kPolicyPrefix); it->Prev()) {
+  database_.scan(kPolicyPrefix, true, [&](std::string_view, std::string_view value) {
     v1::PolicyRevision revision;
-    if (revision.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    if (revision.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
       revisions.push_back(std::move(revision));
     }
-    if (limit != 0 && revisions.size() >= limit) break;
-  }
+    return limit == 0 || revisions.size() < limit;
+  });
   return revisions;
 }
 
@@ -112,8 +79,7 @@ PolicyChange PolicyStore::store(v1::PolicySnapshot snapshot, std::uint64_t expec
   revision.set_set_unix_ms(util::unix_now_ms());
   revision.set_comment(std::move(comment));
   revision.set_rolled_back_to(rolled_back_to);
-  const auto status = db_->Put(synced(), key_of(version), revision.SerializeAsString());
-  if (!status.ok()) throw std::runtime_error("cannot store the policy: " + status.ToString());
+  database_.put(key_of(version), revision.SerializeAsString(), true);
   in_force_ = version;
   lock.unlock();
   changed_.notify_all();

@@ -1,5 +1,5 @@
-// The fleet's policy, every version of it, in a RocksDB database of the control plane's own
-// (--data-dir): one entry per version ("policy/" and the version in 20 digits, so the keys
+// The fleet's policy, every version of it, in the control plane's database
+// (control_database.h): one entry per version ("policy/" and the version in 20 digits, so the keys
 // sort as the versions), the newest in force. Versions only grow: a rollback sets an earlier
 // snapshot again as a new version, so every proxy, which applies only newer versions, takes
 // it. Writes are synced: a version an operator was told is set survives a crash.
@@ -17,11 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include "controlplane/control_database.h"
 #include "s3hc/v1/control.pb.h"
-
-namespace rocksdb {
-class DB;
-}
 
 namespace s3hc::control {
 
@@ -39,11 +36,8 @@ using PolicyChange =
 
 class PolicyStore {
  public:
-  // Opens (or creates) the database in `dir`; throws std::runtime_error when it cannot.
-  explicit PolicyStore(const std::string& dir);
-  ~PolicyStore();
-  PolicyStore(const PolicyStore&) = delete;
-  PolicyStore& operator=(const PolicyStore&) = delete;
+  // The versions kept in `database` (which must outlive the store).
+  explicit PolicyStore(ControlDatabase& database);
 
   // The version in force (nullopt: none yet), or a given one.
   std::optional<v1::PolicyRevision> current() const;
@@ -66,9 +60,8 @@ class PolicyStore {
  private:
   PolicyChange store(v1::PolicySnapshot snapshot, std::uint64_t expected_version,
                      std::string comment, std::uint64_t rolled_back_to);
-  std::optional<v1::PolicyRevision> read(const std::string& key) const;
 
-  std::unique_ptr<rocksdb::DB> db_;
+  ControlDatabase& database_;
   mutable std::mutex mutex_;                // one change at a time; guards in_force_
   mutable std::condition_variable changed_;
   std::uint64_t in_force_ = 0;              // the newest version (0: none)

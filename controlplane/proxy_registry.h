@@ -1,7 +1,8 @@
 // The proxies that registered with the control plane and what they last said of themselves.
 // A proxy silent for three heartbeat intervals is shown as lost, never forgotten: an operator
-// must see that a proxy went away. Held in memory: after a restart of the control plane the
-// proxies register again on reconnecting (they do after any broken stream).
+// must see that a proxy went away, also after a restart of the control plane, so every entry
+// is kept in its database ("proxy/" keys; the heartbeats' writes not synced: a crash loses at
+// most a last-seen time) and read back at start.
 //
 // Thread-safety: every method from any thread.
 #pragma once
@@ -13,14 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "controlplane/control_database.h"
 #include "s3hc/v1/control.pb.h"
 
 namespace s3hc::control {
 
 class ProxyRegistry {
  public:
-  explicit ProxyRegistry(std::chrono::milliseconds heartbeat_interval)
-      : heartbeat_interval_(heartbeat_interval) {}
+  // The proxies kept in `database` (which must outlive the registry).
+  ProxyRegistry(ControlDatabase& database, std::chrono::milliseconds heartbeat_interval);
 
   std::chrono::milliseconds heartbeat_interval() const { return heartbeat_interval_; }
 
@@ -31,6 +33,7 @@ class ProxyRegistry {
   std::vector<v1::ProxyEntry> list(std::int64_t now_ms) const;
 
  private:
+  ControlDatabase& database_;
   const std::chrono::milliseconds heartbeat_interval_;
   mutable std::mutex mutex_;
   std::map<std::string, v1::ProxyEntry> proxies_;  // by proxy id

@@ -6,7 +6,7 @@ s3hc-control; the policy is set with s3hc-ctl.
   - a policy set with s3hc-ctl is applied by both proxies within 2 s (the time measured is
     printed), and it acts: a bucket whose read caching it turns off answers BYPASS;
   - both are listed by `s3hc-ctl proxies`, with the policy version they apply; one stopped is
-    shown as lost, not forgotten;
+    shown as lost, not forgotten, also after a restart of the control plane;
   - the control plane killed, the proxies keep serving with the last policy, and a proxy
     restarted meanwhile starts with it (kept in control.policy_file);
   - the control plane restarted, both take the next policy set;
@@ -229,6 +229,14 @@ class ControlledFleetTest(FleetTestCase):
         self.assertEqual(rows, {"proxy-a": "lost", "proxy-b": "up"}, out)
         status, fleet, err = self.control.ctl("status", json_output=True)
         self.assertEqual((status, fleet["proxies_up"], fleet["proxies_lost"]), (7, 1, 1), err)
+        # A restart of the control plane forgets no proxy: the lost one is still listed, the
+        # other comes back up when it reconnects.
+        self.control.stop()
+        self.control.start(port=self.control.port)
+        self.assertTrue(self.proxies_listed()["proxy-a"]["lost"])
+        self.assertIsNotNone(wait_until(
+            lambda: not self.proxies_listed()["proxy-b"].get("lost", False), 20))
+        self.assertTrue(self.proxies_listed()["proxy-a"]["lost"])
 
 
 if __name__ == "__main__":

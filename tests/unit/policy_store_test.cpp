@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 namespace s3hc::control {
@@ -20,19 +21,25 @@ v1::PolicySnapshot snapshot_for(const std::string& bucket) {
 
 class PolicyStoreTest : public ::testing::Test {
  protected:
-  PolicyStoreTest() {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("s3hc-policy-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  // A fresh directory per test.
+  static std::filesystem::path fresh_dir() {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("s3hc-policy-store-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    return dir;
+  }
+  ~PolicyStoreTest() override {
+    database_.reset();
     std::filesystem::remove_all(dir_);
   }
-  ~PolicyStoreTest() override { std::filesystem::remove_all(dir_); }
 
-  std::filesystem::path dir_;
+  const std::filesystem::path dir_ = fresh_dir();
+  std::optional<ControlDatabase> database_{std::in_place, dir_.string()};
 };
 
 TEST_F(PolicyStoreTest, VersionsGrowAndAChangeMustNameTheVersionInForce) {
-  PolicyStore store(dir_.string());
+  PolicyStore store(*database_);
   EXPECT_FALSE(store.current());
   const auto first = std::get<v1::PolicyRevision>(store.put(snapshot_for("a"), 0, "first"));
   EXPECT_EQ(first.version(), 1u);
@@ -46,7 +53,7 @@ TEST_F(PolicyStoreTest, VersionsGrowAndAChangeMustNameTheVersionInForce) {
 }
 
 TEST_F(PolicyStoreTest, AnInvalidSnapshotIsRefusedWithItsFaults) {
-  PolicyStore store(dir_.string());
+  PolicyStore store(*database_);
   v1::PolicySnapshot invalid;
   auto* rule = invalid.add_rules();
   rule->set_prefix("logs/");
@@ -58,7 +65,7 @@ TEST_F(PolicyStoreTest, AnInvalidSnapshotIsRefusedWithItsFaults) {
 }
 
 TEST_F(PolicyStoreTest, ARollbackIsANewVersionWithTheEarlierSnapshot) {
-  PolicyStore store(dir_.string());
+  PolicyStore store(*database_);
   store.put(snapshot_for("a"), 0, "");
   store.put(snapshot_for("b"), 1, "");
   const auto back = std::get<v1::PolicyRevision>(store.rollback(1, 2, "undo"));
@@ -76,17 +83,18 @@ TEST_F(PolicyStoreTest, ARollbackIsANewVersionWithTheEarlierSnapshot) {
 
 TEST_F(PolicyStoreTest, VersionsSurviveARestart) {
   {
-    PolicyStore store(dir_.string());
+    PolicyStore store(*database_);
     store.put(snapshot_for("a"), 0, "");
     store.put(snapshot_for("b"), 1, "");
   }
-  PolicyStore reopened(dir_.string());
+  database_.emplace(dir_.string());  // the database closed and opened again
+  PolicyStore reopened(*database_);
   EXPECT_EQ(reopened.current()->version(), 2u);
   EXPECT_EQ(std::get<v1::PolicyRevision>(reopened.put(snapshot_for("c"), 2, "")).version(), 3u);
 }
 
 TEST_F(PolicyStoreTest, AWatcherIsWokenByANewVersion) {
-  PolicyStore store(dir_.string());
+  PolicyStore store(*database_);
   EXPECT_FALSE(store.wait_for_newer(0, std::chrono::steady_clock::now() + 20ms));
   std::thread setter([&] {
     std::this_thread::sleep_for(50ms);

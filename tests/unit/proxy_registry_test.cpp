@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <optional>
+
 #include "controlplane/admin_auth.h"
 
 namespace s3hc::control {
@@ -15,8 +18,25 @@ v1::ProxyStatus status_of(const std::string& id, std::uint64_t policy_version) {
   return status;
 }
 
-TEST(ProxyRegistryTest, ASilentProxyIsLostNotForgotten) {
-  ProxyRegistry registry(std::chrono::milliseconds(1000));
+class ProxyRegistryTest : public ::testing::Test {
+ protected:
+  ~ProxyRegistryTest() override {
+    database_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  const std::filesystem::path dir_ = [] {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("s3hc-proxy-registry-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    return dir;
+  }();
+  std::optional<ControlDatabase> database_{std::in_place, dir_.string()};
+};
+
+TEST_F(ProxyRegistryTest, ASilentProxyIsLostNotForgotten) {
+  ProxyRegistry registry(*database_, std::chrono::milliseconds(1000));
   registry.heard_from(status_of("a", 1), 10'000);
   registry.heard_from(status_of("b", 1), 10'000);
   registry.heard_from(status_of("a", 2), 12'500);  // a heartbeat with a newer policy
@@ -29,6 +49,20 @@ TEST(ProxyRegistryTest, ASilentProxyIsLostNotForgotten) {
   EXPECT_TRUE(entries[1].lost());  // silent for more than three intervals
   registry.heard_from(status_of("b", 2), 14'000);
   EXPECT_FALSE(registry.list(14'000)[1].lost());  // back
+}
+
+TEST_F(ProxyRegistryTest, ProxiesAreRememberedAcrossARestart) {
+  {
+    ProxyRegistry registry(*database_, std::chrono::milliseconds(1000));
+    registry.heard_from(status_of("a", 3), 10'000);
+  }
+  database_.emplace(dir_.string());  // the control plane restarted
+  ProxyRegistry registry(*database_, std::chrono::milliseconds(1000));
+  const auto entries = registry.list(60'000);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].status().policy_version(), 3u);
+  EXPECT_EQ(entries[0].last_seen_unix_ms(), 10'000);
+  EXPECT_TRUE(entries[0].lost());  // until it heartbeats again
 }
 
 TEST(AdminAuthTest, LoopbackPeersAreTold) {
