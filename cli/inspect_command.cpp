@@ -6,7 +6,7 @@
 
 #include "cache/cache_layout.h"
 #include "cache/synced_file.h"
-#include "cli/cache_records.h"
+#include "cache/store/record_walk.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 
@@ -65,7 +65,7 @@ int inspect_many(const Invocation& invocation, const InspectArgs& args) {
   std::map<std::string, Totals> buckets;
   std::vector<Row> objects;
   nlohmann::json listed = nlohmann::json::array();
-  for_each_record(args.cache_dir, [&](const v1::CacheRecord& record) {
+  cache::for_each_record(args.cache_dir, [&](const v1::CacheRecord& record) {
     if (!args.bucket.empty() && record.bucket() != args.bucket) return;
     auto& totals = buckets[record.bucket()];
     if (record.etag().empty()) {
@@ -118,7 +118,7 @@ void add_cache_command(CLI::App& app, Invocation& invocation) {
   inspect->add_option("bucket", args->bucket, "Bucket");
   inspect->add_option("key", args->key, "Key");
   inspect->callback([&invocation, args] {
-    if (!is_cache_dir(args->cache_dir)) {
+    if (!cache::is_cache_dir(args->cache_dir)) {
       std::cerr << "s3hc-ctl: " << args->cache_dir << " is no s3hc cache directory\n";
       invocation.exit_status = 1;
       return;

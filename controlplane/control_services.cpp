@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <type_traits>
 
@@ -90,6 +91,30 @@ grpc::Status ProxyControlService::ReportMetrics(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status ProxyControlService::WatchCommands(grpc::ServerContext* context,
+                                                const v1::WatchCommandsRequest* request,
+                                                grpc::ServerWriter<v1::ProxyCommand>* writer) {
+  if (request->proxy_id().empty()) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "a proxy watches commands with its id"};
+  }
+  commands_.attach(request->proxy_id());
+  // Woken every second to notice a proxy gone or the server stopping.
+  while (!context->IsCancelled() && !stopping_) {
+    const auto command = commands_.next(
+        request->proxy_id(), std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    if (command && !writer->Write(*command)) break;
+  }
+  commands_.detach(request->proxy_id());
+  return grpc::Status::OK;
+}
+
+grpc::Status ProxyControlService::ReportCommand(grpc::ServerContext*,
+                                                const v1::CommandResult* result,
+                                                v1::ReportCommandResponse*) {
+  commands_.report(*result);
+  return grpc::Status::OK;
+}
+
 grpc::Status FleetAdminService::ListProxies(grpc::ServerContext* context,
                                             const v1::ListProxiesRequest*,
                                             v1::ListProxiesResponse* response) {
@@ -158,6 +183,45 @@ grpc::Status FleetAdminService::FleetStats(grpc::ServerContext* context,
                                            v1::FleetStatsResponse* response) {
   if (auto denied = auth_.check(*context); !denied.ok()) return denied;
   *response = metrics_.sum();
+  return grpc::Status::OK;
+}
+
+grpc::Status FleetAdminService::Purge(grpc::ServerContext* context,
+                                      const v1::PurgeRequest* request,
+                                      v1::PurgeResponse* response) {
+  if (auto denied = auth_.check(*context); !denied.ok()) return denied;
+  if (request->bucket().empty() || (!request->key().empty() && !request->prefix().empty())) {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "a purge names a bucket, and a key or a prefix (not both) or neither"};
+  }
+  v1::ProxyCommand command;
+  *command.mutable_purge() = *request;
+  // The operator's deadline, less a margin to answer in (a minute when it set none).
+  const auto now = std::chrono::system_clock::now();
+  const auto left = std::min<std::chrono::system_clock::duration>(
+      context->deadline() - now - std::chrono::milliseconds(200), std::chrono::minutes(1));
+  const auto outcome =
+      commands_.carry_out(std::move(command), std::chrono::steady_clock::now() + left);
+  if (std::holds_alternative<NoProxyConnected>(outcome)) {
+    return {grpc::StatusCode::UNAVAILABLE,
+            "no proxy is connected to carry out the purge (s3hc-ctl purge --cache-dir DIR "
+            "purges on the shared directory without one)"};
+  }
+  if (std::holds_alternative<CommandTimedOut>(outcome)) {
+    return {grpc::StatusCode::DEADLINE_EXCEEDED,
+            "no proxy reported the purge done in time (it may still finish; a purge may be "
+            "run again)"};
+  }
+  const auto& result = std::get<v1::CommandResult>(outcome);
+  if (!result.error().empty()) {
+    return {grpc::StatusCode::INTERNAL,
+            "proxy " + result.proxy_id() + " could not purge: " + result.error()};
+  }
+  spdlog::info("purge of {}/{}{} carried out by proxy {}: {} object(s)", request->bucket(),
+               request->key(), request->prefix().empty() ? "" : request->prefix() + "*",
+               result.proxy_id(), result.purged());
+  response->set_proxy_id(result.proxy_id());
+  response->set_purged(result.purged());
   return grpc::Status::OK;
 }
 

@@ -10,6 +10,7 @@
 #include "controlplane/admin_auth.h"
 #include "controlplane/fleet_metrics.h"
 #include "controlplane/policy_store.h"
+#include "controlplane/proxy_commands.h"
 #include "controlplane/proxy_registry.h"
 #include "s3hc/v1/control.grpc.pb.h"
 
@@ -17,10 +18,12 @@ namespace s3hc::control {
 
 class ProxyControlService final : public v1::ProxyControl::Service {
  public:
-  ProxyControlService(PolicyStore& policies, ProxyRegistry& proxies, FleetMetrics& metrics)
-      : policies_(policies), proxies_(proxies), metrics_(metrics) {}
+  ProxyControlService(PolicyStore& policies, ProxyRegistry& proxies, FleetMetrics& metrics,
+                      ProxyCommands& commands)
+      : policies_(policies), proxies_(proxies), metrics_(metrics), commands_(commands) {}
 
-  // Ends the WatchPolicy streams (within a second) so that the server can shut down.
+  // Ends the WatchPolicy and WatchCommands streams (within a second) so that the server can
+  // shut down.
   void stop() { stopping_ = true; }
 
   grpc::Status Register(grpc::ServerContext* context, const v1::ProxyStatus* status,
@@ -31,19 +34,29 @@ class ProxyControlService final : public v1::ProxyControl::Service {
                            grpc::ServerWriter<v1::PolicyRevision>* writer) override;
   grpc::Status ReportMetrics(grpc::ServerContext* context, const v1::MetricsReport* report,
                              v1::ReportMetricsResponse* response) override;
+  grpc::Status WatchCommands(grpc::ServerContext* context,
+                             const v1::WatchCommandsRequest* request,
+                             grpc::ServerWriter<v1::ProxyCommand>* writer) override;
+  grpc::Status ReportCommand(grpc::ServerContext* context, const v1::CommandResult* result,
+                             v1::ReportCommandResponse* response) override;
 
  private:
   PolicyStore& policies_;
   ProxyRegistry& proxies_;
   FleetMetrics& metrics_;
+  ProxyCommands& commands_;
   std::atomic<bool> stopping_{false};
 };
 
 class FleetAdminService final : public v1::FleetAdmin::Service {
  public:
   FleetAdminService(PolicyStore& policies, ProxyRegistry& proxies, const FleetMetrics& metrics,
-                    const AdminAuth& auth)
-      : policies_(policies), proxies_(proxies), metrics_(metrics), auth_(auth) {}
+                    ProxyCommands& commands, const AdminAuth& auth)
+      : policies_(policies),
+        proxies_(proxies),
+        metrics_(metrics),
+        commands_(commands),
+        auth_(auth) {}
 
   grpc::Status ListProxies(grpc::ServerContext* context, const v1::ListProxiesRequest* request,
                            v1::ListProxiesResponse* response) override;
@@ -62,11 +75,14 @@ class FleetAdminService final : public v1::FleetAdmin::Service {
                               v1::PolicyRevision* response) override;
   grpc::Status FleetStats(grpc::ServerContext* context, const v1::FleetStatsRequest* request,
                           v1::FleetStatsResponse* response) override;
+  grpc::Status Purge(grpc::ServerContext* context, const v1::PurgeRequest* request,
+                     v1::PurgeResponse* response) override;
 
  private:
   PolicyStore& policies_;
   ProxyRegistry& proxies_;
   const FleetMetrics& metrics_;
+  ProxyCommands& commands_;
   const AdminAuth& auth_;
 };
 

@@ -80,8 +80,10 @@ int run(const CommandLine& args) {
   s3hc::control::ProxyRegistry proxies(database, std::chrono::milliseconds(args.heartbeat_ms));
   const s3hc::control::AdminAuth auth(read_token(args.token_file), !args.tls_cert.empty());
   s3hc::control::FleetMetrics fleet_metrics;
-  s3hc::control::ProxyControlService proxy_service(policies, proxies, fleet_metrics);
-  s3hc::control::FleetAdminService admin_service(policies, proxies, fleet_metrics, auth);
+  s3hc::control::ProxyCommands commands;
+  s3hc::control::ProxyControlService proxy_service(policies, proxies, fleet_metrics, commands);
+  s3hc::control::FleetAdminService admin_service(policies, proxies, fleet_metrics, commands,
+                                                 auth);
 
   grpc::ServerBuilder builder;
   int port = 0;

@@ -40,6 +40,7 @@
 #include "passthrough/passthrough_session.h"
 #include "pipeline/cache_handler.h"
 #include "pipeline/forward_handler.h"
+#include "control/command_runner.h"
 #include "control/control_agent.h"
 #include "control/metrics_report.h"
 #include "control/pushed_policy_file.h"
@@ -284,6 +285,9 @@ struct ProxyServer::State {
         [source] { return source ? source->version() : std::uint64_t{0}; },
         [this, id = identity.proxy_id] {
           return control::metrics_report(registry, id, counting_since);
+        },
+        [store = object_store ? &*object_store : nullptr](const v1::ProxyCommand& command) {
+          return control::carry_out_command(store, command);
         });
     spdlog::info("control plane {}: policy kept in {}", config.control.endpoint,
                  config.control.policy_file);

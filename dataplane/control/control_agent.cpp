@@ -39,11 +39,13 @@ struct ControlAgent::Connection {
 
 ControlAgent::ControlAgent(ControlOptions options, ProxyIdentity identity,
                            std::function<std::uint64_t()> policy_version,
-                           std::function<v1::MetricsReport()> metrics)
+                           std::function<v1::MetricsReport()> metrics,
+                           std::function<v1::CommandResult(const v1::ProxyCommand&)> carry_out)
     : options_(std::move(options)),
       identity_(std::move(identity)),
       policy_version_(std::move(policy_version)),
       metrics_(std::move(metrics)),
+      carry_out_(std::move(carry_out)),
       connection_(std::make_unique<Connection>()) {
   connection_->channel = grpc::CreateChannel(options_.endpoint, credentials(options_));
   connection_->stub = v1::ProxyControl::NewStub(connection_->channel);
@@ -55,6 +57,7 @@ ControlAgent::~ControlAgent() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     if (watch_) watch_->TryCancel();
+    if (commands_) commands_->TryCancel();
   }
   wake_.notify_all();
   thread_.join();
@@ -98,25 +101,31 @@ bool ControlAgent::session() {
   }
   spdlog::info("control plane {}: registered as {}", options_.endpoint, identity_.proxy_id);
   grpc::ClientContext watch_context;
+  grpc::ClientContext commands_context;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return true;
     watch_ = &watch_context;
+    commands_ = &commands_context;
     session_over_ = false;
   }
   std::thread heartbeats([this, interval = registered.heartbeat_interval_ms()] {
     heartbeat_until_over(interval);
   });
+  std::thread commands([this, &commands_context] { follow_commands(commands_context); });
   connected_ = true;
   follow_policy(watch_context);
   connected_ = false;
   {
     std::lock_guard lock(mutex_);
     watch_ = nullptr;
+    commands_context.TryCancel();  // the session ends with its policy stream
+    commands_ = nullptr;
     session_over_ = true;
   }
   wake_.notify_all();
   heartbeats.join();
+  commands.join();
   return true;
 }
 
@@ -140,6 +149,30 @@ void ControlAgent::follow_policy(grpc::ClientContext& context) {
   spdlog::warn("control plane {}: policy stream ended ({}); serving on with policy version {}",
                options_.endpoint, ended.ok() ? "closed" : ended.error_message(),
                policy_version_());
+}
+
+void ControlAgent::follow_commands(grpc::ClientContext& context) {
+  v1::WatchCommandsRequest request;
+  request.set_proxy_id(identity_.proxy_id);
+  const auto stream = connection_->stub->WatchCommands(&context, request);
+  v1::ProxyCommand command;
+  while (stream->Read(&command)) {
+    auto result = carry_out_(command);
+    result.set_proxy_id(identity_.proxy_id);
+    result.set_command_id(command.command_id());
+    grpc::ClientContext report_context;
+    with_deadline(report_context);
+    v1::ReportCommandResponse received;
+    if (const auto reported =
+            connection_->stub->ReportCommand(&report_context, result, &received);
+        !reported.ok()) {
+      spdlog::warn("control plane {}: cannot report command {}: {}", options_.endpoint,
+                   command.command_id(), reported.error_message());
+    }
+  }
+  const auto ended = stream->Finish();
+  spdlog::debug("control plane {}: command stream ended ({})", options_.endpoint,
+                ended.ok() ? "closed" : ended.error_message());
 }
 
 void ControlAgent::heartbeat_until_over(std::int64_t interval_ms) {

@@ -1,7 +1,8 @@
 // A proxy's side of the control plane: its own thread registers the proxy, heartbeats (with
 // a report of its metrics) every interval the control plane asks for, and follows the WatchPolicy stream, writing each new
 // snapshot to the pushed-policy file (pushed_policy_file.h), which the proxy's PolicySource
-// applies. A broken stream or an unreachable control plane is retried with backoff (0.2 s
+// applies. A second stream brings operators' commands (a purge), carried out one at a time on
+// a thread of the session and answered with their result. A broken stream or an unreachable control plane is retried with backoff (0.2 s
 // doubling to 5 s) while the proxy serves on with the policy it has: the control plane is
 // never on a request's path.
 //
@@ -37,10 +38,12 @@ struct ProxyIdentity {
 class ControlAgent {
  public:
   // `policy_version`: the version of the policy in force (the PolicySource's), reported and
-  // asked to be exceeded; `metrics`: the report sent with every heartbeat. Starts the thread.
+  // asked to be exceeded; `metrics`: the report sent with every heartbeat; `carry_out`: does
+  // what an operator's command asks (command_runner.h). Starts the thread.
   ControlAgent(ControlOptions options, ProxyIdentity identity,
                std::function<std::uint64_t()> policy_version,
-               std::function<v1::MetricsReport()> metrics);
+               std::function<v1::MetricsReport()> metrics,
+               std::function<v1::CommandResult(const v1::ProxyCommand&)> carry_out);
   ~ControlAgent();
   ControlAgent(const ControlAgent&) = delete;
   ControlAgent& operator=(const ControlAgent&) = delete;
@@ -53,6 +56,7 @@ class ControlAgent {
   // the agent stops. False when the control plane could not be reached.
   bool session();
   void follow_policy(grpc::ClientContext& context);
+  void follow_commands(grpc::ClientContext& context);
   void heartbeat_until_over(std::int64_t interval_ms);
   // Waits up to `duration_ms`, or until `until` (read under the lock) is true; false when the
   // agent is stopping.
@@ -63,14 +67,16 @@ class ControlAgent {
   const ProxyIdentity identity_;
   const std::function<std::uint64_t()> policy_version_;
   const std::function<v1::MetricsReport()> metrics_;
+  const std::function<v1::CommandResult(const v1::ProxyCommand&)> carry_out_;
   struct Connection;
   std::unique_ptr<Connection> connection_;
   std::atomic<bool> connected_{false};
-  std::mutex mutex_;  // guards the three below
+  std::mutex mutex_;  // guards the four below
   std::condition_variable wake_;
   bool stopping_ = false;
   bool session_over_ = true;               // ends a session's heartbeats
-  grpc::ClientContext* watch_ = nullptr;   // the stream being read (the destructor cancels it)
+  grpc::ClientContext* watch_ = nullptr;     // the streams being read (the destructor
+  grpc::ClientContext* commands_ = nullptr;  // cancels them)
   std::thread thread_;
 };
 

@@ -11,7 +11,8 @@ s3hc-control; the policy is set with s3hc-ctl.
     restarted meanwhile starts with it (kept in control.policy_file);
   - the control plane restarted, both take the next policy set;
   - `s3hc-ctl purge` of a key or a prefix makes the next read of it a miss on either proxy,
-    and `s3hc-ctl cache inspect` shows what the directory holds (records, totals);
+    whether one proxy carries it out for the control plane or s3hc-ctl on the mounted
+    directory, and `s3hc-ctl cache inspect` shows what the directory holds (records, totals);
   - `s3hc-ctl warm` replays presigned GET URLs through both proxies: the next reads are hits;
   - `s3hc-ctl stats` sums both proxies' metrics (reported with each heartbeat): answers by
     cache status, hit ratio, bytes saved and from the origin per bucket, latency.
@@ -139,6 +140,33 @@ class ControlledFleetTest(FleetTestCase):
         status, text, err = self.control.ctl("stats")
         self.assertIn("hit ratio", text)
         self.assertIn(bucket, text)
+
+    def test_purge_through_the_control_plane_is_carried_out_by_a_proxy(self):
+        bucket = self.new_bucket("purged-remote")
+        for key in ("logs/a", "logs/b", "keep/c"):
+            self.direct.put_object(Bucket=bucket, Key=key, Body=key.encode() * 100)
+            self.x_cache(self.proxies[0], bucket, key)
+            self.assertEqual(self.x_cache(self.proxies[1], bucket, key), "HIT")
+        status, listed, err = self.control.ctl("proxies", json_output=True)
+        ids = {entry["status"]["proxy_id"] for entry in listed["proxies"]}
+
+        def purge(*args):
+            return self.control.ctl("purge", bucket, *args, json_output=True)
+        # Each proxy opens its command stream just after it registers.
+        self.assertIsNotNone(wait_until(lambda: purge("logs/a")[0] == 0, 10), purge("logs/a"))
+        for proxy in self.proxies:  # the next read of a purged key is a miss, whichever proxy
+            status, out, err = purge("logs/a")
+            self.assertEqual((status, out["purged"]), (0, 1), err)
+            self.assertIn(out["proxy"], ids)
+            self.assertEqual(self.x_cache(proxy, bucket, "logs/a"), "MISS")
+        status, out, err = purge("--prefix", "logs/")
+        self.assertEqual((status, out["purged"]), (0, 2), err)
+        for proxy in self.proxies:
+            self.assertEqual(self.x_cache(proxy, bucket, "keep/c"), "HIT")
+        self.assertEqual(self.x_cache(self.proxies[1], bucket, "logs/b"), "MISS")
+        self.assertEqual(self.x_cache(self.proxies[0], bucket, "logs/b"), "HIT")
+        status, out, err = self.control.ctl("purge", bucket, "k", "--prefix", "p")
+        self.assertEqual(status, 2, err)
 
     def test_purge_makes_the_next_read_a_miss_on_every_proxy_and_inspect_shows_it(self):
         bucket = self.new_bucket("purged")

@@ -1,11 +1,11 @@
-#include "cli/cache_records.h"
+#include "cache/store/record_walk.h"
 
 #include <filesystem>
 
 #include "cache/cache_layout.h"
 #include "cache/synced_file.h"
 
-namespace s3hc::cli {
+namespace s3hc::cache {
 
 bool is_cache_dir(const std::string& dir) {
   return std::filesystem::is_directory(std::filesystem::path(dir) / "objects");
@@ -17,11 +17,11 @@ void for_each_record(const std::string& dir,
   const auto objects = std::filesystem::path(dir) / "objects";
   for (std::filesystem::recursive_directory_iterator it(objects, ec), end; !ec && it != end;
        it.increment(ec)) {
-    if (it->path().filename() != cache::kRecordFileName) continue;
-    const auto bytes = cache::read_whole_file(it->path().string());
+    if (it->path().filename() != kRecordFileName) continue;
+    const auto bytes = read_whole_file(it->path().string());
     v1::CacheRecord record;
     if (bytes && record.ParseFromString(*bytes)) visit(record);
   }
 }
 
-}  // namespace s3hc::cli
+}  // namespace s3hc::cache
