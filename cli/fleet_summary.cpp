@@ -1,6 +1,9 @@
 #include "cli/fleet_summary.h"
 
 #include <algorithm>
+#include <cstdint>
+
+#include "obs/dashboard.h"
 
 namespace s3hc::cli {
 
@@ -42,22 +45,6 @@ bool from_cache(const std::string& status) {
 }
 
 }  // namespace
-
-double quantile(double q, const std::vector<double>& upper_bounds,
-                const std::vector<double>& cumulative_counts) {
-  if (cumulative_counts.empty() || cumulative_counts.back() == 0) return 0;
-  const double rank = q * cumulative_counts.back();
-  for (std::size_t i = 0; i < cumulative_counts.size(); ++i) {
-    if (cumulative_counts[i] < rank) continue;
-    if (i >= upper_bounds.size()) return upper_bounds.empty() ? 0 : upper_bounds.back();
-    const double lower = i == 0 ? 0 : upper_bounds[i - 1];
-    const double below = i == 0 ? 0 : cumulative_counts[i - 1];
-    const double in_bucket = cumulative_counts[i] - below;
-    return in_bucket == 0 ? upper_bounds[i]
-                          : lower + (upper_bounds[i] - lower) * (rank - below) / in_bucket;
-  }
-  return upper_bounds.empty() ? 0 : upper_bounds.back();
-}
 
 FleetSummary summarize(const v1::FleetStatsResponse& stats) {
   FleetSummary summary;
@@ -103,7 +90,8 @@ FleetSummary summarize(const v1::FleetStatsResponse& stats) {
             [](const auto& a, const auto& b) { return a.sent_bytes > b.sent_bytes; });
 
   // Every cache status's histogram merged (their bounds are the same).
-  std::vector<double> bounds, counts;
+  std::vector<double> bounds;
+  std::vector<std::uint64_t> counts;
   if (const auto* family = family_named(stats, "s3hc_request_seconds")) {
     for (const auto& point : family->points()) {
       if (bounds.empty()) {
@@ -112,13 +100,13 @@ FleetSummary summarize(const v1::FleetStatsResponse& stats) {
       }
       if (point.cumulative_counts_size() != static_cast<int>(counts.size())) continue;
       for (int i = 0; i < point.cumulative_counts_size(); ++i) {
-        counts[i] += static_cast<double>(point.cumulative_counts(i));
+        counts[i] += point.cumulative_counts(i);
       }
     }
   }
-  summary.p50_seconds = quantile(0.50, bounds, counts);
-  summary.p95_seconds = quantile(0.95, bounds, counts);
-  summary.p99_seconds = quantile(0.99, bounds, counts);
+  summary.p50_seconds = obs::histogram_quantile(0.50, bounds, counts);
+  summary.p95_seconds = obs::histogram_quantile(0.95, bounds, counts);
+  summary.p99_seconds = obs::histogram_quantile(0.99, bounds, counts);
   return summary;
 }
 

@@ -32,9 +32,4 @@ struct FleetSummary {
 FleetSummary summarize(const v1::FleetStatsResponse& stats);
 nlohmann::json to_json(const FleetSummary& summary);
 
-// The q-quantile of a cumulative histogram, interpolated within its bucket (as Prometheus'
-// histogram_quantile); 0 when it is empty.
-double quantile(double q, const std::vector<double>& upper_bounds,
-                const std::vector<double>& cumulative_counts);
-
 }  // namespace s3hc::cli

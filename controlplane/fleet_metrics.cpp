@@ -1,6 +1,8 @@
 #include "controlplane/fleet_metrics.h"
 
 #include <algorithm>
+#include <array>
+#include <string_view>
 #include <vector>
 
 namespace s3hc::control {
@@ -9,11 +11,21 @@ namespace {
 
 using SeriesKey = std::vector<std::string>;  // the label values
 
-// Adds `point` into `total` (a point of the same series): false when their histogram bounds
-// differ.
-bool add_into(v1::MetricPoint& total, const v1::MetricPoint& point) {
+// The fleet's view of its shared directory (fleet/usage, cache.max_size), the same on every
+// proxy that shares it.
+bool describes_shared_directory(std::string_view family) {
+  constexpr std::array<std::string_view, 5> kShared = {
+      "s3hc_cache_size_bytes", "s3hc_cache_objects", "s3hc_cache_written_bytes",
+      "s3hc_cache_max_size_bytes", "s3hc_cache_effective_capacity_bytes"};
+  return std::find(kShared.begin(), kShared.end(), family) != kShared.end();
+}
+
+// Adds `point` into `total` (a point of the same series; a gauge of the shared directory
+// takes the larger): false when their histogram bounds differ.
+bool add_into(v1::MetricPoint& total, const v1::MetricPoint& point, bool shared) {
   total.set_counter(total.counter() + point.counter());
-  total.set_gauge(total.gauge() + point.gauge());
+  total.set_gauge(shared ? std::max(total.gauge(), point.gauge())
+                         : total.gauge() + point.gauge());
   if (point.cumulative_counts_size() == 0) return true;
   const bool same_bounds =
       std::equal(total.upper_bounds().begin(), total.upper_bounds().end(),
@@ -46,10 +58,11 @@ v1::FleetStatsResponse FleetMetrics::sum() const {
         known->second.clear_points();
       }
       auto& series = points[family.name()];
+      const bool shared = describes_shared_directory(family.name());
       for (const auto& point : family.points()) {
         const SeriesKey key(point.label_values().begin(), point.label_values().end());
         auto [total, first] = series.try_emplace(key, point);
-        if (!first) add_into(total->second, point);
+        if (!first) add_into(total->second, point, shared);
       }
     }
   }

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "controlplane/control_services.h"
+#include "controlplane/fleet_http_server.h"
 #include "version.h"
 
 namespace {
@@ -29,6 +30,7 @@ struct CommandLine {
   std::string token_file;
   std::string tls_cert, tls_key;
   std::string ports_file;
+  s3hc::control::FleetHttpOptions http;
   int heartbeat_ms = 5000;
   std::string log_level = "info";
 };
@@ -51,13 +53,13 @@ std::string read_token(const std::string& path) {
   return token;
 }
 
-// {"grpc":P}: the port the kernel chose for --listen HOST:0, through a temp file renamed
-// over the path so a reader never sees a part.
-void write_ports_file(const std::string& path, int port) {
+// {"grpc":P,"http":H}: the ports the kernel chose for --listen and --http-listen HOST:0,
+// through a temp file renamed over the path so a reader never sees a part.
+void write_ports_file(const std::string& path, int port, int http_port) {
   const auto temp = path + ".tmp";
   {
     std::ofstream out(temp, std::ios::trunc);
-    out << "{\"grpc\":" << port << "}\n";
+    out << "{\"grpc\":" << port << ",\"http\":" << http_port << "}\n";
     if (!out.flush()) throw std::runtime_error("cannot write the ports file " + path);
   }
   std::filesystem::rename(temp, path);
@@ -84,6 +86,7 @@ int run(const CommandLine& args) {
   s3hc::control::ProxyControlService proxy_service(policies, proxies, fleet_metrics, commands);
   s3hc::control::FleetAdminService admin_service(policies, proxies, fleet_metrics, commands,
                                                  auth);
+  const s3hc::control::FleetHttpServer http(args.http, fleet_metrics, proxies, policies);
 
   grpc::ServerBuilder builder;
   int port = 0;
@@ -92,11 +95,12 @@ int run(const CommandLine& args) {
   builder.RegisterService(&admin_service);
   const auto server = builder.BuildAndStart();
   if (!server || port == 0) throw std::runtime_error("cannot listen on " + args.listen);
-  if (!args.ports_file.empty()) write_ports_file(args.ports_file, port);
+  if (!args.ports_file.empty()) write_ports_file(args.ports_file, port, http.port());
   const auto current = policies.current();
-  spdlog::info("s3hc-control {} listening on {} (port {}{}), policy version {}",
+  spdlog::info("s3hc-control {} listening on {} (port {}{}), dashboard and /metrics on {} "
+               "(port {}), policy version {}",
                s3hc::kVersion, args.listen, port, args.tls_cert.empty() ? "" : ", TLS",
-               current ? current->version() : 0);
+               args.http.listen, http.port(), current ? current->version() : 0);
 
   std::signal(SIGINT, [](int) { g_stop = 1; });
   std::signal(SIGTERM, [](int) { g_stop = 1; });
@@ -127,7 +131,15 @@ int main(int argc, char** argv) {
                  "Heartbeat interval asked of proxies; silent for three: lost")
       ->capture_default_str()
       ->check(CLI::Range(100, 3'600'000));
-  app.add_option("--ports-file", args.ports_file, "Write {\"grpc\":PORT} here once listening");
+  app.add_option("--http-listen", args.http.listen,
+                 "HOST:PORT of the read-only HTTP endpoint: the dashboard, /api/dashboard and "
+                 "the fleet's /metrics (no token: loopback only without --http-public)")
+      ->capture_default_str();
+  app.add_flag("--http-public", args.http.allow_public,
+               "Allow --http-listen on a non-loopback address: it shows the fleet's proxy names, "
+               "addresses and numbers to anyone who connects (no secrets, no changes)");
+  app.add_option("--ports-file", args.ports_file,
+                 "Write {\"grpc\":PORT,\"http\":PORT} here once listening");
   app.add_option("--log-level", args.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   app.set_version_flag("--version", s3hc::kVersion);

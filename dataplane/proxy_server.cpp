@@ -29,6 +29,7 @@
 #include "http/origin_router.h"
 #include "obs/access_log.h"
 #include "obs/admin_server.h"
+#include "obs/dashboard.h"
 #include "obs/cache_metrics.h"
 #include "obs/metrics.h"
 #include "obs/otlp_exporter.h"
@@ -45,6 +46,7 @@
 #include "control/metrics_report.h"
 #include "control/pushed_policy_file.h"
 #include "policy/policy_source.h"
+#include "util/wall_clock.h"
 #include "version.h"
 
 namespace s3hc {
@@ -254,7 +256,10 @@ struct ProxyServer::State {
     }
     auto& main_io = workers.front().io;
     admin_acceptor.emplace(http::open_acceptor(main_io.get_executor(), config.admin_listen));
-    admin_endpoints.emplace(obs::AdminEndpoints{registry, [this] { return health(); }});
+    admin_endpoints.emplace(obs::AdminEndpoints{
+        .metrics = [this] { return registry.render_prometheus(); },
+        .dashboard = [this, self = dashboard_entry()] { return dashboard(self).dump(); },
+        .health = [this] { return health(); }});
     const auto& observability = config.observability;
     if (observability.otlp.endpoint) {
       const auto& collector = *observability.otlp.endpoint;
@@ -349,6 +354,29 @@ struct ProxyServer::State {
         .addressing = {},
         .metrics = *cache_metrics,
         .buckets = &*bucket_metrics});
+  }
+
+  // This proxy as its own dashboard lists it (what stays while it runs).
+  obs::DashboardProxy dashboard_entry() const {
+    const auto listen_port = workers.front().acceptor.local_endpoint().port();
+    return {.id = instance_id(config.observability, listen_port),
+            .version = kVersion,
+            .listen = http::HostPort{config.listen.host, listen_port}.to_string(),
+            .lost = false,
+            .health = {},
+            .policy_version = 0,
+            .last_seen_ms_ago = 0};
+  }
+
+  // GET /api/dashboard of the admin port: this proxy's numbers, from one collect() of the
+  // registry /metrics renders.
+  nlohmann::json dashboard(obs::DashboardProxy self) const {
+    self.health = draining.load() ? "draining" : "ok";
+    self.policy_version = policies ? policies->version() : 0;
+    return obs::dashboard_json(registry.collect(), {.scope = "proxy",
+                                                    .now_unix_ms = util::unix_now_ms(),
+                                                    .policy_version = self.policy_version,
+                                                    .proxies = {std::move(self)}});
   }
 
   obs::Health health() const {

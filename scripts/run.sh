@@ -5,9 +5,10 @@
 #       one standalone s3hc-proxy on config/s3hc.example.yaml; extra arguments go to it
 #       (e.g. --upstream http://127.0.0.1:9000).
 #   bash scripts/run.sh --fleet N [PROXY ARGS...]
-#       s3hc-control on 127.0.0.1:7070 and N proxies sharing one cache directory, each taking
-#       its policy from the control plane: proxy i listens on 0.0.0.0:808i (admin
-#       127.0.0.1:909i). State under $S3HC_RUN_DIR (default /tmp/s3hc-fleet): the cache, each
+#       s3hc-control on 127.0.0.1:7070 (its dashboard and the fleet's /metrics on
+#       http://127.0.0.1:7071/) and N proxies sharing one cache directory, each taking its
+#       policy from the control plane: proxy i listens on 0.0.0.0:808i (admin, with its own
+#       dashboard, 127.0.0.1:909i). State under $S3HC_RUN_DIR (default /tmp/s3hc-fleet): the cache, each
 #       proxy's mirror and pushed policy, the control plane's data and its token. Ctrl-C stops
 #       them all. Set a policy with:
 #         S3HC_TOKEN=$(cat $S3HC_RUN_DIR/control.token) build/cli/s3hc-ctl policy set -f FILE
@@ -31,7 +32,7 @@ token_file="$run_dir/control.token"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
 "$S3HC_BUILD_DIR/controlplane/s3hc-control" --listen 127.0.0.1:7070 \
-  --data-dir "$run_dir/control" --token-file "$token_file" &
+  --http-listen 127.0.0.1:7071 --data-dir "$run_dir/control" --token-file "$token_file" &
 pids+=($!)
 for ((i = 0; i < proxies; i++)); do
   config="$run_dir/proxy-$i.yaml"
@@ -50,4 +51,5 @@ EOF
 done
 echo "run: s3hc-control on 127.0.0.1:7070 and $proxies proxies (ports 8080 to $((8079 + proxies)));" \
      "token in $token_file; Ctrl-C stops them" >&2
+echo "run: dashboard http://127.0.0.1:7071/ (the fleet), http://127.0.0.1:9090/ (proxy 0)" >&2
 wait -n

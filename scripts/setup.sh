@@ -89,6 +89,46 @@ if ! S3HC_PYTHON=$(find_test_python); then
     fi
   fi
 fi
+
+# The dashboard's browser tests (tests/integration/test_dashboard_*.py) drive Debian's Chromium
+# with playwright-core, pinned in tests/integration/package.json and package-lock.json and
+# installed there into node_modules. They are skipped where these are missing; when the tests
+# are to run, what is missing is installed. Node.js and npm are the machine's when it has them
+# (a Node.js from elsewhere brings its own npm, which Debian's npm package would conflict with);
+# playwright-core needs Node.js 20 or later.
+browser_test_dir=$S3HC_ROOT/tests/integration
+# True when node_modules has the playwright-core version that package.json pins.
+has_browser_node_packages() {
+  command -v node >/dev/null &&
+    (cd "$browser_test_dir" && node -e '
+      const wanted = require("./package.json").dependencies["playwright-core"];
+      process.exit(require("./node_modules/playwright-core/package.json").version === wanted ? 0 : 1);
+    ') 2>/dev/null
+}
+if [[ "${S3HC_REQUIRE_TEST_PYTHON:-0}" == 1 ]]; then
+  browser_packages=(chromium)
+  command -v node >/dev/null || browser_packages+=(nodejs)
+  command -v npm >/dev/null || browser_packages+=(npm)
+  install_missing_packages setup "${browser_packages[@]}"
+  if ! has_browser_node_packages; then
+    echo "setup: installing the integration tests' Node.js packages (npm ci in tests/integration)"
+    if ! npm_log=$(npm ci --prefix "$browser_test_dir" --no-audit --no-fund 2>&1) ||
+       ! has_browser_node_packages; then
+      echo "$npm_log" >&2
+      echo "setup: could not install tests/integration/package-lock.json's packages" >&2
+      exit 1
+    fi
+  fi
+fi
+
+# The deployment tests (tests/deploy/): Ansible and its linter from Debian; helm, kubeconform,
+# the Kubernetes schemas and promtool, pinned in tests/deploy/deploy_tools.py, fetched into a
+# cache outside the tree (helm and kubeconform built with the machine's Go; without Go the
+# chart's tests are skipped, saying so).
+if [[ "${S3HC_REQUIRE_TEST_PYTHON:-0}" == 1 ]]; then
+  install_missing_packages setup ansible ansible-lint
+  "$S3HC_PYTHON" "$S3HC_ROOT/tests/deploy/deploy_tools.py"
+fi
 export S3HC_PYTHON S3HC_ROOT S3HC_BUILD_DIR
 
 if [[ ! -f "$S3HC_BUILD_DIR/build.ninja" ]]; then

@@ -1,5 +1,7 @@
 #include "obs/admin_server.h"
 
+#include "obs/dashboard_files.h"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -36,7 +38,15 @@ http::response<http::string_body> answer(const http::request<http::empty_body>& 
     response.body() = std::move(health.json);
   } else if (readable && path == "/metrics") {
     response.set(http::field::content_type, "text/plain; version=0.0.4");
-    response.body() = endpoints.registry.render_prometheus();
+    response.body() = endpoints.metrics();
+  } else if (readable && path == "/api/dashboard") {
+    response.set(http::field::content_type, "application/json");
+    response.set(http::field::cache_control, "no-store");
+    response.body() = endpoints.dashboard();
+  } else if (const auto page = readable ? dashboard_page(path) : std::nullopt) {
+    response.set(http::field::content_type, page->content_type);
+    response.set(http::field::cache_control, "no-cache");
+    response.body() = std::string(page->bytes);
   } else {
     response.result(http::status::not_found);
     response.set(http::field::content_type, "text/plain");

@@ -1,6 +1,8 @@
-// The admin listener: GET /health (JSON) and GET /metrics (Prometheus text); 404 otherwise.
-// Kept off the S3 port so scrapes and probes never mix with client traffic.
-// Runs on one io_context; the registry and health callback must outlive it.
+// The admin listener, read-only: GET /health (JSON), GET /metrics (Prometheus text), GET
+// /api/dashboard (obs/dashboard.h's JSON) and the dashboard page (GET /, GET /dashboard/<file>,
+// obs/dashboard_files.h); 404 otherwise. A proxy's is kept off the S3 port so scrapes and
+// probes never mix with client traffic; the control plane serves the fleet's through it too.
+// Runs on one io_context; the endpoints' callbacks must outlive it and be callable from it.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -8,7 +10,6 @@
 #include <functional>
 #include <string>
 
-#include "obs/metrics.h"
 
 namespace s3hc::obs {
 
@@ -20,8 +21,9 @@ struct Health {
 };
 
 struct AdminEndpoints {
-  const MetricsRegistry& registry;
-  std::function<Health()> health;
+  std::function<std::string()> metrics;    // GET /metrics
+  std::function<std::string()> dashboard;  // GET /api/dashboard
+  std::function<Health()> health;          // GET /health
 };
 
 // Serves until the acceptor is closed.

@@ -176,7 +176,10 @@ class AdminWithOriginTest(AdminTestCase):
         self.assertEqual(buckets[-1][1], samples[HISTOGRAM + "_count"])
 
     def test_unknown_admin_paths_are_404(self):
-        for path in ["/", "/nope", "/health/extra", "/metricsx", "/Health", "/favicon.ico"]:
+        # ("/" is the dashboard page: test_dashboard_api.py.)
+        for path in ["/nope", "/health/extra", "/metricsx", "/Health", "/favicon.ico",
+                     "/dashboard/", "/dashboard/nope.js", "/dashboard/../metrics",
+                     "/api/dashboardx"]:
             with self.subTest(path=path):
                 status, _, _ = admin_get(self.proxy, path)
                 self.assertEqual(status, 404)

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <tuple>
+
 #include "cli/fleet_summary.h"
 
 namespace s3hc {
@@ -67,13 +70,26 @@ TEST(FleetMetricsTest, EveryProxysLastReportIsSummedSeriesBySeries) {
   EXPECT_LE(summary.p99_seconds, 1.0);
 }
 
-TEST(FleetSummaryTest, QuantilesInterpolateWithinTheirBucket) {
-  // 10 at or below 1, 20 at or below 2, none above.
-  EXPECT_DOUBLE_EQ(cli::quantile(0.5, {1, 2}, {10, 20, 20}), 1.0);
-  EXPECT_DOUBLE_EQ(cli::quantile(0.75, {1, 2}, {10, 20, 20}), 1.5);
-  EXPECT_DOUBLE_EQ(cli::quantile(0.25, {1, 2}, {10, 20, 20}), 0.5);
-  EXPECT_DOUBLE_EQ(cli::quantile(0.99, {1, 2}, {0, 0, 5}), 2.0);  // past the last bound
-  EXPECT_DOUBLE_EQ(cli::quantile(0.5, {1, 2}, {0, 0, 0}), 0.0);   // empty
+// Two proxies on one shared directory report its size alike; their connections are their own.
+TEST(FleetMetricsTest, TheSharedDirectorysGaugesCountOnceOtherGaugesAdd) {
+  control::FleetMetrics fleet;
+  for (const auto& [proxy, size, connections] :
+       {std::tuple{"a", 1000.0, 3.0}, std::tuple{"b", 1200.0, 4.0}}) {
+    v1::MetricsReport report;
+    report.set_proxy_id(proxy);
+    add_family(report, "s3hc_cache_size_bytes", v1::MetricFamily::GAUGE, {})
+        ->add_points()
+        ->set_gauge(size);  // b's report is the more recent accounting
+    add_family(report, "s3hc_open_connections", v1::MetricFamily::GAUGE, {})
+        ->add_points()
+        ->set_gauge(connections);
+    fleet.report(report);
+  }
+  const auto stats = fleet.sum();
+  std::map<std::string, double> gauges;
+  for (const auto& family : stats.families()) gauges[family.name()] = family.points(0).gauge();
+  EXPECT_DOUBLE_EQ(gauges.at("s3hc_cache_size_bytes"), 1200);
+  EXPECT_DOUBLE_EQ(gauges.at("s3hc_open_connections"), 7);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-"""s3hc-control and s3hc-ctl for tests: ControlPlane starts the control plane on a free port
-(its ports file tells which) with a data directory and a token of its own; ctl() runs
-s3hc-ctl against it."""
+"""s3hc-control and s3hc-ctl for tests: ControlPlane starts the control plane on free ports
+(gRPC and its HTTP endpoint; its ports file tells which) with a data directory and a token of
+its own; ctl() runs s3hc-ctl against it; http_url is its dashboard and /metrics."""
 
 import json
 import os
@@ -34,6 +34,7 @@ class ControlPlane:
             f.write(TOKEN + "\n")
         self.heartbeat_ms = heartbeat_ms
         self.port = None
+        self.http_port = None
         self.process = None
 
     def start(self, port=0):
@@ -43,16 +44,22 @@ class ControlPlane:
         self.process = ManagedProcess(
             [control_binary(), "--listen", f"127.0.0.1:{port}",
              "--data-dir", os.path.join(self.dir, "data"), "--token-file", self.token_file,
-             "--heartbeat-ms", self.heartbeat_ms, "--ports-file", ports_file],
+             "--heartbeat-ms", self.heartbeat_ms, "--ports-file", ports_file,
+             "--http-listen", "127.0.0.1:0"],
             name="s3hc-control").start()
         self.process.wait_for_file(ports_file)
         with open(ports_file) as f:
-            self.port = json.load(f)["grpc"]
+            ports = json.load(f)
+        self.port, self.http_port = ports["grpc"], ports["http"]
         return self
 
     @property
     def address(self):
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def http_url(self):
+        return f"http://127.0.0.1:{self.http_port}"
 
     def stop(self):
         if self.process:
