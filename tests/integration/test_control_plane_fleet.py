@@ -55,14 +55,6 @@ class ControlledFleetTest(FleetTestCase):
             "control": {"endpoint": self.control.address,
                         "policy_file": os.path.join(self.fleet.parent, f"policy-{name}.json")}})
 
-    def set_policy(self, text):
-        path = os.path.join(self.fleet.parent, "policy.yaml")
-        with open(path, "w") as f:
-            f.write(text)
-        status, revision, err = self.control.ctl("policy", "set", "-f", path, json_output=True)
-        self.assertEqual(status, 0, err)
-        return int(revision["version"])
-
     def applied_everywhere(self, version, proxies=None):
         """Seconds until every proxy's s3hc_policy_version shows `version` (None: not in 2 s)."""
         return wait_until(lambda: all(p.metric("s3hc_policy_version") == version
@@ -83,7 +75,7 @@ class ControlledFleetTest(FleetTestCase):
         self.direct.put_object(Bucket=bucket, Key="k", Body=b"x" * 1000)
         for proxy in self.proxies:
             self.x_cache(proxy, bucket, "k")  # cached
-        version = self.set_policy(no_read_caching(bucket))
+        version = self.control.set_policy(no_read_caching(bucket))
         took = self.applied_everywhere(version)
         self.assertIsNotNone(took, "the policy did not reach both proxies within 2 s")
         print(f"\npolicy version {version} applied by both proxies in {took * 1000:.0f} ms",
@@ -106,7 +98,7 @@ class ControlledFleetTest(FleetTestCase):
 
         # Back on its port: both resubscribe and take the next policy.
         self.control.start(port=self.control.port)
-        version = self.set_policy(no_read_caching("another-bucket"))
+        version = self.control.set_policy(no_read_caching("another-bucket"))
         # (They retry every 5 s at most.)
         self.assertIsNotNone(wait_until(lambda: all(
             p.metric("s3hc_policy_version") == version for p in self.proxies), 20))

@@ -198,14 +198,6 @@ class DashboardBrowserTest(FleetTestCase):
         self.assertEqual(status, 200, f"GET {base_url}/metrics: {body[:500]}")
         return parse_metrics(body)
 
-    def set_policy(self, text):
-        path = os.path.join(self.fleet.parent, "policy.yaml")
-        with open(path, "w") as f:
-            f.write(text)
-        status, revision, err = self.control.ctl("policy", "set", "-f", path, json_output=True)
-        self.assertEqual(status, 0, err)
-        return int(revision["version"])
-
     def read(self, proxy, bucket, key):
         answer = self.client(proxy).get_object(Bucket=bucket, Key=key)
         answer["Body"].read()
@@ -255,7 +247,7 @@ class DashboardBrowserTest(FleetTestCase):
     # ---- the test -----------------------------------------------------------
 
     def test_the_page_shows_what_metrics_show(self):
-        version = self.set_policy("rules:\n  - bucket: dash-unrelated\n    settings:\n"
+        version = self.control.set_policy("rules:\n  - bucket: dash-unrelated\n    settings:\n"
                                   "      read_caching: false\n")
         self.assertIsNotNone(wait_until(lambda: all(
             p.metric("s3hc_policy_version") == version for p in self.proxies.values()), 15))

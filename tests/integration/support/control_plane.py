@@ -84,6 +84,16 @@ class ControlPlane:
         out = json.loads(done.stdout) if json_output and done.stdout.startswith("{") else done.stdout
         return done.returncode, out, done.stderr
 
+    def set_policy(self, text):
+        """Sets `text` (a YAML policy) with `s3hc-ctl policy set`; returns its version."""
+        path = os.path.join(self.dir, "policy.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        status, revision, err = self.ctl("policy", "set", "-f", path, json_output=True)
+        if status != 0:
+            raise AssertionError(f"s3hc-ctl policy set: exit {status}: {err}")
+        return int(revision["version"])
+
 
 def wait_until(predicate, timeout, interval=0.02):
     """Polls until predicate() is true; returns the seconds it took, or None on timeout."""
