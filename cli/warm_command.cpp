@@ -55,42 +55,76 @@ struct Outcome {
   std::string cache_status;  // X-Cache, or the failure
 };
 
-// One GET through the proxy at `proxy` (HOST:PORT), the body read and dropped.
-Outcome fetch(const http::HostPort& proxy, const SignedGet& get) {
-  try {
-    asio::io_context io;
-    beast::tcp_stream stream(io);
-    stream.expires_after(std::chrono::minutes(10));
-    asio::ip::tcp::resolver resolver(io);
-    stream.connect(resolver.resolve(proxy.host, std::to_string(proxy.port)));
+// A worker's keep-alive connection to one proxy: a manifest of many small objects costs one
+// connect per worker and proxy, not one per URL.
+class ProxyConnection {
+ public:
+  explicit ProxyConnection(http::HostPort proxy) : proxy_(std::move(proxy)), stream_(io_) {}
+
+  // One GET, the body read and dropped. One that fails on a reused connection (the proxy may
+  // have closed it while it was idle) is sent again, once, on a new connection.
+  Outcome fetch(const SignedGet& get) {
+    const bool reused = open_;
+    try {
+      return exchange(get);
+    } catch (const std::exception& error) {
+      close();
+      if (!reused) return {false, 0, std::string("failed: ") + error.what()};
+    }
+    try {
+      return exchange(get);
+    } catch (const std::exception& error) {
+      close();
+      return {false, 0, std::string("failed: ") + error.what()};
+    }
+  }
+
+ private:
+  Outcome exchange(const SignedGet& get) {
+    stream_.expires_after(std::chrono::minutes(10));
+    if (!open_) {
+      asio::ip::tcp::resolver resolver(io_);
+      stream_.connect(resolver.resolve(proxy_.host, std::to_string(proxy_.port)));
+      open_ = true;
+    }
     bhttp::request<bhttp::empty_body> request(bhttp::verb::get, get.target, 11);
     request.set(bhttp::field::host, get.host);
     request.set(bhttp::field::user_agent, "s3hc-ctl-warm");
-    bhttp::write(stream, request);
+    bhttp::write(stream_, request);
     beast::flat_buffer buffer;
     bhttp::response_parser<bhttp::buffer_body> parser;
     parser.body_limit(boost::none);
-    bhttp::read_header(stream, buffer, parser);
+    bhttp::read_header(stream_, buffer, parser);
     Outcome outcome;
     char chunk[64 * 1024];
     while (!parser.is_done()) {
       parser.get().body().data = chunk;
       parser.get().body().size = sizeof chunk;
       beast::error_code ec;
-      bhttp::read(stream, buffer, parser, ec);
+      bhttp::read(stream_, buffer, parser, ec);
       if (ec && ec != bhttp::error::need_buffer) throw beast::system_error(ec);
       outcome.bytes += sizeof chunk - parser.get().body().size;
     }
+    if (!parser.keep_alive()) close();
     const auto status = parser.get().result_int();
     outcome.ok = status == 200;
     const auto x_cache = parser.get()["X-Cache"];
     outcome.cache_status = outcome.ok ? std::string(x_cache.empty() ? "none" : x_cache)
                                       : "HTTP " + std::to_string(status);
     return outcome;
-  } catch (const std::exception& error) {
-    return {false, 0, std::string("failed: ") + error.what()};
   }
-}
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+    open_ = false;
+  }
+
+  const http::HostPort proxy_;
+  asio::io_context io_;
+  beast::tcp_stream stream_;
+  bool open_ = false;
+};
 
 int warm(const Invocation& invocation, const WarmArgs& args) {
   std::ifstream in(args.manifest);
@@ -123,10 +157,14 @@ int warm(const Invocation& invocation, const WarmArgs& args) {
   std::vector<std::thread> workers;
   for (int w = 0; w < args.parallel; ++w) {
     workers.emplace_back([&, w] {
+      std::vector<std::unique_ptr<ProxyConnection>> connections;
+      for (const auto& proxy : proxies) {
+        connections.push_back(std::make_unique<ProxyConnection>(proxy));
+      }
       for (auto i = next++; i < gets.size(); i = next++) {
         // Spread over the proxies given, as clients of the fleet's DNS name would be.
-        const auto outcome = fetch(proxies[(i + static_cast<std::size_t>(w)) % proxies.size()],
-                                   gets[i]);
+        const auto outcome =
+            connections[(i + static_cast<std::size_t>(w)) % proxies.size()]->fetch(gets[i]);
         std::lock_guard lock(mutex);
         ++done;
         bytes += outcome.bytes;
