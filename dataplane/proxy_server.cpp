@@ -353,7 +353,8 @@ struct ProxyServer::State {
         .policies = policies ? &*policies : nullptr,
         .addressing = {},
         .metrics = *cache_metrics,
-        .buckets = &*bucket_metrics});
+        .buckets = &*bucket_metrics,
+        .sequential_reads = &sequential_reads});
   }
 
   // This proxy as its own dashboard lists it (what stays while it runs).
@@ -442,6 +443,7 @@ struct ProxyServer::State {
   std::optional<obs::BucketMetrics> bucket_metrics;
   std::optional<cache::FleetEngine> fleet;  // outlives the store, which reports to it
   pipeline::FillRegistry fills;  // of this process, that requests may join
+  pipeline::SequentialReads sequential_reads;  // which objects clients read sequentially
   std::optional<cache::ObjectStore> object_store;
   std::optional<cache::UploadStore> upload_store;  // completes uploads into object_store
   std::optional<policy::PolicySource> policies;

@@ -39,6 +39,15 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
       parallel_fills(registry.counter(
           "s3hc_cache_parallel_fills_total",
           "Misses of large objects fetched as several concurrent ranged origin requests.")),
+      read_ahead(registry.counter_family(
+          "s3hc_cache_read_ahead_total",
+          "Ranges fetched into the cache ahead of clients reading an object sequentially.",
+          {"result"})),
+      read_ahead_fetched(read_ahead.with({"fetched"})),
+      read_ahead_cached(read_ahead.with({"cached"})),
+      read_ahead_filling(read_ahead.with({"filling"})),
+      read_ahead_refused(read_ahead.with({"refused"})),
+      read_ahead_failed(read_ahead.with({"failed"})),
       corrupt_reads(registry.counter(
           "s3hc_cache_corrupt_reads_total",
           "Cached ranges found corrupt or missing when read; served from the origin instead.")),

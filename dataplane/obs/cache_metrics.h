@@ -35,6 +35,15 @@ struct CacheMetrics {
   Counter& fills_abandoned;
   Gauge& fills_in_flight;       // fills running as their own producers (fill_producer.h)
   Counter& parallel_fills;      // of those, fetched by concurrent ranges (ranged_body.h)
+  // Ranges fetched ahead of sequential readers (read_ahead.h), by result: fetched, cached
+  // (already held), filling (another request fills them), refused (the cache would not keep
+  // them), failed (the origin failed or answered otherwise; dropped)
+  Family<Counter>& read_ahead;
+  Counter& read_ahead_fetched;
+  Counter& read_ahead_cached;
+  Counter& read_ahead_filling;
+  Counter& read_ahead_refused;
+  Counter& read_ahead_failed;
   Counter& corrupt_reads;       // cached bytes that failed their checksum or were missing
   Counter& invalidations;       // objects dropped after a write, a delete or a 404
   // The fleet engine's view of the shared directory, as of the last round.

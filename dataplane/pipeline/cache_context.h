@@ -18,6 +18,7 @@
 #include "obs/cache_metrics.h"
 #include "pipeline/cache_policy.h"
 #include "pipeline/fill_progress.h"
+#include "pipeline/sequential_reads.h"
 #include "s3/read_request.h"
 #include "util/wall_clock.h"
 
@@ -39,6 +40,7 @@ struct CacheContext {
   s3::AddressingOptions addressing;
   obs::CacheMetrics& metrics;
   obs::BucketMetrics* buckets;  // null: no per-bucket metrics (tests)
+  SequentialReads* sequential_reads;  // null: no read-ahead (read_ahead.h)
 };
 
 // Whether `bytes` (0: unknown) may enter the cache now (it is not full); a refusal is counted.

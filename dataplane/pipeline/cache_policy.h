@@ -40,6 +40,20 @@ struct ParallelFills {
   }
 };
 
+// Sequential read-ahead (read_ahead.h): the ranges that follow a client's consecutive ranged
+// reads of an object, fetched into the cache ahead of it when its signature leaves Range to the
+// proxy.
+struct ReadAhead {
+  // Default: true.
+  bool enabled = true;
+  // Ranges of the client's own length fetched ahead of the one it reads. 0: none. Default: 2.
+  int ranges = 2;
+  // The most bytes ahead of the one it reads. Default: 32 MiB.
+  std::uint64_t max_bytes = 32 * 1024 * 1024;
+
+  bool on() const { return enabled && ranges > 0 && max_bytes > 0; }
+};
+
 struct CachePolicy {
   // How long a cached object answers without asking the origin, from the origin's last
   // confirmation: for GET, for HEAD, and (both) for objects written through the proxy. 0:
@@ -78,6 +92,7 @@ struct CachePolicy {
   std::chrono::milliseconds coalesce_timeout{30'000};
   AbandonedFills abandoned_fills;
   ParallelFills parallel_fills;
+  ReadAhead read_ahead;
 };
 
 }  // namespace s3hc::pipeline

@@ -1,5 +1,7 @@
 #include "pipeline/cache_status.h"
 
+#include "http/header_writer.h"
+
 namespace s3hc::pipeline {
 
 namespace {
@@ -79,6 +81,15 @@ std::string cache_status_value(const CacheOutcome& outcome) {
     value += '"';
   }
   return value;
+}
+
+std::string coalesced_header(boost::beast::http::response_header<> response,
+                             ForwardReason reason) {
+  set_cache_status_fields(response,
+                          from_origin(CacheStatus::kCoalesced, reason, response.result_int(), true));
+  std::string text;
+  http::append_header(response, text);
+  return text;
 }
 
 }  // namespace s3hc::pipeline

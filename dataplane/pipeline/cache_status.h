@@ -58,4 +58,10 @@ std::string cache_status_value(const CacheOutcome& outcome);
 void set_cache_status_fields(boost::beast::http::response_header<>& response,
                              const CacheOutcome& outcome);
 
+// What requests joining a fill of this process send (fill_progress.h): the origin's answer to
+// the fill's request (`reason`: why that request went to the origin), marked COALESCED, as
+// header text. What a fresh hit would give.
+std::string coalesced_header(boost::beast::http::response_header<> response,
+                             ForwardReason reason);
+
 }  // namespace s3hc::pipeline

@@ -1,6 +1,21 @@
 #include "pipeline/fill_progress.h"
 
+#include "cache/cache_layout.h"
+
 namespace s3hc::pipeline {
+
+std::string fill_name(const s3::ObjectAddress& object, std::optional<std::uint32_t> part_number,
+                      std::string_view range) {
+  auto name = cache::CacheLayout::object_id(object.bucket, object.key);
+  if (part_number) {
+    name += " part ";
+    name += std::to_string(*part_number);
+  } else if (!range.empty()) {
+    name += " range ";
+    name.append(range);
+  }
+  return name;
+}
 
 FillProgress::~FillProgress() { buffered_.add(-static_cast<std::int64_t>(window_size_)); }
 

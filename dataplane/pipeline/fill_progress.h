@@ -34,6 +34,7 @@
 #include "cache/store/range_file.h"
 #include "obs/metrics.h"
 #include "s3/byte_range.h"
+#include "s3/object_address.h"
 
 namespace s3hc::pipeline {
 
@@ -43,13 +44,15 @@ inline constexpr std::uint64_t kFillWindowBytes = 8 * 1024 * 1024;
 class FillProgress {
  public:
   // `header`: the answer's header as joining readers send it; `bytes`: the object bytes the
-  // body carries, of the version `etag`, asked of the origin at `fetched_at_ms` (Unix ms).
+  // body carries, of an object of `object_size` bytes in the version `etag`, asked of the
+  // origin at `fetched_at_ms` (Unix ms).
   // `buffered`: where the window's bytes are counted; it must outlive the progress.
-  FillProgress(std::string header, s3::ByteRange bytes, std::string etag,
-               std::int64_t fetched_at_ms, obs::Gauge& buffered,
+  FillProgress(std::string header, s3::ByteRange bytes, std::uint64_t object_size,
+               std::string etag, std::int64_t fetched_at_ms, obs::Gauge& buffered,
                std::uint64_t window_bytes = kFillWindowBytes)
       : header_(std::move(header)),
         bytes_(bytes),
+        object_size_(object_size),
         etag_(std::move(etag)),
         fetched_at_ms_(fetched_at_ms),
         buffered_(buffered),
@@ -60,6 +63,7 @@ class FillProgress {
 
   const std::string& header() const { return header_; }
   const s3::ByteRange& bytes() const { return bytes_; }
+  std::uint64_t object_size() const { return object_size_; }
   const std::string& etag() const { return etag_; }
   std::int64_t fetched_at_ms() const { return fetched_at_ms_; }
 
@@ -108,6 +112,7 @@ class FillProgress {
 
   const std::string header_;
   const s3::ByteRange bytes_;
+  const std::uint64_t object_size_;
   const std::string etag_;
   const std::int64_t fetched_at_ms_;
   obs::Gauge& buffered_;
@@ -123,6 +128,12 @@ class FillProgress {
   bool ended_ = false;
   bool complete_ = false;
 };
+
+// The name of a fill of `object`'s part `part_number`, or of the bytes `range` (the Range
+// header as the request wrote it; empty: the whole object): the name of its fill lease and in
+// the FillRegistry. Only requests of the same name coalesce.
+std::string fill_name(const s3::ObjectAddress& object, std::optional<std::uint32_t> part_number,
+                      std::string_view range);
 
 // The fills of this process that requests may join, by the fill lease's name.
 class FillRegistry {

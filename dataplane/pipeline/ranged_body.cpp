@@ -92,14 +92,6 @@ bool is_asked_bytes(const ResponseHeader& response, s3::ByteRange asked,
          body->meta.etag == fetches.etag;
 }
 
-std::string range_value(s3::ByteRange bytes) {
-  std::string range = "bytes=";
-  range += std::to_string(bytes.first);
-  range += '-';
-  range += std::to_string(bytes.last);
-  return range;
-}
-
 // Reads chunk `index` into memory; after a failed connection, once more from its first
 // missing byte (the bytes before it were of the same version, If-Match says so).
 asio::awaitable<void> fetch_chunk(std::shared_ptr<RangedBody::Fetches> fetches,
@@ -109,7 +101,7 @@ asio::awaitable<void> fetch_chunk(std::shared_ptr<RangedBody::Fetches> fetches,
   for (int attempt = 0; attempt < kAttemptsPerChunk; ++attempt) {
     const s3::ByteRange asked{chunk.bytes.first + chunk.arrived, chunk.bytes.last};
     auto request = fetches->request;
-    request.set(bhttp::field::range, range_value(asked));
+    request.set(bhttp::field::range, s3::range_value(asked));
     request.set(bhttp::field::if_match, fetches->etag);
     const auto body = co_await fetch_from_origin(fetches->origin, request);
     if (fetches->stopped) co_return;
@@ -118,7 +110,7 @@ asio::awaitable<void> fetch_chunk(std::shared_ptr<RangedBody::Fetches> fetches,
       // 412: the object changed since the first answer; anything else is no chunk of it.
       spdlog::info("{}: parallel fill of {} stopped: the origin answered {} to {}",
                    fetches->request.target(), fetches->etag, body->response().result_int(),
-                   range_value(asked));
+                   s3::range_value(asked));
       break;
     }
     while (chunk.arrived < chunk.bytes.length()) {

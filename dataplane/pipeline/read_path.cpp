@@ -1,8 +1,12 @@
 #include "pipeline/read_path.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/field.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cache/cache_layout.h"
 #include "http/error_writer.h"
 #include "pipeline/cache_fill.h"
 #include "pipeline/cache_read.h"
@@ -10,6 +14,7 @@
 #include "pipeline/fill_reader.h"
 #include "pipeline/forward_handler.h"
 #include "pipeline/origin_response.h"
+#include "pipeline/read_ahead.h"
 #include "s3/preconditions.h"
 #include "util/ascii.h"
 
@@ -81,6 +86,10 @@ ReadPath::ReadPath(http::ClientConnection& client, http::RequestParser& request,
       read_(std::move(read)),
       signed_(s3::SignedHeaders::from_request(request.get()[bhttp::field::authorization],
                                               request.get().target())),
+      may_read_ahead_(policy_.read_ahead.on() && cache.sequential_reads && !is_head() &&
+                      read_.range && !read_.part_number &&
+                      !s3::has_conditional_headers(request.get().base()) &&
+                      signed_.leaves_ranges_to_proxy()),
       fetched_at_ms_(unix_now_ms()),
       client_keep_alive_(request.get().keep_alive()) {}
 
@@ -101,6 +110,7 @@ asio::awaitable<bool> ReadPath::run() {
     coalesced_ = true;
     if (joined_) {
       record_status(CacheStatus::kCoalesced);
+      co_await read_ahead_of(joined_->object_size(), joined_->etag(), joined_->bytes());
       const FillProgress::Reader reader(std::move(joined_));
       const auto sent = co_await FillReader(cache_, pieces_, read_.object, reader)
                             .send(writer_, reader->header(), &cache_.metrics.served_bytes);
@@ -139,9 +149,12 @@ asio::awaitable<std::optional<bool>> ReadPath::answer_from_cache() {
     if (!conditional && !signed_.covers("if-none-match")) {
       co_return co_await revalidate(*record, *shape);
     }
-  } else if (!conditional && !read_.part_number && !signed_.covers("range") &&
-             !signed_.covers("if-match")) {
+  } else if (!conditional && !read_.part_number && signed_.leaves_ranges_to_proxy()) {
     // (S3 refuses a Range beside ?partNumber, so a part is fetched whole or not at all.)
+    // These very bytes being fetched (a read-ahead, say): waited for, not fetched again.
+    if (policy_.coalesce_timeout.count() > 0) {
+      if (co_await being_filled()) co_return std::nullopt;
+    }
     co_return co_await serve_partial(*record, *shape);
   }
   co_return std::nullopt;
@@ -210,6 +223,9 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
       remembered = true;
     }
   } else if (auto body = cacheable_body(response, read_.part_number)) {
+    if (exchange.status() == 206) {
+      co_await read_ahead_of(body->meta.size, body->meta.etag, body->bytes);
+    }
     if (may_fill(*body)) {
       fill = std::make_unique<CacheFill>(cache_, read_.object, std::move(*body), fetched_at_ms_,
                                          policy_.compression, std::move(fill_lease_));
@@ -233,6 +249,30 @@ asio::awaitable<bool> ReadPath::relay_and_fill(OriginExchange& exchange) {
     co_return co_await fill_on_its_own(exchange, std::move(fill), joinable);
   }
   co_return co_await exchange.relay(fill.get());
+}
+
+asio::awaitable<void> ReadPath::read_ahead_of(std::uint64_t size, const std::string& etag,
+                                              s3::ByteRange bytes) {
+  if (!may_read_ahead_) co_return;
+  const auto ranges = cache_.sequential_reads->ahead_of(
+      cache::CacheLayout::object_id(read_.object.bucket, read_.object.key), etag, bytes, size,
+      policy_.read_ahead);
+  if (ranges.empty()) co_return;
+  // The client's request as it came (without what this request added to it).
+  auto request = request_.get().base();
+  for (const auto& name : added_headers_) request.erase(name);
+  const auto executor = co_await asio::this_coro::executor;
+  for (const auto& range : ranges) {
+    asio::co_spawn(executor,
+                   read_ahead(cache_, origin_,
+                              {.request = request,
+                               .object = read_.object,
+                               .bytes = range,
+                               .etag = etag,
+                               .size = size,
+                               .policy = policy_}),
+                   asio::detached);
+  }
 }
 
 asio::awaitable<std::optional<bool>> ReadPath::answer_if_absent() {
@@ -321,6 +361,7 @@ asio::awaitable<bool> ReadPath::serve(const v1::CacheRecord& record, const Plan&
     origin_.metrics.count_response(request_.get().method_string(), answer.status);
     co_return co_await writer_.write(header) && client_keep_alive_;
   }
+  co_await read_ahead_of(record.size(), record.etag(), *plan.bytes);
   CachedBody body(cache_, pieces_, record, policy_.ram_tier);
   const auto sent = co_await body.send(writer_, header, *plan.bytes);
   if (sent == CachedBody::Sent::kUnreadable) {
@@ -404,6 +445,7 @@ asio::awaitable<bool> ReadPath::serve_partial(const v1::CacheRecord& record, Pla
     }
     first_fetch.finish();
   }
+  co_await read_ahead_of(record.size(), record.etag(), wanted);
   cache_.metrics.partial.inc();
   plan.answer.cache = from_cache(CacheStatus::kPartial, 206);
   record_status(CacheStatus::kPartial);
@@ -446,15 +488,11 @@ std::int64_t ReadPath::freshness_left_seconds(const v1::CacheRecord& record) con
 }
 
 void ReadPath::ask_for_bytes(const v1::CacheRecord& record, s3::ByteRange bytes) {
-  std::string range = "bytes=";
-  range += std::to_string(bytes.first);
-  range += '-';
-  range += std::to_string(bytes.last);
   if (!range_replaced_ && request_.get().count(bhttp::field::range)) {
     original_range_ = std::string(request_.get()[bhttp::field::range]);
   }
   range_replaced_ = true;
-  request_.get().set(bhttp::field::range, range);
+  request_.get().set(bhttp::field::range, s3::range_value(bytes));
   if (!request_.get().count(bhttp::field::if_match)) add_request_header("If-Match", record.etag());
 }
 

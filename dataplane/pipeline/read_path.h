@@ -20,7 +20,8 @@
 //    │     304 or the bytes ─▶ DELIVER;  412 ─▶ S3's error;  If-Range lost, not covered ─▶ FETCH
 //    ├─ covered, expired, If-None-Match unsigned ─▶ REVALIDATE (revalidate)
 //    │     304 ─▶ DELIVER (REVALIDATED);  anything else ─▶ RELAY
-//    ├─ partly covered, unconditional, Range and If-Match unsigned ─▶ PARTIAL (serve_partial)
+//    ├─ partly covered, unconditional, Range and If-Match unsigned, no fill of these bytes
+//    │  in flight (else COALESCE) ─▶ PARTIAL (serve_partial)
 //    │     origin denies ─▶ RELAY;  object changed ─▶ FETCH;  else cached stretches and
 //    │     fetched gaps in one answer (MISS)
 //    └─ nothing to give (no record, unknown part, unsatisfiable range, origin must judge)
@@ -38,6 +39,11 @@
 //    │                                          when the signature allows: fill_source)
 //    └─ else relayed as it comes (teed into the cache when admitted)
 //   DELIVER finds the bytes unreadable before sending any ─▶ drop_if_corrupt ─▶ FETCH
+//
+// A ranged GET that DELIVER, PARTIAL, FILL READER or a 206 of RELAY answers, following the
+// previous range of the same object, starts READ-AHEAD (read_ahead_of: the next ranges fetched
+// into the cache apart from this request, read_ahead.h) when its signature leaves Range to the
+// proxy.
 //
 // Thread-safety: one ReadPath per request, on the client connection's worker thread.
 #pragma once
@@ -110,9 +116,10 @@ class ReadPath {
   boost::asio::awaitable<bool> waited_for_other_fill();
   // What a fill for this request holds: only identical requests coalesce.
   std::string fill_name() const;
-  // Joining a fill of this process (fill_progress.h): the header joiners send, and whether
-  // this request may join.
-  std::string joiner_header(const ResponseHeader& response) const;
+  // Whether a fill of exactly this request's bytes is in flight (a read-ahead's, say): a
+  // partial hit then waits for it rather than fetch the same bytes again.
+  boost::asio::awaitable<bool> being_filled();
+  // Whether this request may join a fill of this process (fill_progress.h).
   bool may_join_fill() const;
   // FILL: starts the fill of `exchange`'s body as its own producer (fill_producer.h) and
   // answers as one of its readers; `joinable`: other requests of this proxy may join it.
@@ -123,6 +130,10 @@ class ReadPath {
   // ranged answers (ranged_body.h).
   std::unique_ptr<BodySource> fill_source(OriginExchange& exchange, const CacheableBody& body,
                                           const boost::asio::any_io_executor& executor);
+  // READ-AHEAD: this request answers `bytes` of the version `etag` of an object of `size`
+  // bytes; the ranges that follow, should the client read sequentially, are fetched ahead.
+  boost::asio::awaitable<void> read_ahead_of(std::uint64_t size, const std::string& etag,
+                                             s3::ByteRange bytes);
   // FETCH and RELAY.
   boost::asio::awaitable<bool> forward_and_fill();
   boost::asio::awaitable<bool> relay_and_fill(OriginExchange& exchange);
@@ -179,6 +190,8 @@ class ReadPath {
   const CachePolicy policy_;
   const s3::ReadRequest read_;
   const s3::SignedHeaders signed_;
+  // A plain ranged GET whose signature leaves Range and If-Match to the proxy (read-ahead).
+  const bool may_read_ahead_;
   // When the latest origin request was sent: the time its answer's information is true at.
   std::int64_t fetched_at_ms_;
   const bool client_keep_alive_;

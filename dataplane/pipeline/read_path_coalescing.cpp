@@ -11,7 +11,6 @@
 #include <limits>
 
 #include "cache/fill_lease.h"
-#include "http/header_writer.h"
 #include "pipeline/blocking_io.h"
 #include "pipeline/cache_read.h"
 #include "pipeline/fill_producer.h"
@@ -76,26 +75,27 @@ asio::awaitable<bool> ReadPath::waited_for_other_fill() {
   }
 }
 
+asio::awaitable<bool> ReadPath::being_filled() {
+  auto state = cache::FillLeaseState::kNone;
+  co_await offload(cache_.io, [&] {
+    state = cache::FillLease::probe(cache_.store.layout().path_of(cache::kFillLeaseDir),
+                                    fill_name(), kFillLeaseStaleAfter);
+  });
+  co_return state == cache::FillLeaseState::kLive;
+}
+
 std::string ReadPath::fill_name() const {
-  auto name = cache::CacheLayout::object_id(read_.object.bucket, read_.object.key);
-  const auto range = request_.get()[bhttp::field::range];
-  if (read_.part_number) {
-    name += " part ";
-    name += std::to_string(*read_.part_number);
-  } else if (!range.empty()) {
-    name += " range ";
-    name.append(range);
-  }
-  return name;
+  return pipeline::fill_name(read_.object, read_.part_number,
+                             request_.get()[bhttp::field::range]);
 }
 
 asio::awaitable<bool> ReadPath::fill_on_its_own(OriginExchange& exchange,
                                                 std::unique_ptr<CacheFill> fill, bool joinable) {
   const auto header = exchange.client_header();
   const auto& body = fill->body();
-  auto progress = std::make_shared<FillProgress>(joiner_header(exchange.response().get().base()),
-                                                 body.bytes, body.meta.etag, fetched_at_ms_,
-                                                 origin_.metrics.buffered_bytes);
+  auto progress = std::make_shared<FillProgress>(
+      coalesced_header(exchange.response().get().base(), forward_reason_), body.bytes,
+      body.meta.size, body.meta.etag, fetched_at_ms_, origin_.metrics.buffered_bytes);
   fill->report_to(progress);
   std::string name;
   if (joinable) {
@@ -129,8 +129,7 @@ std::unique_ptr<BodySource> ReadPath::fill_source(OriginExchange& exchange,
   const bool parallel =
       !is_head() && exchange.status() == 200 && !read_.range && !read_.part_number &&
       !request.count(bhttp::field::range) && !s3::has_conditional_headers(request) &&
-      !signed_.covers("range") && !signed_.covers("if-match") &&
-      policy_.parallel_fills.apply_to(body.bytes.length());
+      signed_.leaves_ranges_to_proxy() && policy_.parallel_fills.apply_to(body.bytes.length());
   auto answer = std::make_unique<OriginBody>(exchange.take_body());
   if (!parallel) return answer;
   cache_.metrics.parallel_fills.inc();
@@ -142,17 +141,6 @@ bool ReadPath::may_join_fill() const {
   // Bytes without the origin's say: only where a fresh hit would be served (a TTL), and only
   // for an answer the client's own preconditions cannot change.
   return policy_.get_ttl_ms > 0 && !s3::has_conditional_headers(request_.get().base());
-}
-
-std::string ReadPath::joiner_header(const ResponseHeader& response) const {
-  // What a joiner gets is what a fresh hit would give: the origin's answer, marked as
-  // coalesced.
-  auto header = response;
-  set_cache_status_fields(header, from_origin(CacheStatus::kCoalesced, forward_reason_,
-                                              response.result_int(), true));
-  std::string text;
-  http::append_header(header, text);
-  return text;
 }
 
 }  // namespace s3hc::pipeline

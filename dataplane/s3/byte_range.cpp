@@ -94,4 +94,8 @@ std::string format_content_range(const ContentRange& content_range) {
          std::to_string(content_range.complete_length);
 }
 
+std::string range_value(ByteRange bytes) {
+  return "bytes=" + std::to_string(bytes.first) + "-" + std::to_string(bytes.last);
+}
+
 }  // namespace s3hc::s3

@@ -43,6 +43,9 @@ std::optional<ByteRangeSpec> parse_single_byte_range(std::string_view header_val
 // a suffix of length 0, or any range of an empty object.
 std::optional<ByteRange> resolve(const ByteRangeSpec& spec, std::uint64_t object_size);
 
+// The Range header value asking for exactly `bytes`: "bytes=first-last".
+std::string range_value(ByteRange bytes);
+
 // Content-Range of a 206 response: "bytes first-last/complete_length".
 struct ContentRange {
   ByteRange range;

@@ -20,6 +20,10 @@ class SignedHeaders {
   // Case-insensitive, as header names are.
   bool covers(std::string_view header_name) const;
   const std::vector<std::string>& names() const { return names_; }  // lower-case
+  // Whether the proxy may ask for other bytes of the object with the client's request than
+  // the client did: its signature covers neither Range nor If-Match (S3 checks the signed
+  // headers alone), so a copy of the request may carry any Range, pinned to one version.
+  bool leaves_ranges_to_proxy() const { return !covers("range") && !covers("if-match"); }
 
  private:
   explicit SignedHeaders(std::vector<std::string> names) : names_(std::move(names)) {}

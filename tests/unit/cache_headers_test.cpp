@@ -233,7 +233,8 @@ CachePolicy policy_with_get_ttl(std::int64_t ttl_ms) {
           .merge_gap_bytes = 0, .write_through = true, .max_write_object_bytes = 0,
           .coalesce_timeout = std::chrono::milliseconds(0),
           .abandoned_fills = {},
-          .parallel_fills = {}};
+          .parallel_fills = {},
+          .read_ahead = {}};
 }
 
 TEST(FreshnessTest, FreshWithinTheTtlOfTheLastValidation) {

@@ -49,7 +49,8 @@ class CachedBodyTest : public ::testing::TestWithParam<bool> {
                .policies = nullptr,
                .addressing = {},
                .metrics = metrics_,
-               .buckets = nullptr} {
+               .buckets = nullptr,
+               .sequential_reads = nullptr} {
     std::mt19937 generator(3);
     object_.resize(300'000);  // random: its blocks are stored raw, so sendfile can send them
     for (auto& byte : object_) byte = static_cast<char>(generator());

@@ -22,7 +22,7 @@ class FillProgressTest : public ::testing::Test {
 };
 
 TEST_F(FillProgressTest, ReadersFindBytesAtAnyOffsetThenTheEnd) {
-  FillProgress progress("HTTP/1.1 200 OK\r\n\r\n", {0, 4}, "\"e\"", 1, buffered_);
+  FillProgress progress("HTTP/1.1 200 OK\r\n\r\n", {0, 4}, 1000, "\"e\"", 1, buffered_);
   EXPECT_EQ(progress.header(), "HTTP/1.1 200 OK\r\n\r\n");
   auto nothing_yet = progress.next(0);
   EXPECT_FALSE(nothing_yet.piece);
@@ -45,7 +45,7 @@ TEST_F(FillProgressTest, ReadersFindBytesAtAnyOffsetThenTheEnd) {
 }
 
 TEST_F(FillProgressTest, BytesLeaveMemoryOnlyOnceTheFileHoldsThem) {
-  FillProgress progress("h", {0, 99}, "\"e\"", /*fetched_at_ms=*/1, buffered_,
+  FillProgress progress("h", {0, 99}, 1000, "\"e\"", /*fetched_at_ms=*/1, buffered_,
                         /*window_bytes=*/4);
   progress.publish("ab");
   progress.publish("cd");
@@ -62,7 +62,7 @@ TEST_F(FillProgressTest, BytesLeaveMemoryOnlyOnceTheFileHoldsThem) {
 
 TEST_F(FillProgressTest, TheWindowsBytesAreCountedWhileItHoldsThem) {
   {
-    FillProgress progress("h", {0, 99}, "\"e\"", 1, buffered_, /*window_bytes=*/4);
+    FillProgress progress("h", {0, 99}, 1000, "\"e\"", 1, buffered_, /*window_bytes=*/4);
     progress.publish("ab");
     progress.publish("cde");
     EXPECT_EQ(buffered_.value(), 5);
@@ -74,7 +74,7 @@ TEST_F(FillProgressTest, TheWindowsBytesAreCountedWhileItHoldsThem) {
 }
 
 TEST_F(FillProgressTest, WithoutAFileOnlyTheWindowIsKept) {
-  FillProgress progress("h", {0, 99}, "\"e\"", 1, buffered_, /*window_bytes=*/4);
+  FillProgress progress("h", {0, 99}, 1000, "\"e\"", 1, buffered_, /*window_bytes=*/4);
   EXPECT_TRUE(progress.keeps_file());
   progress.drop_file();  // the cache refused the fill
   EXPECT_FALSE(progress.unfinished_file());
@@ -90,7 +90,7 @@ TEST_F(FillProgressTest, WithoutAFileOnlyTheWindowIsKept) {
 }
 
 TEST_F(FillProgressTest, ABrokenFillEndsIncompleteAndTheFirstEndCounts) {
-  FillProgress progress("h", {0, 9}, "\"e\"", 1, buffered_);
+  FillProgress progress("h", {0, 9}, 1000, "\"e\"", 1, buffered_);
   progress.publish("x");
   progress.finish(false);
   progress.finish(true);  // no change
@@ -99,7 +99,7 @@ TEST_F(FillProgressTest, ABrokenFillEndsIncompleteAndTheFirstEndCounts) {
 }
 
 TEST_F(FillProgressTest, AWakeComesOnceWithTheNextBytesOrTheEnd) {
-  FillProgress progress("h", {0, 9}, "\"e\"", 1, buffered_);
+  FillProgress progress("h", {0, 9}, 1000, "\"e\"", 1, buffered_);
   int woken = 0;
   EXPECT_TRUE(progress.wake_after(0, [&] { ++woken; }));
   progress.publish("a");
@@ -113,7 +113,7 @@ TEST_F(FillProgressTest, AWakeComesOnceWithTheNextBytesOrTheEnd) {
 }
 
 TEST_F(FillProgressTest, ReadersAreCountedWhileTheyRead) {
-  auto progress = std::make_shared<FillProgress>("h", s3::ByteRange{0, 9}, "\"e\"", 1, buffered_);
+  auto progress = std::make_shared<FillProgress>("h", s3::ByteRange{0, 9}, 1000, "\"e\"", 1, buffered_);
   EXPECT_EQ(progress->readers(), 0u);
   {
     FillProgress::Reader first(progress);
@@ -136,11 +136,11 @@ TEST_F(FillProgressTest, AnAbandonedFillFinishesWhenSmallOrMostlyDone) {
 TEST_F(FillProgressTest, RegistryFindsAFillUntilItsOwnEnd) {
   FillRegistry registry;
   EXPECT_FALSE(registry.find("obj"));
-  auto first = std::make_shared<FillProgress>("h1", s3::ByteRange{0, 0}, "\"e\"", 1, buffered_);
+  auto first = std::make_shared<FillProgress>("h1", s3::ByteRange{0, 0}, 1000, "\"e\"", 1, buffered_);
   registry.add("obj", first);
   EXPECT_EQ(registry.find("obj"), first);
   // A newer fill under the same name replaces it; the older one's end leaves the newer.
-  auto second = std::make_shared<FillProgress>("h2", s3::ByteRange{0, 0}, "\"e\"", 1, buffered_);
+  auto second = std::make_shared<FillProgress>("h2", s3::ByteRange{0, 0}, 1000, "\"e\"", 1, buffered_);
   registry.add("obj", second);
   registry.remove("obj", *first);
   EXPECT_EQ(registry.find("obj"), second);
@@ -149,7 +149,7 @@ TEST_F(FillProgressTest, RegistryFindsAFillUntilItsOwnEnd) {
 }
 
 TEST_F(FillProgressTest, AReaderOnAnotherThreadGetsEveryByte) {
-  FillProgress progress("h", {0, 0}, "\"e\"", 1, buffered_, /*window_bytes=*/64);
+  FillProgress progress("h", {0, 0}, 1000, "\"e\"", 1, buffered_, /*window_bytes=*/64);
   std::string received;
   std::thread reader([&] {
     for (;;) {

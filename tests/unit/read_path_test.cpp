@@ -103,7 +103,8 @@ class ReadPathTest : public ::testing::Test {
                .policies = nullptr,
                .addressing = {},
                .metrics = cache_metrics_,
-               .buckets = &bucket_metrics_},
+               .buckets = &bucket_metrics_,
+               .sequential_reads = &sequential_reads_},
         handler_(origin_context_, cache_) {
     asio::co_spawn(io_, sweeper_.run(), asio::detached);
   }
@@ -170,6 +171,7 @@ class ReadPathTest : public ::testing::Test {
   cache::ObjectStore store_;
   cache::UploadStore uploads_;
   FillRegistry fills_;
+  SequentialReads sequential_reads_;
   obs::MetricsRegistry registry_;
   obs::CacheMetrics cache_metrics_;
   obs::ProxyMetrics proxy_metrics_;
@@ -599,6 +601,111 @@ TEST_F(ParallelFillTest, AnObjectChangedDuringTheFillEndsTheAnswerEarlyWithNoByt
   EXPECT_EQ(changed.body.find('#'), std::string::npos);
   origin_.on_request(nullptr);
   EXPECT_EQ(get("/bucket/key").body, new_object);
+}
+
+// Sequential read-ahead (pipeline/read_ahead.h): ranges of 100,000 bytes of a 1,000,000-byte
+// object, two ranges fetched ahead.
+class ReadAheadTest : public ReadPathTest {
+ protected:
+  static constexpr std::uint64_t kRange = 100'000;
+
+  ReadAheadTest() { origin_.put("/bucket/key", object_); }
+  ~ReadAheadTest() override {
+    // Read-aheads still running end before the origin and the contexts go (each test waits
+    // for those it started to be counted).
+    run_until([&] { return cache_metrics_.fills_in_flight.value() == 0; });
+  }
+
+  static std::string range(std::uint64_t n) {
+    return "bytes=" + std::to_string(n * kRange) + "-" + std::to_string((n + 1) * kRange - 1);
+  }
+  Answer get_range(std::uint64_t n, const std::string& headers = "") {
+    return get("/bucket/key", "Range: " + range(n) + "\r\n" + headers);
+  }
+  std::string bytes_of(std::uint64_t n) const { return object_.substr(n * kRange, kRange); }
+  std::uint64_t read_aheads() const {
+    return cache_metrics_.read_ahead_fetched.value() + cache_metrics_.read_ahead_cached.value() +
+           cache_metrics_.read_ahead_filling.value() + cache_metrics_.read_ahead_refused.value() +
+           cache_metrics_.read_ahead_failed.value();
+  }
+  std::size_t origin_requests_for(std::uint64_t n) const {
+    std::size_t count = 0;
+    for (const auto& request : origin_.requests()) count += request.header("range") == range(n);
+    return count;
+  }
+
+  const std::string object_ = object_of(1'000'000);
+};
+
+TEST_F(ReadAheadTest, RangesFollowingEachOtherHaveTheNextOnesCachedAhead) {
+  EXPECT_EQ(get_range(0).header("x-cache"), "MISS");
+  EXPECT_EQ(read_aheads(), 0u);  // one range says nothing of the next
+  EXPECT_EQ(get_range(1).body, bytes_of(1));
+  run_until([&] { return read_aheads() == 2; });
+  EXPECT_EQ(cache_metrics_.read_ahead_fetched.value(), 2u);
+  // Asked for with the client's request, pinned to the version it reads.
+  for (const auto& request : origin_.requests()) {
+    if (request.header("range") == range(2)) {
+      EXPECT_EQ(request.header("if-match"), origin_.etag_of("/bucket/key"));
+    }
+  }
+  for (std::uint64_t n = 2; n < 10; ++n) {
+    const auto next = get_range(n);
+    EXPECT_EQ(next.header("x-cache"), "HIT") << n;
+    EXPECT_EQ(next.body, bytes_of(n)) << n;
+    // The window slid by one range, up to the last one (9).
+    run_until([&] { return read_aheads() == std::min<std::uint64_t>(n + 1, 8); });
+  }
+  EXPECT_EQ(cache_metrics_.read_ahead_fetched.value(), 8u);
+  // Each range asked of the origin once, none past the object's end.
+  for (std::uint64_t n = 0; n < 10; ++n) EXPECT_EQ(origin_requests_for(n), 1u) << n;
+  EXPECT_EQ(origin_requests(), 10u);
+}
+
+TEST_F(ReadAheadTest, SignedRangesRandomRangesAndTheOffSwitchGetNone) {
+  const std::string signed_range =
+      "Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, "
+      "SignedHeaders=host;range;x-amz-date, Signature=0123\r\n";
+  EXPECT_EQ(get_range(0, signed_range).body, bytes_of(0));
+  EXPECT_EQ(get_range(1, signed_range).body, bytes_of(1));
+  EXPECT_EQ(get_range(5).body, bytes_of(5));
+  EXPECT_EQ(get_range(3).body, bytes_of(3));
+  EXPECT_EQ(get_range(7).body, bytes_of(7));
+  cache_.policy.read_ahead.enabled = false;
+  EXPECT_EQ(get_range(8).body, bytes_of(8));
+  EXPECT_EQ(read_aheads(), 0u);
+  EXPECT_EQ(origin_requests(), 6u);
+}
+
+TEST_F(ReadAheadTest, AFailingReadAheadIsDroppedAndTheClientStillGetsItsBytes) {
+  // The read-ahead of range 2 is cut short.
+  bool cut = false;
+  origin_.on_request([&](const testing::FakeOrigin::Request& request) {
+    std::optional<std::size_t> fault;
+    if (!cut && request.header("range") == range(2)) fault = 1000;
+    cut = cut || fault.has_value();
+    return fault;
+  });
+  get_range(0);
+  EXPECT_EQ(get_range(1).body, bytes_of(1));
+  run_until([&] { return read_aheads() == 2; });
+  EXPECT_EQ(cache_metrics_.read_ahead_failed.value(), 1u);
+  EXPECT_EQ(cache_metrics_.read_ahead_fetched.value(), 1u);
+  const auto second = get_range(2);
+  EXPECT_EQ(second.header("x-cache"), "PARTIAL");  // a record of the object, without range 2
+  EXPECT_EQ(second.body, bytes_of(2));
+  EXPECT_EQ(get_range(3).header("x-cache"), "HIT");
+  run_until([&] { return read_aheads() == 4; });  // ranges 4 and 5, after ranges 2 and 3
+}
+
+TEST_F(ReadAheadTest, RangesAlreadyCachedAreNotFetchedAgain) {
+  EXPECT_EQ(get_range(2).body, bytes_of(2));  // cached before anyone reads ahead
+  get_range(0);
+  get_range(1);
+  run_until([&] { return read_aheads() == 2; });
+  EXPECT_EQ(cache_metrics_.read_ahead_cached.value(), 1u);
+  EXPECT_EQ(cache_metrics_.read_ahead_fetched.value(), 1u);
+  EXPECT_EQ(origin_requests_for(2), 1u);
 }
 
 }  // namespace

@@ -40,6 +40,23 @@ TEST(SignedHeadersTest, AnonymousAndSigV2SignNothingTheProxyTouches) {
   EXPECT_FALSE(SignedHeaders::from_request("", "/b/k?X-Amz-SignedHeaders=%zz").covers("host"));
 }
 
+TEST(SignedHeadersTest, RangesAreTheProxysOnlyWhenNeitherRangeNorIfMatchIsSigned) {
+  const auto header_signed = [](std::string_view names) {
+    return SignedHeaders::from_request(
+        "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/s3/aws4_request, SignedHeaders=" +
+            std::string(names) + ", Signature=0123",
+        "/b/k");
+  };
+  EXPECT_TRUE(header_signed("host;x-amz-date").leaves_ranges_to_proxy());
+  EXPECT_FALSE(header_signed("host;Range;x-amz-date").leaves_ranges_to_proxy());
+  EXPECT_FALSE(header_signed("host;if-match").leaves_ranges_to_proxy());
+  EXPECT_TRUE(SignedHeaders::from_request("", "/b/k?X-Amz-SignedHeaders=host&X-Amz-Signature=1")
+                  .leaves_ranges_to_proxy());
+  EXPECT_FALSE(SignedHeaders::from_request("", "/b/k?X-Amz-SignedHeaders=host%3Brange")
+                   .leaves_ranges_to_proxy());
+  EXPECT_TRUE(SignedHeaders::from_request("", "/b/k").leaves_ranges_to_proxy());  // anonymous
+}
+
 TEST(RequestTargetTest, SplitsPathAndQuery) {
   EXPECT_EQ(split_target("/b/k?uploads&x=1").path, "/b/k");
   EXPECT_EQ(split_target("/b/k?uploads&x=1").query, "uploads&x=1");
