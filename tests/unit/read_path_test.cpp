@@ -24,6 +24,7 @@
 #include <thread>
 #include <utility>
 
+#include "cache/fill_lease.h"
 #include "cache/store/object_store.h"
 #include "cache/store/upload_store.h"
 #include "fake_origin.h"
@@ -706,6 +707,20 @@ TEST_F(ReadAheadTest, RangesAlreadyCachedAreNotFetchedAgain) {
   EXPECT_EQ(cache_metrics_.read_ahead_cached.value(), 1u);
   EXPECT_EQ(cache_metrics_.read_ahead_fetched.value(), 1u);
   EXPECT_EQ(origin_requests_for(2), 1u);
+}
+
+TEST_F(ReadAheadTest, RangesAnotherRequestFillsAreLeftToIt) {
+  // Range 2's fill lease held, as by another proxy filling it.
+  const auto lease = cache::FillLease::try_acquire(
+      store_.layout().path_of(cache::kFillLeaseDir),
+      fill_name({.bucket = "bucket", .key = "key"}, std::nullopt, range(2)));
+  ASSERT_TRUE(lease);
+  get_range(0);
+  get_range(1);
+  run_until([&] { return read_aheads() == 2; });
+  EXPECT_EQ(cache_metrics_.read_ahead_filling.value(), 1u);
+  EXPECT_EQ(cache_metrics_.read_ahead_fetched.value(), 1u);
+  EXPECT_EQ(origin_requests_for(2), 0u);
 }
 
 }  // namespace
