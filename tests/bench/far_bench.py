@@ -116,6 +116,26 @@ class FarOrigin:
         return out.strip().splitlines()
 
 
+def add_one_object_arguments(parser):
+    """The options of the benchmarks that read one large object from the far origin
+    (pfill_bench.py, readahead_bench.py)."""
+    parser.add_argument("--size-mib", type=int, default=256, help="object size (default 256)")
+    parser.add_argument("--runs", type=int, default=3, help="runs (default 3)")
+    parser.add_argument("--rtt-ms", type=float, default=20.0, help="round trip (default 20)")
+    parser.add_argument("--rate-mbps", type=float, default=50.0,
+                        help="MB/s per connection of the far origin (default 50)")
+
+
+def far_origin_serving(stack, names, data, rtt_ms, rate_mbps):
+    """nginx serving `data` under each of `names`, behind the far-origin relay (entered on
+    `stack`): (relay, the relay's self-check lines)."""
+    origin = stack.enter_context(NginxFileOrigin(workers=1, access_log=False))
+    for name in names:
+        origin.write_file(name, data)
+    relay = stack.enter_context(FarOrigin(origin.port, rtt_ms, rate_mbps))
+    return relay, relay.self_check()
+
+
 class Phase:
     """One phase's measurements."""
 

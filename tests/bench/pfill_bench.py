@@ -31,8 +31,7 @@ import zlib
 from bench_common import (  # noqa: E402  (bench_common puts tests/integration on sys.path)
     MiB, add_binary_and_quiet_arguments, git_commit, prepare_own_clients_run, progress,
     tool_version)
-from far_bench import FarOrigin, get  # noqa: E402
-from support.nginx_origin import NginxFileOrigin  # noqa: E402
+from far_bench import add_one_object_arguments, far_origin_serving, get  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
 
 TARGET = 2.0
@@ -53,13 +52,9 @@ def timed_get(port, path, size, crc):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mib", type=int, default=256, help="object size (default 256)")
-    parser.add_argument("--runs", type=int, default=3, help="runs (default 3)")
+    add_one_object_arguments(parser)
     parser.add_argument("--streams", type=int, default=4,
                         help="cache.parallel_fill_streams (default 4)")
-    parser.add_argument("--rtt-ms", type=float, default=20.0, help="round trip (default 20)")
-    parser.add_argument("--rate-mbps", type=float, default=50.0,
-                        help="MB/s per connection of the far origin (default 50)")
     add_binary_and_quiet_arguments(parser)
     return parser.parse_args(argv)
 
@@ -70,14 +65,11 @@ def main(argv=None):
     size = args.size_mib * MiB
     rows = []
     with contextlib.ExitStack() as stack:
-        origin = stack.enter_context(NginxFileOrigin(workers=1, access_log=False))
         data = os.urandom(size)
         crc = zlib.crc32(data)
-        for run in range(args.runs):
-            origin.write_file(f"bench/big-{run}", data)
+        relay, check = far_origin_serving(stack, [f"bench/big-{run}" for run in range(args.runs)],
+                                          data, args.rtt_ms, args.rate_mbps)
         del data
-        relay = stack.enter_context(FarOrigin(origin.port, args.rtt_ms, args.rate_mbps))
-        check = relay.self_check()
         cache_parent = tempfile.mkdtemp(prefix="s3hc-pfill-bench-")
         stack.callback(shutil.rmtree, cache_parent, True)
         proxy = ProxyProcess(relay.url, config={"cache": {

@@ -36,8 +36,7 @@ import zlib
 from bench_common import (  # noqa: E402  (bench_common puts tests/integration on sys.path)
     MiB, add_binary_and_quiet_arguments, git_commit, prepare_own_clients_run, progress,
     tool_version)
-from far_bench import FarOrigin  # noqa: E402
-from support.nginx_origin import NginxFileOrigin  # noqa: E402
+from far_bench import add_one_object_arguments, far_origin_serving  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
 
 SEQUENTIAL_TARGET = 2.0
@@ -66,14 +65,10 @@ def read_ranges(port, path, order, range_bytes, size, crcs):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mib", type=int, default=256, help="object size (default 256)")
+    add_one_object_arguments(parser)
     parser.add_argument("--range-mib", type=int, default=8, help="range size (default 8)")
     parser.add_argument("--window", type=int, default=2,
                         help="cache.read_ahead_window, in ranges (default 2)")
-    parser.add_argument("--runs", type=int, default=3, help="runs (default 3)")
-    parser.add_argument("--rtt-ms", type=float, default=20.0, help="round trip (default 20)")
-    parser.add_argument("--rate-mbps", type=float, default=50.0,
-                        help="MB/s per connection of the far origin (default 50)")
     add_binary_and_quiet_arguments(parser)
     return parser.parse_args(argv)
 
@@ -86,15 +81,11 @@ def main(argv=None):
     ranges = -(-size // range_bytes)
     rows = []
     with contextlib.ExitStack() as stack:
-        origin = stack.enter_context(NginxFileOrigin(workers=1, access_log=False))
         data = os.urandom(size)
         crcs = [zlib.crc32(data[n * range_bytes:(n + 1) * range_bytes]) for n in range(ranges)]
-        for run in range(args.runs):
-            origin.write_file(f"bench/seq-{run}", data)
-            origin.write_file(f"bench/rand-{run}", data)
+        names = [f"bench/{kind}-{run}" for run in range(args.runs) for kind in ("seq", "rand")]
+        relay, check = far_origin_serving(stack, names, data, args.rtt_ms, args.rate_mbps)
         del data
-        relay = stack.enter_context(FarOrigin(origin.port, args.rtt_ms, args.rate_mbps))
-        check = relay.self_check()
         cache_parent = tempfile.mkdtemp(prefix="s3hc-readahead-bench-")
         stack.callback(shutil.rmtree, cache_parent, True)
         proxies = {}
