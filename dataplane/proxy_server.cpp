@@ -313,10 +313,12 @@ struct ProxyServer::State {
     const bool cheap_stats = !cache_io || !cache::is_network_file_system(options.dir);
     // Hits confirm records by the table where there is one (a local file system), else stat.
     const auto changes = cache::RecordChanges::open(options.dir);
-    spdlog::info("cache.dir {}: {} file system, record checks {} on the {}", options.dir,
-                 cheap_stats ? "local" : "network",
+    spdlog::info("cache.dir {}: {} file system, record checks {} on the {}, large hits {}",
+                 options.dir, cheap_stats ? "local" : "network",
                  changes ? "by the table of record changes" : "by a stat",
-                 cheap_stats ? "event loops" : "I/O pool");
+                 cheap_stats ? "event loops" : "I/O pool",
+                 cheap_stats ? "sent from the page cache (sendfile) when it holds them"
+                             : "read on the I/O pool");
     cache_metrics.emplace(registry);
     bucket_metrics.emplace(registry, config.observability.buckets);
     cache_metrics->max_size_bytes.set(static_cast<std::int64_t>(options.fleet.max_size_bytes));
@@ -347,6 +349,7 @@ struct ProxyServer::State {
         .store = *object_store,
         .uploads = *upload_store,
         .io = cache_io ? &*cache_io : nullptr,
+        .sendfile_from_page_cache = cheap_stats,
         .admission = &*fleet,
         .fills = fills,
         .policy = options.policy,

@@ -21,6 +21,9 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
                                     "Body bytes sent to clients from the cache.")),
       ram_hits(registry.counter("s3hc_cache_ram_hits_total",
                                 "Answers whose bytes came from the RAM tier (no file read).")),
+      sendfile_bytes(registry.counter(
+          "s3hc_cache_sendfile_bytes_total",
+          "Of the served bytes, those sent from the page cache with sendfile (no copy).")),
       negative_hits(registry.counter(
           "s3hc_cache_negative_hits_total",
           "Hits that were S3's 404, answered from the cache (negative caching).")),

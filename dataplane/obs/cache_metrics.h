@@ -22,6 +22,7 @@ struct CacheMetrics {
   Counter& fanned_out;          // of those, answered from that fill's bytes as they arrived
   Counter& served_bytes;        // body bytes sent to clients from the cache
   Counter& ram_hits;            // answers whose bytes came from the RAM tier
+  Counter& sendfile_bytes;      // of served_bytes, sent from the page cache with sendfile
   Counter& negative_hits;       // of the hits, S3's 404 answered from the cache
   Counter& fill_bytes;          // body bytes written to the cache from origin responses
   // result: committed, failed, refused (the cache is full), no_space (the file system said

@@ -32,6 +32,10 @@ struct CacheContext {
   cache::ObjectStore& store;
   cache::UploadStore& uploads;  // multipart uploads written through
   boost::asio::thread_pool* io;  // null: cache file I/O runs on the event loops
+  // With an I/O pool: an event loop still sends a large hit's files itself (sendfile) when
+  // the page cache holds all their bytes. Only for a local file system, whose cached pages
+  // are sent without a read; a network one may ask its server first.
+  bool sendfile_from_page_cache;
   cache::FillAdmission* admission;  // null: every fill is admitted
   FillRegistry& fills;  // fills of this process that requests may join
   CachePolicy policy;

@@ -2,14 +2,35 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
+#include "cache/store/page_cache.h"
 #include "pipeline/cache_read.h"
 
 namespace s3hc::pipeline {
 
 namespace asio = boost::asio;
 using namespace boost::asio::experimental::awaitable_operators;
+
+namespace {
+
+// Whether the page cache holds every piece: one check per file, over the stretch its pieces
+// span (they come in file order, a file's pieces one after another).
+bool all_in_page_cache(const std::vector<cache::ObjectStore::FilePiece>& pieces) {
+  for (auto run = pieces.begin(); run != pieces.end();) {
+    const auto end = std::find_if(run, pieces.end(),
+                                  [&](const auto& piece) { return piece.file != run->file; });
+    const auto& last = *std::prev(end);
+    if (!cache::in_page_cache(run->file, run->offset, last.offset + last.length - run->offset)) {
+      return false;
+    }
+    run = end;
+  }
+  return true;
+}
+
+}  // namespace
 
 asio::awaitable<CachedBody::Sent> CachedBody::send(http::ClientWriter& client,
                                                    std::string_view header,
@@ -18,13 +39,16 @@ asio::awaitable<CachedBody::Sent> CachedBody::send(http::ClientWriter& client,
     co_return co_await send_through_ram(client, header, bytes);
   }
   std::optional<cache::ObjectStore::OpenRange> files;
-  // sendfile only where cache I/O runs on the event loops (a local disk), and for answers
-  // large enough that their files are kept open rather than read whole.
-  if (!cache_.io && bytes.length() >= kMinFileSendBytes) {
+  // sendfile only where it cannot block an event loop on a disk: cache I/O runs on the loops
+  // anyway, or the page cache of a local file system holds the bytes (checked on the pool,
+  // with the opening). And only for answers large enough that their files are kept open
+  // rather than read whole.
+  if ((!cache_.io || cache_.sendfile_from_page_cache) && bytes.length() >= kMinFileSendBytes) {
     std::optional<std::vector<cache::ObjectStore::FilePiece>> in_files;
     const bool opened = co_await read_cache(cache_, record_.bucket(), record_.key(), [&] {
       files = cache_.store.open_range(record_, bytes);
       if (files) in_files = cache_.store.file_pieces(*files);
+      if (in_files && cache_.io && !all_in_page_cache(*in_files)) in_files.reset();
       return files.has_value();
     });
     if (!opened) co_return Sent::kUnreadable;
@@ -67,6 +91,7 @@ asio::awaitable<CachedBody::Sent> CachedBody::send_files(
   }
   if (!sent) co_return Sent::kClientFailed;
   cache_.metrics.served_bytes.inc(length);
+  cache_.metrics.sendfile_bytes.inc(length);
   co_return Sent::kAll;
 }
 

@@ -5,7 +5,8 @@
 //   - from the RAM tier, read into it first when it does not hold them yet, for ranges it
 //     keeps (ram_tier.h): one write, and a hit there touches no file system;
 //   - straight from raw blocks of their range files that an earlier read verified, with
-//     sendfile, for large answers where cache I/O runs on the event loops (a local disk);
+//     sendfile from the event loop, for large answers where that cannot wait on a disk: cache
+//     I/O runs on the event loops, or a local file system's page cache holds the bytes;
 //   - otherwise in decoded pieces of kCachePieceBytes, each read (on the I/O pool) while the
 //     one before is written: bounded memory per answer, few hops to the pool.
 // The range files are opened once per answer, in the same trip to the I/O pool as the first

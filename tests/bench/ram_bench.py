@@ -6,13 +6,14 @@
     python3 tests/bench/ram_bench.py --wait-idle 30 --json /tmp/ram_bench.json
 
 Rows: requests/s with p50/p99 of 4 KiB objects over 64 connections, and GET throughput of
-64 KiB and 1 MiB objects with 16 concurrent clients, all served from a warm cache, s3hc's
-answers from its RAM tier. Each row is measured against three targets in the same run, in
-front of the same origin (nginx serving files), under identical wrk settings:
+64 KiB and 1 MiB objects with 16 concurrent clients and of 64 MiB objects with 1 and 16, all
+served from a warm cache, s3hc's answers from its RAM tier. Each row is measured against
+three targets in the same run, in front of the same origin (nginx serving files), under
+identical wrk settings:
   s3hc     s3hc-proxy --threads <cores> --log-level warn with a cache directory and its
-           defaults, plus cache.ram_size 256MiB and cache.ram_max_entry_bytes 2 MiB (so the
-           1 MiB object is kept in memory too), cache.get_ttl_ms = cache.head_ttl_ms = 1 h
-  varnish  Debian's varnishd -s malloc,256m -p thread_pools=1, a VCL caching 200 answers
+           defaults, plus cache.ram_size 1GiB and cache.ram_max_entry_bytes 64 MiB (so every
+           object is kept in memory), cache.get_ttl_ms = cache.head_ttl_ms = 1 h
+  varnish  Debian's varnishd -s malloc,1g -p thread_pools=1, a VCL caching 200 answers
            for 1 h (support/varnish_cache.py)
   nginx    nginx as a caching reverse proxy (proxy_cache, slice 1m, proxy_cache_valid
            200 206 1h, sendfile), as in cache_bench.py
@@ -49,12 +50,14 @@ from support.nginx_origin import NginxCachingProxy  # noqa: E402
 from support.proxy import ProxyProcess  # noqa: E402
 from support.varnish_cache import DEFAULT_PARAMS, VARNISHD_BIN, VarnishCache  # noqa: E402
 
-OBJECTS = {"4KiB": 4 * KiB, "64KiB": 64 * KiB, "1MiB": MiB}
+OBJECTS = {"4KiB": 4 * KiB, "64KiB": 64 * KiB, "1MiB": MiB, "64MiB": 64 * MiB}
 
 ROWS = [
     Row("GET 4 KiB, 64 conns", "4KiB", 64, REQUEST_RATE),
     Row("GET 64 KiB, 16 clients", "64KiB", 16, THROUGHPUT),
     Row("GET 1 MiB, 16 clients", "1MiB", 16, THROUGHPUT),
+    Row("GET 64 MiB, 1 client", "64MiB", 1, THROUGHPUT),
+    Row("GET 64 MiB, 16 clients", "64MiB", 16, THROUGHPUT),
 ]
 
 TARGETS = ("s3hc", "varnish", "nginx")
@@ -62,11 +65,12 @@ TARGETS = ("s3hc", "varnish", "nginx")
 PEERS = ("varnish", "nginx")
 
 CACHE_TTL_MS = 3_600_000
-# s3hc's settings on top of its defaults: memory enough for the three objects many times
-# over, and an entry limit above the largest object so that every answer is a RAM hit.
-S3HC_RAM_SIZE = "256MiB"
-S3HC_RAM_MAX_ENTRY_BYTES = 2 * MiB
-VARNISH_STORAGE = "malloc,256m"
+# s3hc's settings on top of its defaults: memory enough for the objects many times over, and
+# an entry limit as large as the largest object so that every answer is a RAM hit (the tier
+# then keeps 4 shards of 256 MiB, each able to hold 4 such entries). Varnish gets as much.
+S3HC_RAM_SIZE = "1GiB"
+S3HC_RAM_MAX_ENTRY_BYTES = 64 * MiB
+VARNISH_STORAGE = "malloc,1g"
 VARNISH_TTL = "1h"
 
 # The header each cache marks a hit with, and the value that means "served from the cache".

@@ -1,6 +1,8 @@
 #include "pipeline/cached_body.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,6 +17,7 @@
 #include <string>
 
 #include "cache/store/object_store.h"
+#include "cache/store/page_cache.h"
 #include "cache/store/upload_store.h"
 #include "client_socket.h"
 #include "http/client_connection.h"
@@ -22,6 +25,7 @@
 #include "obs/cache_metrics.h"
 #include "obs/metrics.h"
 #include "temp_dir.h"
+#include "util/unique_fd.h"
 #include "util/wall_clock.h"
 
 namespace s3hc::pipeline {
@@ -32,8 +36,12 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using Sent = CachedBody::Sent;
 
+// Where cache file I/O runs: the event loop, or a pool (with or without sendfile from the page
+// cache, as on a local and a network file system).
+enum class CacheIo { kInline, kPool, kPoolAndPageCache };
+
 // The three ways of sending cached bytes, each checked by what the client receives.
-class CachedBodyTest : public ::testing::TestWithParam<bool> {
+class CachedBodyTest : public ::testing::TestWithParam<CacheIo> {
  protected:
   CachedBodyTest()
       : store_(cache::CacheLayout(dir_.string()),
@@ -42,7 +50,8 @@ class CachedBodyTest : public ::testing::TestWithParam<bool> {
         metrics_(registry_),
         cache_{.store = store_,
                .uploads = uploads_,
-               .io = GetParam() ? &pool_ : nullptr,
+               .io = GetParam() == CacheIo::kInline ? nullptr : &pool_,
+               .sendfile_from_page_cache = GetParam() == CacheIo::kPoolAndPageCache,
                .admission = nullptr,
                .fills = fills_,
                .policy = {},
@@ -109,6 +118,20 @@ class CachedBodyTest : public ::testing::TestWithParam<bool> {
     idle.get_future().wait();
   }
 
+  // Written back, then dropped (clean pages of a file nobody maps leave at once); false
+  // where the file system keeps its pages anyway (tmpfs).
+  bool drop_range_files_from_page_cache() const {
+    bool dropped = true;
+    for (const auto& entry : fs::recursive_directory_iterator(dir_.path())) {
+      if (entry.path().extension() != ".rng") continue;
+      const util::UniqueFd file(::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC));
+      EXPECT_EQ(::fdatasync(file.get()), 0);
+      EXPECT_EQ(::posix_fadvise(file.get(), 0, 0, POSIX_FADV_DONTNEED), 0);
+      dropped = dropped && !cache::in_page_cache(file.get(), 0, 4096);
+    }
+    return dropped;
+  }
+
   std::string header_and(s3::ByteRange bytes) const {
     return "header|" + object_.substr(bytes.first, bytes.length());
   }
@@ -137,6 +160,23 @@ TEST_P(CachedBodyTest, LargeAnswersGoOutWholeTheFirstTimeAndAfter) {
   EXPECT_EQ(metrics_.served_bytes.value(), 2 * all.length() + inner.length());
   EXPECT_EQ(sent_bytes_.value(), 3 * 7 + 2 * all.length() + inner.length());
   EXPECT_EQ(metrics_.ram_hits.value(), 0u);  // too large for the RAM tier
+  // Once verified, the blocks went straight from the page cache, unless the pool reads them.
+  const auto from_files = GetParam() == CacheIo::kPool ? 0 : all.length() + inner.length();
+  EXPECT_EQ(metrics_.sendfile_bytes.value(), from_files);
+}
+
+TEST_P(CachedBodyTest, BytesThePageCacheDoesNotHoldAreReadOnThePool) {
+  const s3::ByteRange all{0, object_.size() - 1};
+  EXPECT_EQ(send(all, Sent::kAll), header_and(all));  // verifies the blocks
+  if (!drop_range_files_from_page_cache()) GTEST_SKIP() << "this file system keeps its pages";
+  EXPECT_EQ(send(all, Sent::kAll), header_and(all));
+  const auto sent_from_page_cache = metrics_.sendfile_bytes.value();
+  // An event loop reads the disk itself only when it does all the cache I/O anyway.
+  EXPECT_EQ(sent_from_page_cache, GetParam() == CacheIo::kInline ? all.length() : 0u);
+  // That read brought the bytes into the page cache.
+  EXPECT_EQ(send(all, Sent::kAll), header_and(all));
+  EXPECT_EQ(metrics_.sendfile_bytes.value() - sent_from_page_cache,
+            GetParam() == CacheIo::kPool ? 0u : all.length());
 }
 
 TEST_P(CachedBodyTest, SmallAnswersAreReadIntoMemoryThenServedFromIt) {
@@ -166,8 +206,17 @@ TEST_P(CachedBodyTest, NothingIsSentWhenTheFilesAreGone) {
   EXPECT_EQ(metrics_.served_bytes.value(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(IoPool, CachedBodyTest, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "OnAPool" : "Inline"; });
+INSTANTIATE_TEST_SUITE_P(IoPool, CachedBodyTest,
+                         ::testing::Values(CacheIo::kInline, CacheIo::kPool,
+                                           CacheIo::kPoolAndPageCache),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case CacheIo::kInline: return "Inline";
+                             case CacheIo::kPool: return "OnAPool";
+                             case CacheIo::kPoolAndPageCache: return "OnAPoolWithPageCache";
+                           }
+                           return "";
+                         });
 
 }  // namespace
 }  // namespace s3hc::pipeline

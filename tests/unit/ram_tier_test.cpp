@@ -176,6 +176,18 @@ TEST(RamTierTest, KeepsNoRangeLongerThanMaxEntryBytes) {
   EXPECT_FALSE(holds_bytes(tier, 1, record, 0, 0));
 }
 
+TEST(RamTierTest, FewerShardsWhereEachCouldNotHoldTheLongestEntries) {
+  // Sixteen shards of 1 MiB could never keep a 4 MiB range: one shard of 16 MiB does, as
+  // does the one shard of a tier barely larger than that range.
+  RamTier tier({.capacity_bytes = 16 << 20, .max_entry_bytes = 4 << 20, .shards = 16});
+  const auto record = version(1, "\"e1\"", 16 << 20);
+  tier.put_bytes(object_name(1), record, 0, payload(1, 1, 0, 4 << 20));
+  EXPECT_TRUE(holds_bytes(tier, 1, record, 0, (4 << 20) - 1));
+  RamTier small({.capacity_bytes = (4 << 20) + 4096, .max_entry_bytes = 4 << 20, .shards = 16});
+  small.put_bytes(object_name(1), record, 0, payload(1, 1, 0, 4 << 20));
+  EXPECT_TRUE(holds_bytes(small, 1, record, 0, (4 << 20) - 1));
+}
+
 TEST(RamTierTest, ARangeHeldWithinAnotherIsNotKeptTwice) {
   RamTier tier(one_shard(1 << 20));
   const auto record = version(1);

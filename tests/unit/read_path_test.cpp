@@ -98,6 +98,7 @@ class ReadPathTest : public ::testing::Test {
         cache_{.store = store_,
                .uploads = uploads_,
                .io = nullptr,
+               .sendfile_from_page_cache = false,
                .admission = nullptr,
                .fills = fills_,
                .policy = {},

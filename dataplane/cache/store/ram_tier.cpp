@@ -172,7 +172,12 @@ struct RamTier::Shard {
 
 RamTier::RamTier(RamTierOptions options) : options_(std::move(options)) {
   if (options_.capacity_bytes == 0) return;
-  const std::size_t count = std::max<std::size_t>(options_.shards, 1);
+  // Fewer shards where they would be too small to keep kEntriesPerShard of the longest
+  // entries: a shard smaller than an entry could never hold it.
+  const auto shard_floor = kEntriesPerShard * std::max<std::size_t>(options_.max_entry_bytes, 1);
+  const std::size_t count =
+      std::clamp<std::size_t>(options_.capacity_bytes / shard_floor, 1,
+                              std::max<std::size_t>(options_.shards, 1));
   shards_.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     shards_.push_back(std::make_unique<Shard>(options_.capacity_bytes / count));

@@ -43,9 +43,13 @@ struct RamTierOptions {
   // Byte ranges longer than this are never kept. Default: 256 KiB.
   std::size_t max_entry_bytes = std::size_t{256} << 10;
   // Independent parts, each with its own lock, LRU order, sketch and capacity_bytes / shards.
-  // Default: 16 (0 is taken as 1).
+  // At most this many: fewer where each could not hold kEntriesPerShard entries of
+  // max_entry_bytes. Default: 16 (0 is taken as 1).
   std::size_t shards = 16;
 };
+
+// A shard is made large enough for this many of the longest entries (RamTierOptions::shards).
+inline constexpr std::size_t kEntriesPerShard = 4;
 
 // Bytes of an object held in memory: `length` bytes at `offset` of `data`, which the holder
 // keeps alive however long it needs them.
