@@ -27,7 +27,10 @@ int list_proxies(const Invocation& invocation) {
   std::vector<Row> rows;
   for (const auto& entry : response.proxies()) {
     const auto& proxy = entry.status();
-    rows.push_back({proxy.proxy_id(), entry.lost() ? "lost" : proxy.healthy() ? "up" : "unhealthy",
+    rows.push_back({proxy.proxy_id(), entry.lost()       ? "lost"
+                                          : proxy.draining() ? "draining"
+                                          : proxy.healthy()  ? "up"
+                                                             : "unhealthy",
                     std::to_string(proxy.policy_version()), proxy.software_version(),
                     joined(proxy.listen_addresses()),
                     std::to_string((now_ms - entry.last_seen_unix_ms()) / 1000) + "s ago"});

@@ -97,7 +97,9 @@ std::vector<obs::DashboardProxy> dashboard_proxies(const std::vector<v1::ProxyEn
                       .version = status.software_version(),
                       .listen = std::move(listen),
                       .lost = entry.lost(),
-                      .health = status.healthy() ? "ok" : "unhealthy",
+                      .health = status.draining()  ? "draining"
+                                : status.healthy() ? "ok"
+                                                   : "unhealthy",
                       .policy_version = status.policy_version(),
                       .last_seen_ms_ago = now_ms - entry.last_seen_unix_ms()});
   }

@@ -287,13 +287,16 @@ struct ProxyServer::State {
     const auto* source = policies ? &*policies : nullptr;
     control_agent.emplace(
         config.control, identity,
-        [source] { return source ? source->version() : std::uint64_t{0}; },
-        [this, id = identity.proxy_id] {
-          return control::metrics_report(registry, id, counting_since);
-        },
-        [store = object_store ? &*object_store : nullptr](const v1::ProxyCommand& command) {
-          return control::carry_out_command(store, command);
-        });
+        control::ProxySide{
+            .policy_version = [source] { return source ? source->version() : std::uint64_t{0}; },
+            .metrics = [this, id = identity.proxy_id] {
+              return control::metrics_report(registry, id, counting_since);
+            },
+            .carry_out = [store = object_store ? &*object_store : nullptr](
+                             const v1::ProxyCommand& command) {
+              return control::carry_out_command(store, command);
+            },
+            .draining = [this] { return draining.load(); }});
     spdlog::info("control plane {}: policy kept in {}", config.control.endpoint,
                  config.control.policy_file);
   }
@@ -403,6 +406,7 @@ struct ProxyServer::State {
   // requests) and running fills end for up to shutdown_grace_ms, then stops every event loop.
   asio::awaitable<void> drain_and_stop() {
     draining = true;
+    if (control_agent) control_agent->heartbeat_now();  // the fleet's view shows it at once
     for (auto& worker : workers) {
       asio::post(worker.io, [&worker] {
         boost::system::error_code ignored;

@@ -37,15 +37,10 @@ struct ControlAgent::Connection {
   std::unique_ptr<v1::ProxyControl::Stub> stub;
 };
 
-ControlAgent::ControlAgent(ControlOptions options, ProxyIdentity identity,
-                           std::function<std::uint64_t()> policy_version,
-                           std::function<v1::MetricsReport()> metrics,
-                           std::function<v1::CommandResult(const v1::ProxyCommand&)> carry_out)
+ControlAgent::ControlAgent(ControlOptions options, ProxyIdentity identity, ProxySide proxy)
     : options_(std::move(options)),
       identity_(std::move(identity)),
-      policy_version_(std::move(policy_version)),
-      metrics_(std::move(metrics)),
-      carry_out_(std::move(carry_out)),
+      proxy_(std::move(proxy)),
       connection_(std::make_unique<Connection>()) {
   connection_->channel = grpc::CreateChannel(options_.endpoint, credentials(options_));
   connection_->stub = v1::ProxyControl::NewStub(connection_->channel);
@@ -63,10 +58,10 @@ ControlAgent::~ControlAgent() {
   thread_.join();
 }
 
-bool ControlAgent::pause(std::int64_t duration_ms, const bool& until) {
+bool ControlAgent::pause(std::int64_t duration_ms) {
   std::unique_lock lock(mutex_);
   return !wake_.wait_for(lock, std::chrono::milliseconds(duration_ms),
-                         [&] { return stopping_ || until; });
+                         [this] { return stopping_; });
 }
 
 v1::ProxyStatus ControlAgent::status() const {
@@ -74,18 +69,19 @@ v1::ProxyStatus ControlAgent::status() const {
   status.set_proxy_id(identity_.proxy_id);
   status.set_software_version(identity_.software_version);
   for (const auto& address : identity_.listen_addresses) status.add_listen_addresses(address);
-  status.set_healthy(true);
-  status.set_policy_version(policy_version_());
+  const bool draining = proxy_.draining();
+  status.set_healthy(!draining);
+  status.set_draining(draining);
+  status.set_policy_version(proxy_.policy_version());
   return status;
 }
 
 void ControlAgent::run() {
-  const bool never = false;
   auto retry_ms = kFirstRetryMs;
-  while (pause(0, never)) {
+  while (pause(0)) {
     const bool registered = session();
     retry_ms = registered ? kFirstRetryMs : std::min(2 * retry_ms, kLastRetryMs);
-    if (!pause(retry_ms, never)) return;
+    if (!pause(retry_ms)) return;
   }
 }
 
@@ -132,7 +128,7 @@ bool ControlAgent::session() {
 void ControlAgent::follow_policy(grpc::ClientContext& context) {
   v1::WatchPolicyRequest request;
   request.set_proxy_id(identity_.proxy_id);
-  request.set_known_version(policy_version_());
+  request.set_known_version(proxy_.policy_version());
   const auto stream = connection_->stub->WatchPolicy(&context, request);
   v1::PolicyRevision revision;
   while (stream->Read(&revision)) {
@@ -148,7 +144,7 @@ void ControlAgent::follow_policy(grpc::ClientContext& context) {
   const auto ended = stream->Finish();
   spdlog::warn("control plane {}: policy stream ended ({}); serving on with policy version {}",
                options_.endpoint, ended.ok() ? "closed" : ended.error_message(),
-               policy_version_());
+               proxy_.policy_version());
 }
 
 void ControlAgent::follow_commands(grpc::ClientContext& context) {
@@ -157,7 +153,7 @@ void ControlAgent::follow_commands(grpc::ClientContext& context) {
   const auto stream = connection_->stub->WatchCommands(&context, request);
   v1::ProxyCommand command;
   while (stream->Read(&command)) {
-    auto result = carry_out_(command);
+    auto result = proxy_.carry_out(command);
     result.set_proxy_id(identity_.proxy_id);
     result.set_command_id(command.command_id());
     grpc::ClientContext report_context;
@@ -175,8 +171,24 @@ void ControlAgent::follow_commands(grpc::ClientContext& context) {
                 ended.ok() ? "closed" : ended.error_message());
 }
 
+void ControlAgent::heartbeat_now() {
+  {
+    std::lock_guard lock(mutex_);
+    heartbeat_asked_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool ControlAgent::await_heartbeat(std::int64_t interval_ms) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(interval_ms, 100)),
+                 [this] { return stopping_ || session_over_ || heartbeat_asked_; });
+  heartbeat_asked_ = false;
+  return !stopping_ && !session_over_;
+}
+
 void ControlAgent::heartbeat_until_over(std::int64_t interval_ms) {
-  while (pause(std::max<std::int64_t>(interval_ms, 100), session_over_)) {
+  while (await_heartbeat(interval_ms)) {
     grpc::ClientContext context;
     with_deadline(context);
     v1::HeartbeatResponse ignored;
@@ -190,7 +202,7 @@ void ControlAgent::heartbeat_until_over(std::int64_t interval_ms) {
     with_deadline(report_context);
     v1::ReportMetricsResponse received;
     if (const auto result =
-            connection_->stub->ReportMetrics(&report_context, metrics_(), &received);
+            connection_->stub->ReportMetrics(&report_context, proxy_.metrics(), &received);
         !result.ok()) {
       spdlog::debug("control plane {}: metrics report failed: {}", options_.endpoint,
                     result.error_message());

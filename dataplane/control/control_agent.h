@@ -35,20 +35,29 @@ struct ProxyIdentity {
   std::vector<std::string> listen_addresses;
 };
 
+// What the agent asks of the proxy, from its own threads (each must be thread-safe).
+struct ProxySide {
+  // The version of the policy in force (the PolicySource's), reported and asked to be exceeded.
+  std::function<std::uint64_t()> policy_version;
+  // The report sent with every heartbeat.
+  std::function<v1::MetricsReport()> metrics;
+  // Does what an operator's command asks (command_runner.h).
+  std::function<v1::CommandResult(const v1::ProxyCommand&)> carry_out;
+  // Whether the proxy is shutting down (reported with every heartbeat).
+  std::function<bool()> draining;
+};
+
 class ControlAgent {
  public:
-  // `policy_version`: the version of the policy in force (the PolicySource's), reported and
-  // asked to be exceeded; `metrics`: the report sent with every heartbeat; `carry_out`: does
-  // what an operator's command asks (command_runner.h). Starts the thread.
-  ControlAgent(ControlOptions options, ProxyIdentity identity,
-               std::function<std::uint64_t()> policy_version,
-               std::function<v1::MetricsReport()> metrics,
-               std::function<v1::CommandResult(const v1::ProxyCommand&)> carry_out);
+  // Starts the thread.
+  ControlAgent(ControlOptions options, ProxyIdentity identity, ProxySide proxy);
   ~ControlAgent();
   ControlAgent(const ControlAgent&) = delete;
   ControlAgent& operator=(const ControlAgent&) = delete;
 
   bool connected() const { return connected_.load(); }
+  // Sends the next heartbeat now rather than at its interval (the proxy started draining).
+  void heartbeat_now();
 
  private:
   void run();
@@ -58,23 +67,24 @@ class ControlAgent {
   void follow_policy(grpc::ClientContext& context);
   void follow_commands(grpc::ClientContext& context);
   void heartbeat_until_over(std::int64_t interval_ms);
-  // Waits up to `duration_ms`, or until `until` (read under the lock) is true; false when the
-  // agent is stopping.
-  bool pause(std::int64_t duration_ms, const bool& until);
+  // Waits for the next heartbeat: the interval, or heartbeat_now; false when the session or
+  // the agent ends.
+  bool await_heartbeat(std::int64_t interval_ms);
+  // Waits up to `duration_ms`; false when the agent is stopping.
+  bool pause(std::int64_t duration_ms);
   v1::ProxyStatus status() const;
 
   const ControlOptions options_;
   const ProxyIdentity identity_;
-  const std::function<std::uint64_t()> policy_version_;
-  const std::function<v1::MetricsReport()> metrics_;
-  const std::function<v1::CommandResult(const v1::ProxyCommand&)> carry_out_;
+  const ProxySide proxy_;
   struct Connection;
   std::unique_ptr<Connection> connection_;
   std::atomic<bool> connected_{false};
-  std::mutex mutex_;  // guards the four below
+  std::mutex mutex_;  // guards the five below
   std::condition_variable wake_;
   bool stopping_ = false;
   bool session_over_ = true;               // ends a session's heartbeats
+  bool heartbeat_asked_ = false;           // heartbeat_now was called
   grpc::ClientContext* watch_ = nullptr;     // the streams being read (the destructor
   grpc::ClientContext* commands_ = nullptr;  // cancels them)
   std::thread thread_;

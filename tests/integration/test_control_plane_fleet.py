@@ -18,10 +18,13 @@ s3hc-control; the policy is set with s3hc-ctl.
     cache status, hit ratio, bytes saved and from the origin per bucket, latency.
 """
 
+import json
 import os
+import signal
 import sys
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -257,6 +260,43 @@ class ControlledFleetTest(FleetTestCase):
         self.assertIsNotNone(wait_until(
             lambda: not self.proxies_listed()["proxy-b"].get("lost", False), 20))
         self.assertTrue(self.proxies_listed()["proxy-a"]["lost"])
+
+    def test_a_draining_proxy_is_shown_draining_at_once(self):
+        # Heartbeats every 10 s: a proxy that starts draining says so at once, not at the next.
+        control = ControlPlane(heartbeat_ms=10_000)
+        self.addCleanup(control.close)
+        control.start()
+        proxy = self.fleet.start_proxy(self.origin.endpoint_url, config={
+            "shutdown_grace_ms": 30_000,
+            "observability": {"instance_id": "proxy-c"},
+            "control": {"endpoint": control.address,
+                        "policy_file": os.path.join(self.fleet.parent, "policy-c.json")}})
+
+        def listed():
+            status, answer, err = control.ctl("proxies", json_output=True)
+            self.assertEqual(status, 0, err)
+            return {entry["status"]["proxy_id"]: entry for entry in answer["proxies"]}
+
+        self.assertIsNotNone(wait_until(lambda: "proxy-c" in listed(), 15))
+        self.assertFalse(listed()["proxy-c"]["status"].get("draining", False))
+        bucket = self.new_bucket("draining")
+        self.direct.put_object(Bucket=bucket, Key="big", Body=os.urandom(64 << 20))
+        # The body is left unread: the proxy cannot finish this answer, so it stays draining.
+        answer = self.client(proxy).get_object(Bucket=bucket, Key="big")
+        os.kill(proxy.pid, signal.SIGTERM)
+        shown = wait_until(lambda: listed()["proxy-c"]["status"].get("draining", False), 3)
+        self.assertIsNotNone(shown, "not shown draining within 3 s (heartbeats every 10 s)")
+        print(f"shown draining after {shown:.2f} s", file=sys.stderr)
+        status, out, err = control.ctl("proxies")
+        rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:]}
+        self.assertEqual(rows["proxy-c"], "draining", out)
+        with urllib.request.urlopen(f"{control.http_url}/api/dashboard", timeout=10) as reply:
+            dashboard = json.load(reply)
+        self.assertEqual([p["health"] for p in dashboard["proxies"] if p["id"] == "proxy-c"],
+                         ["draining"])
+        self.assertTrue(proxy.is_running())
+        answer["Body"].close()
+        self.assertIsNotNone(wait_until(lambda: not proxy.is_running(), 15))
 
 
 if __name__ == "__main__":

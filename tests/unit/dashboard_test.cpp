@@ -181,7 +181,7 @@ TEST(FleetView, TheProtoFormGivesTheSameDashboardAndText) {
       }
     }
   }
-  v1::ProxyEntry up, lost;
+  v1::ProxyEntry up, lost, draining;
   up.mutable_status()->set_proxy_id("a");
   up.mutable_status()->add_listen_addresses("h:1");
   up.mutable_status()->set_healthy(true);
@@ -189,14 +189,16 @@ TEST(FleetView, TheProtoFormGivesTheSameDashboardAndText) {
   up.set_last_seen_unix_ms(900);
   lost.mutable_status()->set_proxy_id("b");
   lost.set_lost(true);
-  const std::vector<v1::ProxyEntry> entries = {up, lost};
+  draining.mutable_status()->set_proxy_id("c");
+  draining.mutable_status()->set_draining(true);
+  const std::vector<v1::ProxyEntry> entries = {up, lost, draining};
 
   auto fleet = control::fleet_snapshot(sum, entries, 5);
   const auto text = obs::prometheus_text(fleet);
   EXPECT_EQ(text.substr(0, obs::prometheus_text(snapshot).size()),
             obs::prometheus_text(snapshot));
   EXPECT_NE(text.find("s3hc_control_proxies{state=\"lost\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("s3hc_control_proxies{state=\"up\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("s3hc_control_proxies{state=\"up\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("s3hc_control_policy_version 5\n"), std::string::npos);
 
   auto context = kContext;
@@ -204,7 +206,7 @@ TEST(FleetView, TheProtoFormGivesTheSameDashboardAndText) {
   EXPECT_EQ(obs::dashboard_json(fleet, context), obs::dashboard_json(snapshot, context));
 
   const auto proxies = control::dashboard_proxies(entries, 1000);
-  ASSERT_EQ(proxies.size(), 2u);
+  ASSERT_EQ(proxies.size(), 3u);
   EXPECT_EQ(proxies[0].listen, "h:1");
   EXPECT_EQ(proxies[0].health, "ok");
   EXPECT_EQ(proxies[0].policy_version, 4u);
@@ -212,6 +214,7 @@ TEST(FleetView, TheProtoFormGivesTheSameDashboardAndText) {
   EXPECT_FALSE(proxies[0].lost);
   EXPECT_TRUE(proxies[1].lost);
   EXPECT_EQ(proxies[1].health, "unhealthy");
+  EXPECT_EQ(proxies[2].health, "draining");
 }
 
 }  // namespace
