@@ -182,7 +182,7 @@ grpc::Status FleetAdminService::FleetStats(grpc::ServerContext* context,
                                            const v1::FleetStatsRequest*,
                                            v1::FleetStatsResponse* response) {
   if (auto denied = auth_.check(*context); !denied.ok()) return denied;
-  *response = metrics_.sum();
+  *response = metrics_.sum(proxies_.list(util::unix_now_ms()));
   return grpc::Status::OK;
 }
 

@@ -82,15 +82,15 @@ std::uint64_t FleetHttpServer::policy_version() const {
 }
 
 std::string FleetHttpServer::metrics_text() const {
-  const auto now = util::unix_now_ms();
-  return obs::prometheus_text(fleet_snapshot(metrics_.sum(), proxies_.list(now), policy_version()));
+  const auto proxies = proxies_.list(util::unix_now_ms());
+  return obs::prometheus_text(fleet_snapshot(metrics_.sum(proxies), proxies, policy_version()));
 }
 
 std::string FleetHttpServer::dashboard() const {
   const auto now = util::unix_now_ms();
   const auto proxies = proxies_.list(now);
   const auto version = policy_version();
-  return obs::dashboard_json(fleet_snapshot(metrics_.sum(), proxies, version),
+  return obs::dashboard_json(fleet_snapshot(metrics_.sum(proxies), proxies, version),
                              {.scope = "fleet",
                               .now_unix_ms = now,
                               .policy_version = version,

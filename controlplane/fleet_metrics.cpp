@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -46,17 +47,23 @@ void FleetMetrics::report(v1::MetricsReport report) {
   last_[report.proxy_id()] = std::move(report);
 }
 
-v1::FleetStatsResponse FleetMetrics::sum() const {
+v1::FleetStatsResponse FleetMetrics::sum(const std::vector<v1::ProxyEntry>& proxies) const {
+  std::set<std::string> lost;
+  for (const auto& entry : proxies) {
+    if (entry.lost()) lost.insert(entry.status().proxy_id());
+  }
   std::map<std::string, v1::MetricFamily> families;                 // by name
   std::map<std::string, std::map<SeriesKey, v1::MetricPoint>> points;  // by name, series
   std::lock_guard lock(mutex_);
   for (const auto& [proxy, report] : last_) {
+    const bool is_lost = lost.contains(proxy);
     for (const auto& family : report.families()) {
       auto [known, added] = families.try_emplace(family.name());
       if (added) {
         known->second = family;
         known->second.clear_points();
       }
+      if (is_lost && family.type() == v1::MetricFamily::GAUGE) continue;
       auto& series = points[family.name()];
       const bool shared = describes_shared_directory(family.name());
       for (const auto& point : family.points()) {

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <tuple>
+#include <vector>
 
 #include "cli/fleet_summary.h"
 
@@ -56,7 +57,7 @@ TEST(FleetMetricsTest, EveryProxysLastReportIsSummedSeriesBySeries) {
   fleet.report(report_of("a", 8, 2));  // a's last report replaces its first
   fleet.report(report_of("b", 10, 0));
   fleet.report(report_of("old", 5, 5, {0.5, 2}));  // other bounds: its histograms left out
-  const auto stats = fleet.sum();
+  const auto stats = fleet.sum({});
   EXPECT_EQ(stats.proxies_reporting(), 3u);
   const auto summary = cli::summarize(stats);
   EXPECT_DOUBLE_EQ(summary.by_cache_status.at("HIT"), 8 + 10 + 5);
@@ -85,11 +86,36 @@ TEST(FleetMetricsTest, TheSharedDirectorysGaugesCountOnceOtherGaugesAdd) {
         ->set_gauge(connections);
     fleet.report(report);
   }
-  const auto stats = fleet.sum();
+  const auto stats = fleet.sum({});
   std::map<std::string, double> gauges;
   for (const auto& family : stats.families()) gauges[family.name()] = family.points(0).gauge();
   EXPECT_DOUBLE_EQ(gauges.at("s3hc_cache_size_bytes"), 1200);
   EXPECT_DOUBLE_EQ(gauges.at("s3hc_open_connections"), 7);
+}
+
+// A proxy gone silent: what it did stays counted, what it held is no longer known.
+TEST(FleetMetricsTest, ALostProxysCountersStayItsGaugesGo) {
+  control::FleetMetrics fleet;
+  for (const auto& [proxy, connections] : {std::tuple{"a", 3.0}, std::tuple{"b", 4.0}}) {
+    auto report = report_of(proxy, 10, 1);
+    add_family(report, "s3hc_open_connections", v1::MetricFamily::GAUGE, {})
+        ->add_points()
+        ->set_gauge(connections);
+    fleet.report(report);
+  }
+  std::vector<v1::ProxyEntry> proxies(2);
+  proxies[0].mutable_status()->set_proxy_id("a");
+  proxies[1].mutable_status()->set_proxy_id("b");
+  proxies[1].set_lost(true);
+  const auto stats = fleet.sum(proxies);
+  std::map<std::string, double> gauges;
+  for (const auto& family : stats.families()) {
+    if (family.type() == v1::MetricFamily::GAUGE) gauges[family.name()] = family.points(0).gauge();
+  }
+  EXPECT_DOUBLE_EQ(gauges.at("s3hc_open_connections"), 3);
+  const auto summary = cli::summarize(stats);
+  EXPECT_DOUBLE_EQ(summary.by_cache_status.at("HIT"), 20);
+  EXPECT_DOUBLE_EQ(summary.by_cache_status.at("MISS"), 2);
 }
 
 }  // namespace
