@@ -39,4 +39,4 @@ fi
 
 cd "$S3HC_ASAN_BUILD_DIR"
 export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-/usr/bin/llvm-symbolizer-14}
-ctest --output-on-failure --timeout 900 -j "${S3HC_TEST_JOBS:-2}" "$@"
+bash "$S3HC_ROOT/scripts/ctest_stage.sh" sanitize "$@"

@@ -20,6 +20,10 @@ CachePolicy object_policy(const CachePolicy& configured, const policy::PolicySou
   if (settings.has_client_cache_control()) {
     rules.client_cache_control = settings.client_cache_control();
   }
+  if (settings.has_read_ahead()) rules.read_ahead.enabled = settings.read_ahead();
+  if (settings.has_parallel_fill_threshold_bytes()) {
+    rules.parallel_fills.threshold_bytes = settings.parallel_fill_threshold_bytes();
+  }
   if (settings.has_max_object_bytes()) {
     const auto max = settings.max_object_bytes();
     rules.max_write_object_bytes = max == 0 ? std::numeric_limits<std::uint64_t>::max() : max;

@@ -9,6 +9,7 @@ added unsigned headers kept the signature valid.
     GET (200) and one 206 per further chunk; the next GET is a HIT that asks moto nothing;
   - a presigned URL (moto's auth off: it refuses presigned URLs in strict mode) likewise;
   - a client Range is fetched as asked (no parallel fill);
+  - a policy rule `parallel_fill_threshold_bytes: 0` for a bucket: no parallel fill there;
   - support/fault_origin.py between the proxy and moto: one ranged answer reset mid-body is
     asked for again from its first missing byte, and the client still gets the whole object,
     then a HIT; every ranged answer reset: the client's answer ends before Content-Length
@@ -98,6 +99,22 @@ class ParallelFillTest(FaultyOriginTestCase):
         bucket, key, data = self.put_object("range", 302)
         answer = self.client(proxy).get_object(Bucket=bucket, Key=key, Range="bytes=0-6291455")
         self.assertEqual(answer["Body"].read(), data[:6 * MIB])
+        self.assertEqual(self.parallel_fills(proxy), 1)
+
+    def test_a_policy_sets_the_threshold_per_object(self):
+        fleet = self.new_fleet()
+        bucket, key, data = self.put_object("policy", 305)
+        policy = os.path.join(fleet.parent, "policy.yaml")
+        with open(policy, "w") as f:
+            f.write(f"rules:\n  - bucket: {bucket}\n"
+                    f"    settings: {{parallel_fill_threshold_bytes: 0}}\n")
+        proxy = fleet.start_proxy(self.origin.endpoint_url, config=CONFIG,
+                                  cache=dict(PARALLEL, policy_file=policy))
+        self.assertEqual(self.get(proxy, bucket, key)[0], data)
+        self.assertEqual((self.parallel_fills(proxy), self.moto_gets(bucket, key, 206)), (0, 0))
+        # Another bucket keeps the configured threshold.
+        bucket, key, data = self.put_object("policy-other", 306)
+        self.assertEqual(self.get(proxy, bucket, key)[0], data)
         self.assertEqual(self.parallel_fills(proxy), 1)
 
     def test_presigned_url(self):

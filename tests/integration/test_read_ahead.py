@@ -9,6 +9,7 @@ the cache ahead of it, with its own request (Range replaced, If-Match pinned to 
     each range asked of moto once;
   - boto3's get_object(Range=...) signs Range (moto checks SigV4 strictly): no read-ahead;
   - ranges in random order: no read-ahead;
+  - a policy rule `read_ahead: false` for the bucket: no read-ahead;
   - support/fault_origin.py resetting the read-aheads' answers: the client's answers stay
     exact, the failures are counted, the ranges then fetched when the client asks.
 """
@@ -111,6 +112,22 @@ class ReadAheadTest(FaultyOriginTestCase):
                 self.assertIn(status, ("MISS", "PARTIAL"))
         self.assertEqual(self.all_read_aheads(proxy), 0)
         self.assertEqual(self.moto_ranged_gets(bucket, key), 5)
+
+    def test_a_policy_turns_read_ahead_off_for_its_objects(self):
+        fleet = self.new_fleet()
+        bucket, key, data = self.put_object("policy", 404)
+        policy = os.path.join(fleet.parent, "policy.yaml")
+        with open(policy, "w") as f:
+            f.write(f"rules:\n  - bucket: {bucket}\n    settings: {{read_ahead: false}}\n")
+        proxy = fleet.start_proxy(self.origin.endpoint_url, cache={"policy_file": policy})
+        url = self.presigned(proxy, bucket, key)
+        with self.origin.auth_disabled():
+            for n in range(4):
+                status, body = self.read_range(url, n)
+                self.assertEqual(body, data[n * MIB:(n + 1) * MIB], f"range {n}")
+                self.assertIn(status, ("MISS", "PARTIAL"), f"range {n}")
+        self.assertEqual(self.all_read_aheads(proxy), 0)
+        self.assertEqual(self.moto_ranged_gets(bucket, key), 4)
 
     def test_failing_read_aheads_leave_the_answers_exact(self):
         proxy = self.start_proxy(self.faulty.url)

@@ -108,7 +108,7 @@ TEST_F(PolicySourceTest, NumberedBySnapshotsOnlyAFileWithoutAVersionIsVersionZer
   PolicySource source(path_, hours(1), {}, PolicySource::Numbering::kSnapshotOnly);
   EXPECT_EQ(source.version(), 0u);
   write("{\"version\": \"4\", \"rules\": []}\n");
-  EXPECT_TRUE(source.reload_if_changed());
+  source.reload_if_changed();  // (or inotify did, just before)
   EXPECT_EQ(source.version(), 4u);
 }
 
@@ -123,6 +123,8 @@ rules:
   - {bucket: b, settings: {get_ttl_ms: 0, read_caching: false, max_object_bytes: 0}}
   - {bucket: b, prefix: w/, settings: {write_through: false, max_object_bytes: 10,
                                        client_cache_control: false}}
+  - {bucket: b, prefix: data/, settings: {read_ahead: false,
+                                          parallel_fill_threshold_bytes: 1048576}}
 )");
   const auto source = open();
   pipeline::CachePolicy base;
@@ -140,6 +142,11 @@ rules:
   EXPECT_FALSE(written.client_cache_control);
   EXPECT_TRUE(bucket.client_cache_control);
   EXPECT_EQ(written.max_write_object_bytes, 10u);
+  const auto data = pipeline::object_policy(base, source.get(), {"b", "data/x"});
+  EXPECT_FALSE(data.read_ahead.on());
+  EXPECT_EQ(data.parallel_fills.threshold_bytes, 1048576u);
+  EXPECT_TRUE(bucket.read_ahead.on());
+  EXPECT_EQ(bucket.parallel_fills.threshold_bytes, base.parallel_fills.threshold_bytes);
   const auto other = pipeline::object_policy(base, source.get(), {"c", "k"});
   EXPECT_EQ(other.get_ttl_ms, 5000);
   EXPECT_TRUE(other.read_caching);
