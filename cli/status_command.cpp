@@ -9,8 +9,9 @@ namespace s3hc::cli {
 
 namespace {
 
-// The fleet at a glance: the policy in force, and how many proxies are up, lost, or apply
-// another version (still catching up, or cut off from the control plane).
+// The fleet at a glance: the policy in force, and how many proxies are up, draining (shutting
+// down), lost, or apply another version (still catching up, or cut off from the control
+// plane).
 int show_status(const Invocation& invocation) {
   ControlClient client(invocation.control);
   v1::PolicyRevision policy;
@@ -21,19 +22,20 @@ int show_status(const Invocation& invocation) {
   v1::ListProxiesResponse proxies;
   const auto listed = client.admin().ListProxies(client.context().get(), {}, &proxies);
   if (!listed.ok()) return report_failure("list the proxies", listed);
-  std::size_t up = 0, lost = 0, behind = 0;
+  std::size_t up = 0, draining = 0, lost = 0, behind = 0;
   for (const auto& entry : proxies.proxies()) {
     if (entry.lost()) {
       ++lost;
       continue;
     }
-    ++up;
+    ++(entry.status().draining() ? draining : up);
     if (entry.status().policy_version() != policy.version()) ++behind;
   }
   if (invocation.json) {
     std::cout << nlohmann::json{{"control", invocation.control.address},
                                 {"policy_version", policy.version()},
                                 {"proxies_up", up},
+                                {"proxies_draining", draining},
                                 {"proxies_lost", lost},
                                 {"proxies_on_another_policy", behind}}
                      .dump()
@@ -44,6 +46,7 @@ int show_status(const Invocation& invocation) {
                  {"policy version", policy.version() == 0 ? "none set"
                                                           : std::to_string(policy.version())},
                  {"proxies up", std::to_string(up)},
+                 {"proxies draining", std::to_string(draining)},
                  {"proxies lost", std::to_string(lost)},
                  {"on another policy", std::to_string(behind)}});
   }

@@ -64,15 +64,22 @@ std::vector<obs::FamilySnapshot> fleet_snapshot(const v1::FleetStatsResponse& su
   families.reserve(sum.families_size() + 2);
   for (const auto& family : sum.families()) families.push_back(family_of(family));
 
-  std::int64_t lost = 0;
-  for (const auto& proxy : proxies) lost += proxy.lost() ? 1 : 0;
-  const auto up = static_cast<std::int64_t>(proxies.size()) - lost;
+  std::int64_t lost = 0, draining = 0;
+  for (const auto& proxy : proxies) {
+    if (proxy.lost()) {
+      ++lost;
+    } else if (proxy.status().draining()) {
+      ++draining;
+    }
+  }
+  const auto up = static_cast<std::int64_t>(proxies.size()) - lost - draining;
   families.push_back({.name = "s3hc_control_proxies",
-                      .help = "Proxies registered with the control plane, by state (lost: no "
-                              "heartbeat for three intervals).",
+                      .help = "Proxies registered with the control plane, by state (draining: "
+                              "shutting down; lost: no heartbeat for three intervals).",
                       .type = obs::MetricType::kGauge,
                       .label_names = {"state"},
-                      .children = {{.label_values = {"lost"}, .value = lost},
+                      .children = {{.label_values = {"draining"}, .value = draining},
+                                   {.label_values = {"lost"}, .value = lost},
                                    {.label_values = {"up"}, .value = up}}});
   families.push_back({.name = "s3hc_control_policy_version",
                       .help = "Version of the policy the control plane serves; 0 = none set.",

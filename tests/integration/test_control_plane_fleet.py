@@ -290,6 +290,10 @@ class ControlledFleetTest(FleetTestCase):
         status, out, err = control.ctl("proxies")
         rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:]}
         self.assertEqual(rows["proxy-c"], "draining", out)
+        status, fleet, err = control.ctl("status", json_output=True)
+        self.assertEqual((status, fleet["proxies_up"], fleet["proxies_draining"]), (0, 0, 1), err)
+        with urllib.request.urlopen(f"{control.http_url}/metrics", timeout=10) as reply:
+            self.assertIn('s3hc_control_proxies{state="draining"} 1', reply.read().decode())
         with urllib.request.urlopen(f"{control.http_url}/api/dashboard", timeout=10) as reply:
             dashboard = json.load(reply)
         self.assertEqual([p["health"] for p in dashboard["proxies"] if p["id"] == "proxy-c"],

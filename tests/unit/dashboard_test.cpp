@@ -198,7 +198,8 @@ TEST(FleetView, TheProtoFormGivesTheSameDashboardAndText) {
   EXPECT_EQ(text.substr(0, obs::prometheus_text(snapshot).size()),
             obs::prometheus_text(snapshot));
   EXPECT_NE(text.find("s3hc_control_proxies{state=\"lost\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("s3hc_control_proxies{state=\"up\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("s3hc_control_proxies{state=\"up\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("s3hc_control_proxies{state=\"draining\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("s3hc_control_policy_version 5\n"), std::string::npos);
 
   auto context = kContext;
