@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cache/evicted_news.h"
 #include "cache/file_system_kind.h"
 #include "cache/fleet/fleet_engine.h"
 #include "cache/record_changes.h"
@@ -88,8 +89,7 @@ cache::FleetOptions fleet_options(const config::CacheOptions& options) {
 cache::ObjectStoreOptions store_options(const config::CacheOptions& options, bool cheap_stats) {
   auto store = options.store;
   store.cheap_stats = cheap_stats;
-  store.max_fill_age =
-      std::min(options.fleet.sweep.orphan_age, options.fleet.sweep.tombstone_retention);
+  store.max_fill_age = options.fleet.sweep.max_fill_age();
   return store;
 }
 
@@ -316,6 +316,12 @@ struct ProxyServer::State {
     const bool cheap_stats = !cache_io || !cache::is_network_file_system(options.dir);
     // Hits confirm records by the table where there is one (a local file system), else stat.
     const auto changes = cache::RecordChanges::open(options.dir);
+    try {
+      // Made now, while there is room: keeping an evicted record's time then needs none.
+      cache::EvictedNews(cache::CacheLayout(options.dir)).make();
+    } catch (const std::system_error& error) {
+      spdlog::warn("cache.dir {}: {}; made again at the first eviction", options.dir, error.what());
+    }
     spdlog::info("cache.dir {}: {} file system, record checks {} on the {}, large hits {}",
                  options.dir, cheap_stats ? "local" : "network",
                  changes ? "by the table of record changes" : "by a stat",

@@ -6,12 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <random>
 #include <system_error>
 
-#include "cache/cache_layout.h"
 #include "cache/file_system_kind.h"
 #include "cache/synced_file.h"
 #include "util/unique_fd.h"
@@ -34,20 +32,12 @@ std::uint64_t new_table_id() {
 }
 
 // Puts a new table at `path` unless one is there: written whole (real blocks, so a full file
-// system can never fault a write to the mapping) and linked into place, which only one of
-// proxies starting together wins.
+// system can never fault a write to the mapping).
 void make_table(const std::string& path) {
   std::string bytes(kFileBytes, '\0');
   const std::uint64_t header[kHeaderWords] = {kMagic, new_table_id()};
   std::memcpy(bytes.data(), header, sizeof(header));
-  const auto temp = CacheLayout::temp_path_for(path);
-  write_new_file(temp, bytes);
-  const bool linked = ::link(temp.c_str(), path.c_str()) == 0;
-  const int saved = errno;
-  ::unlink(temp.c_str());
-  if (!linked && saved != EEXIST) {
-    throw std::system_error(saved, std::generic_category(), "link " + path);
-  }
+  create_file_unless_present(path, bytes);
 }
 
 }  // namespace

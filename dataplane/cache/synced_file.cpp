@@ -53,6 +53,19 @@ FileStamp write_file_atomically(const std::string& path, std::string_view bytes)
   return stamp;  // (a rename keeps a file's inode and modification time)
 }
 
+std::optional<FileStamp> create_file_unless_present(const std::string& path,
+                                                    std::string_view bytes) {
+  const auto temp = CacheLayout::temp_path_for(path);
+  const auto stamp = write_new_file(temp, bytes);
+  const bool linked = ::link(temp.c_str(), path.c_str()) == 0;
+  const int saved = errno;
+  ::unlink(temp.c_str());
+  if (linked) return stamp;  // (a link keeps a file's inode and modification time)
+  if (saved == EEXIST) return std::nullopt;
+  errno = saved;
+  util::throw_errno("link " + path);
+}
+
 std::optional<StampedBytes> read_stamped_file(const std::string& path) {
   // On NFS the open revalidates the file's attributes (close-to-open), so the stamp read from
   // the descriptor is the server's, for the very file whose bytes are read.

@@ -23,6 +23,13 @@ FileStamp write_file_atomically(const std::string& path, std::string_view bytes)
 // std::system_error when it cannot (and removes what it created).
 FileStamp write_new_file(const std::string& path, std::string_view bytes);
 
+// Puts a file with `bytes` at `path` unless one is there: written whole and synced beside it,
+// then linked into place (of processes racing, one wins; none sees a part). Returns the stamp
+// of the file put in place, nullopt when one was there. Throws std::system_error when it
+// cannot write or link (and removes what it created).
+std::optional<FileStamp> create_file_unless_present(const std::string& path,
+                                                    std::string_view bytes);
+
 struct StampedBytes {
   std::string bytes;
   FileStamp stamp;  // of the file these bytes were read from

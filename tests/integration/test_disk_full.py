@@ -7,7 +7,8 @@
     cache is full get room at the next maintenance round and are cached (a third read HIT);
   - the file system filled to the last byte by other data between two maintenance rounds:
     a write through the proxy of a cached object is still read back new (no room for its
-    tombstone: the old record is deleted), fills fail with ENOSPC
+    tombstone: the old record is deleted, its time kept in the table of evicted news), fills
+    fail with ENOSPC
     (s3hc_cache_fills_total{result="no_space"}), answers stay byte-correct, one warning per
     round (not one per fill), the lease holder evicts at its next round (the lease's own
     files get room from the reserve file) and caching resumes.
@@ -110,6 +111,24 @@ class DiskFullTest(FleetTestCase):
     def metric(self, name, **labels):
         return self.proxy.metric(name, **labels)
 
+    def object_hash(self, key):
+        """The hash of a cached object (the record names its key), as its directory's name
+        ends (cache/cache_layout.h)."""
+        objects_dir = os.path.join(self.cache_path, "objects")
+        for parent, _, files in os.walk(objects_dir):
+            if "record" in files:
+                with open(os.path.join(parent, "record"), "rb") as record:
+                    if key.encode() in record.read():
+                        return int(os.path.basename(parent)[-16:], 16)
+        self.fail(f"no record of {key}")
+
+    def evicted_news(self, object_hash):
+        """The time the table of evicted news keeps for the object's slot
+        (cache/evicted_news.h: a magic word, then 65536 little-endian slots)."""
+        with open(os.path.join(self.cache_path, "evicted-news"), "rb") as table:
+            table.seek((1 + object_hash % 65536) * 8)
+            return int.from_bytes(table.read(8), "little")
+
     def usage_mtime(self):
         try:
             return os.stat(os.path.join(self.cache_path, "fleet", "usage")).st_mtime_ns
@@ -181,11 +200,16 @@ class DiskFullTest(FleetTestCase):
         self.assertGreaterEqual(no_space, 3, f"fills that met ENOSPC within {burst_s:.1f} s")
 
         # A write through the proxy of a cached object, with no room for its tombstone or its
-        # bytes: the next read still gets the new version (the old record is deleted).
+        # bytes: the next read still gets the new version (the old record is deleted), and
+        # the write's time is kept in the table of evicted news (made at start-up, so it needs
+        # no room), which keeps a fill older than the write from bringing the old bytes back.
         hot = keys[0]
+        hot_hash = self.object_hash(hot)
         objects[hot] = deterministic_bytes(2 * MIB, 299)
+        written_after_ms = int(time.time() * 1000)
         client.put_object(Bucket=bucket, Key=hot, Body=objects[hot])
         self.get(client, bucket, hot, objects[hot])
+        self.assertGreaterEqual(self.evicted_news(hot_hash), written_after_ms)
 
         # The next round: the holder evicts and publishes a capacity under what is accounted.
         self.wait_for(lambda: self.metric("s3hc_cache_evictions_total") > 0, 3 * interval_s,

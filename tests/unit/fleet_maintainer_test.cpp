@@ -18,6 +18,7 @@
 
 #include "cache/cache_layout.h"
 #include "cache/disk_usage.h"
+#include "cache/evicted_news.h"
 #include "cache/fleet/fleet_journal.h"
 #include "cache/fleet/journal.h"
 #include "cache/fleet/lease_file.h"
@@ -340,6 +341,42 @@ TEST_F(FleetMaintainerTest, EvictsFromAboveTheHighWatermarkToTheLowOneAndRemoves
   // Below the high watermark now: the next round evicts nothing.
   maintainer.round(now_ + kMinute + kSecond);
   EXPECT_EQ(maintainer.stats().evictions, stats.evictions);
+}
+
+TEST_F(FleetMaintainerTest, EvictionKeepsTheTimesOfRecordsAFillCouldBeOlderThan) {
+  // Fills may take up to an hour (SweepOptions::max_fill_age): one stored 30 minutes ago may
+  // have replaced a version a fill still running carries; one stored 2 hours ago not.
+  const auto recent = make_object("recent", 8000, now_ - 30 * kMinute, now_ - 30 * kMinute);
+  const auto old = make_object("old", 8000, now_ - 2 * kHour, now_ - 2 * kHour);
+  const auto recent_hash = CacheLayout::object_hash("bucket", "recent");
+  const auto old_hash = CacheLayout::object_hash("bucket", "old");
+  ASSERT_NE(recent_hash % EvictedNews::kSlots, old_hash % EvictedNews::kSlots);
+  journal_at(recent.id, now_ - 30 * kMinute, recent.bytes);
+  journal_at(old.id, now_ - 2 * kHour, old.bytes);
+
+  auto options = this->options();
+  options.max_size_bytes = recent.bytes + old.bytes;  // full
+  options.low_watermark = 0.01;                      // both go
+  FleetMaintainer maintainer(layout_, "maintainer-1", options);
+  maintainer.round(now_ + kSecond);
+
+  EXPECT_FALSE(on_disk(recent));
+  EXPECT_FALSE(on_disk(old));
+  const EvictedNews forgotten(layout_);
+  EXPECT_EQ(forgotten.newest(recent_hash), now_ - 30 * kMinute);
+  EXPECT_EQ(forgotten.newest(old_hash), 0);
+}
+
+TEST_F(FleetMaintainerTest, ATableOfEvictedNewsThatCannotBeKeptDoesNotStopEviction) {
+  std::ofstream(dir_.path() / "evicted-news") << "not a table";
+  const auto object = make_object("key", 8000, now_ - 30 * kMinute, now_ - 30 * kMinute);
+  journal_at(object.id, now_ - 30 * kMinute, object.bytes);
+  auto options = this->options();
+  options.max_size_bytes = object.bytes;  // full
+  FleetMaintainer maintainer(layout_, "maintainer-1", options);
+  maintainer.round(now_ + kSecond);
+  EXPECT_FALSE(on_disk(object)) << "a full cache that cannot evict fills its file system";
+  EXPECT_EQ(maintainer.stats().evictions, 1u);
 }
 
 TEST_F(FleetMaintainerTest, DoesNotEvictBelowTheHighWatermark) {

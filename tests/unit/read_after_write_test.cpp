@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "cache/evicted_news.h"
 #include "cache/fleet/dir_removal.h"
 #include "cache/record_changes.h"
 #include "cache/store/object_store.h"
@@ -69,6 +70,25 @@ class ReadAfterWriteTest : public ::testing::TestWithParam<bool> {
     const auto record = store.lookup(object);
     ASSERT_TRUE(record);
     ASSERT_TRUE(store.read_into_ram(*record, {0, record->size() - 1}));
+  }
+
+  // The fleet's maintenance lease holder (a third process) evicts the object.
+  void evict() const {
+    const CacheLayout layout(shared_.string());
+    ASSERT_EQ(evict_cache_dir(layout.object_dir(object_.bucket, object_.key),
+                              RecordStore(layout, changes()), EvictedNews(layout), 0),
+              EvictionOutcome::kRemoved);
+  }
+
+  // A fill of version `etag` whose origin request was sent `age` ago, bytes appended.
+  std::unique_ptr<RangeFill> fill_sent_ago(ObjectStore& store, const std::string& etag,
+                                           milliseconds age) const {
+    ObjectMeta meta;
+    meta.etag = etag;
+    meta.size = 9;
+    auto fill = store.begin_fill(object_, meta, 0, false, util::unix_now_ms() - age.count());
+    fill->append("old bytes");
+    return fill;
   }
 
   s3hc::testing::TempDir shared_{"read-after-write-shared"};
@@ -135,10 +155,38 @@ TEST_P(ReadAfterWriteTest, AnEvictionByTheFleetIsSeenAtOnce) {
   const auto b = proxy("b", milliseconds(0), true);
   write(*a, "\"v1\"", "old bytes");
   make_hot(*b, object_);
-  // The lease holder's maintainer (a third process, with its own mapping) evicts the object.
-  remove_cache_dir(CacheLayout(shared_.string()).object_dir(object_.bucket, object_.key),
-                   changes().get());
+  evict();
   EXPECT_EQ(seen(*b, object_), "<none>");
+}
+
+// A fill asked of the origin before a write was answered may carry the version the write
+// replaced: refused at commit by the write's record, and still once that record is evicted.
+TEST_P(ReadAfterWriteTest, AFillOlderThanAnEvictedWriteCannotBringTheOldVersionBack) {
+  const auto a = proxy("a", milliseconds(0), true);
+  const auto b = proxy("b", milliseconds(0), true);
+  auto fill = fill_sent_ago(*a, "\"v1\"", milliseconds(1000));
+  write(*b, "\"v2\"", "new bytes");
+  evict();
+  EXPECT_FALSE(a->commit(*fill));
+  EXPECT_EQ(seen(*a, object_), "<none>");
+  EXPECT_EQ(seen(*b, object_), "<none>");
+  // A fill asked after the write commits as ever.
+  auto newer = fill_sent_ago(*a, "\"v2\"", milliseconds(0));
+  EXPECT_TRUE(a->commit(*newer));
+  EXPECT_EQ(seen(*b, object_), "\"v2\"");
+}
+
+// The same for a 404 a read was answered before the object was written: it must not become
+// the absence negative caching answers from.
+TEST_P(ReadAfterWriteTest, AnAbsenceOlderThanAnEvictedWriteIsNotRecorded) {
+  const auto a = proxy("a", milliseconds(0), true);
+  const auto b = proxy("b", milliseconds(0), true);
+  const auto asked_ms = util::unix_now_ms() - 1000;
+  write(*b, "\"v1\"", "new bytes");
+  evict();
+  a->record_absence(object_, "NoSuchKey", asked_ms);
+  EXPECT_FALSE(b->lookup_absence(object_));
+  EXPECT_FALSE(a->lookup_absence(object_));
 }
 
 TEST_P(ReadAfterWriteTest, OverwritesInARowAreEachSeenAtOnce) {

@@ -143,6 +143,25 @@ TEST_F(RecordStoreTest, ReplaceRefusesARecordThatChangedSinceItWasLoaded) {
   EXPECT_EQ(files, 1u);
 }
 
+TEST_F(RecordStoreTest, RemoveIfUnchangedRemovesOnlyTheVersionLoaded) {
+  const RecordStore mine(CacheLayout(root_.string()));
+  const RecordStore other(CacheLayout(root_.string()));
+  auto r = record("bucket", "key");
+  mine.store(r);
+  const auto seen = mine.load_current("bucket", "key");
+  auto theirs = record("bucket", "key");
+  theirs.set_etag("\"theirs\"");
+  other.store(theirs);
+  EXPECT_FALSE(mine.remove_if_unchanged(seen));
+  EXPECT_EQ(mine.load("bucket", "key")->etag(), "\"theirs\"");
+  EXPECT_TRUE(mine.remove_if_unchanged(mine.load_current("bucket", "key")));
+  EXPECT_FALSE(mine.load_current("bucket", "key").stamp);
+  // No claim file is left.
+  std::size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(root_)) files += entry.is_regular_file();
+  EXPECT_EQ(files, 0u);
+}
+
 TEST_F(RecordStoreTest, OnlyOneOfTwoCreatorsOfANewRecordWins) {
   const RecordStore store(CacheLayout(root_.string()));
   const auto none = store.load_current("bucket", "key");

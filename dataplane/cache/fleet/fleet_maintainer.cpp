@@ -42,6 +42,8 @@ FleetMaintainer::FleetMaintainer(CacheLayout layout, std::string proxy_id, Fleet
     : layout_(layout),
       options_(options),
       changes_(changes),
+      records_(layout, changes),
+      forgotten_(layout),
       lease_(fleet_path(layout, "maintenance.lease"), std::move(proxy_id),
              LeaseOptions{.duration = options.lease_duration,
                           .takeover_grace = options.lease_duration / 5}),
@@ -290,7 +292,7 @@ void FleetMaintainer::expire(std::int64_t now_ms) {
     const auto victim = index_.pick_victim(now_ms, options_.policy, sketch_, rng_, kEvictionSample);
     const auto entry = victim ? index_.find(*victim) : std::nullopt;
     if (!entry || entry->expires_at_ms == 0 || entry->expires_at_ms > now_ms) return;
-    drop(*victim);
+    if (!drop(*victim, now_ms)) return;  // stored again meanwhile: the next round looks again
     std::lock_guard lock(stats_mutex_);
     ++stats_.expired;
   }
@@ -309,16 +311,29 @@ void FleetMaintainer::evict(std::int64_t now_ms) {
     const auto victim = index_.pick_victim(now_ms, options_.policy, sketch_, rng_, kEvictionSample);
     if (!victim) return;  // everything sampled is protected: next round
     const auto bytes = index_.find(*victim)->bytes;
-    drop(*victim);
+    if (!drop(*victim, now_ms)) return;  // stored again meanwhile: the next round looks again
     std::lock_guard lock(stats_mutex_);
     ++stats_.evictions;
     stats_.evicted_bytes += bytes;
   }
 }
 
-void FleetMaintainer::drop(const std::string& id) {
-  remove_cache_dir(layout_.path_of(id), changes_.get());
+bool FleetMaintainer::drop(const std::string& id, std::int64_t now_ms) {
+  const auto news_kept_after_ms = now_ms - options_.sweep.max_fill_age().count();
+  try {
+    if (evict_cache_dir(layout_.path_of(id), records_, forgotten_, news_kept_after_ms) ==
+        EvictionOutcome::kChanged) {
+      return false;
+    }
+  } catch (const std::system_error& error) {
+    // Removed anyway: a cache that cannot evict fills its file system. Without its time kept,
+    // a fill older than the record may store what the record replaced (until its TTL).
+    spdlog::warn("cache maintenance: {}: the time of {} not kept, evicted anyway", error.what(),
+                 id);
+    remove_cache_dir(layout_.path_of(id), changes_.get());
+  }
   index_.erase(id);
+  return true;
 }
 
 void FleetMaintainer::publish(std::int64_t now_ms) {

@@ -20,7 +20,8 @@
 // Before each change only the holder may make (evictions, usage, snapshot) it checks that the
 // lease file still names it; a holder that lost the lease (paused past its expiry) stops at
 // once and drops its state. Anything a holder killed mid-round leaves half done is safe: an
-// eviction removes the record first (cache/fleet/dir_removal.h), the journal is consumed
+// eviction keeps the record's time, then removes the record first (cache/fleet/dir_removal.h,
+// cache/evicted_news.h), the journal is consumed
 // idempotently from the last snapshot (sizes are absolute, not deltas), and the sweeper's
 // audit corrects what was lost. See docs/ARCHITECTURE.md, "Fleet engine".
 //
@@ -44,7 +45,9 @@
 #include "cache/fleet/fleet_journal.h"
 #include "cache/frequency_sketch.h"
 #include "cache/fleet/lease_file.h"
+#include "cache/evicted_news.h"
 #include "cache/fleet/sweeper.h"
+#include "cache/store/record_store.h"
 #include "s3hc/v1/fleet.pb.h"
 
 namespace s3hc::cache {
@@ -134,7 +137,9 @@ class FleetMaintainer {
   void audit(const AuditedDir& dir, std::int64_t now_ms);
   void expire(std::int64_t now_ms);
   void evict(std::int64_t now_ms);
-  void drop(const std::string& id);
+  // Evicts or expires an object (evict_cache_dir); false when it was stored again meanwhile
+  // (then it stays).
+  bool drop(const std::string& id, std::int64_t now_ms);
   void publish(std::int64_t now_ms);
   void keep_reserve();
   void save_snapshot(std::int64_t now_ms);
@@ -145,6 +150,8 @@ class FleetMaintainer {
   CacheLayout layout_;
   FleetOptions options_;
   std::shared_ptr<RecordChanges> changes_;
+  RecordStore records_;      // whose records evictions remove
+  EvictedNews forgotten_;    // the times of those that fills may be older than
   LeaseFile lease_;
   Sweeper sweeper_;
   std::shared_ptr<const CapacityProbe> probe_;

@@ -16,6 +16,7 @@
 // Thread-safety: one thread (the maintenance loop).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -38,6 +39,12 @@ struct SweepOptions {
   std::chrono::milliseconds tombstone_retention{3600 * 1000};
   // Uploads untouched for longer are abandoned. Default: 7 days.
   std::chrono::milliseconds upload_retention{7LL * 24 * 3600 * 1000};
+
+  // The longest a fill may take (ObjectStoreOptions::max_fill_age): an older one may have
+  // lost its temp file to the sweeper, or began before a tombstone the sweeper removed.
+  std::chrono::milliseconds max_fill_age() const {
+    return std::min(orphan_age, tombstone_retention);
+  }
 };
 
 struct AuditedDir {

@@ -1,5 +1,6 @@
 #include "cache/store/object_store.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +31,7 @@ ObjectStore::ObjectStore(CacheLayout layout, ObjectStoreOptions options,
                          std::unique_ptr<MetadataMirror> mirror, StoreObserver* observer,
                          std::shared_ptr<RecordChanges> changes)
     : layout_(layout),
+      forgotten_(layout),
       records_(RecordStore(std::move(layout), std::move(changes)), std::move(mirror),
                {.max_staleness = options.max_staleness}),
       options_(options),
@@ -49,6 +51,7 @@ std::optional<v1::CacheRecord> ObjectStore::update_record(const s3::ObjectAddres
     const auto current = records_.shared().load_current(object.bucket, object.key);
     auto next = change(current.record);
     if (!next) return std::nullopt;
+    if (!current.record && older_than_forgotten(object, *next)) return std::nullopt;
     if (const auto known = records_.replace(*next, current, util::unix_now_ms())) {
       if (ram_) ram_->put_record(RamTier::identity(object.bucket, object.key), *known);
       return next;
@@ -58,6 +61,15 @@ std::optional<v1::CacheRecord> ObjectStore::update_record(const s3::ObjectAddres
   } while (std::chrono::steady_clock::now() < give_up);
   throw std::system_error(EBUSY, std::generic_category(),
                           "record of " + object.bucket + "/" + object.key + " stays contended");
+}
+
+bool ObjectStore::older_than_forgotten(const s3::ObjectAddress& object,
+                                       const v1::CacheRecord& next) const {
+  const auto forgotten = forgotten_.newest(CacheLayout::object_hash(object.bucket, object.key));
+  const auto news_ms = next.fetched_at_unix_ms();
+  // Whether the record removed was a write's is not kept: a write's news wins the tie (as in
+  // updated_record()), anything else loses it.
+  return forgotten > news_ms || (forgotten == news_ms && !next.from_write());
 }
 
 namespace {
@@ -483,9 +495,15 @@ void ObjectStore::store_tombstone(const s3::ObjectAddress& object,
   } catch (const std::system_error& error) {
     if (!is_no_space(error.code())) throw;
     // No room for a tombstone: the record goes instead (unlinking needs none), so no proxy
-    // serves what the news replaced; its stat of the record finds it gone. Without the
-    // tombstone a fill of the replaced version that began before this news may still
-    // commit once room is made: its TTL bounds that rare case.
+    // serves what the news replaced; its stat of the record finds it gone. Its time is kept
+    // in the table of evicted news (made beforehand: raising needs no room), so that a fill of
+    // the replaced version that began before this news cannot commit once room is made.
+    try {
+      forgotten_.raise(CacheLayout::object_hash(object.bucket, object.key), news_ms);
+    } catch (const std::system_error& table_error) {
+      spdlog::warn("cache: {}: a fill older than the news of {}/{} may commit", table_error.what(),
+                   object.bucket, object.key);
+    }
     records_.remove(object.bucket, object.key);
     if (ram_) ram_->invalidate(RamTier::identity(object.bucket, object.key));
     remove_range_files(object);

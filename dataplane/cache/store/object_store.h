@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "cache/evicted_news.h"
 #include "cache/store/metadata_mirror.h"
 #include "cache/store/mirrored_record_store.h"
 #include "cache/store/ram_tier.h"
@@ -265,6 +266,9 @@ class ObjectStore {
   static std::optional<v1::CacheRecord> updated_record(
       const std::optional<v1::CacheRecord>& current, const s3::ObjectAddress& object,
       const ObjectMeta& meta, std::int64_t now_ms, std::vector<std::string>& dropped);
+  // Whether `next`, a change of an object that has no record now, is older than what the
+  // fleet forgot by removing one (evicted_news.h).
+  bool older_than_forgotten(const s3::ObjectAddress& object, const v1::CacheRecord& next) const;
   // A change of an object's record: the one to store in place of `current` (nullopt: there is
   // none, or it does not parse), or nullopt to store nothing.
   using RecordChange = std::function<std::optional<v1::CacheRecord>(
@@ -300,6 +304,7 @@ class ObjectStore {
   std::mutex& record_lock(const s3::ObjectAddress& object) const;
 
   CacheLayout layout_;
+  EvictedNews forgotten_;
   MirroredRecordStore records_;
   mutable VerifiedBlocks verified_;
   static constexpr std::size_t kRecordLockStripes = 64;

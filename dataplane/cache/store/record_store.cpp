@@ -84,21 +84,18 @@ std::optional<FileStamp> RecordStore::replace(v1::CacheRecord& record,
   const auto path = layout_.record_path(record.bucket(), record.key());
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   record.set_generation(current.record ? current.record->generation() + 1 : 1);
+  if (!current.stamp) {
+    // No record yet: the new one goes in place only if there still is none.
+    const auto stamp = create_file_unless_present(path, record.SerializeAsString());
+    if (stamp) count_change(record.bucket(), record.key());
+    return stamp;
+  }
   const auto temp = CacheLayout::temp_path_for(path);
   const auto stamp = write_new_file(temp, record.SerializeAsString());
   const auto discard = [&temp] {
     ::unlink(temp.c_str());
     return std::nullopt;
   };
-  if (!current.stamp) {
-    // No record yet: link() puts the new one in place only if there still is none.
-    const bool created = ::link(temp.c_str(), path.c_str()) == 0;
-    if (!created && errno != EEXIST) util::throw_errno("link " + path);
-    discard();
-    if (!created) return std::nullopt;
-    count_change(record.bucket(), record.key());
-    return stamp;
-  }
   const auto [outcome, claim] = ReplaceClaim::take(path, *current.stamp, kDeadClaimAfter);
   if (outcome != ReplaceClaim::Outcome::kClaimed || stamp_of_path(path) != current.stamp) {
     return discard();
@@ -124,6 +121,18 @@ FileStamp RecordStore::store(v1::CacheRecord& record) const {
 bool RecordStore::remove(std::string_view bucket, std::string_view key) const {
   if (::unlink(layout_.record_path(bucket, key).c_str()) != 0) return false;
   count_change(bucket, key);
+  return true;
+}
+
+bool RecordStore::remove_if_unchanged(const SharedRecord& current) const {
+  const auto& record = *current.record;
+  const auto path = layout_.record_path(record.bucket(), record.key());
+  const auto [outcome, claim] = ReplaceClaim::take(path, *current.stamp, kDeadClaimAfter);
+  if (outcome != ReplaceClaim::Outcome::kClaimed || stamp_of_path(path) != current.stamp) {
+    return false;
+  }
+  if (::unlink(path.c_str()) != 0) return false;
+  count_change(record.bucket(), record.key());
   return true;
 }
 

@@ -44,6 +44,7 @@ class RecordStore {
   explicit RecordStore(CacheLayout layout, std::shared_ptr<RecordChanges> changes = nullptr);
 
   const CacheLayout& layout() const { return layout_; }
+  RecordChanges* changes() const { return changes_.get(); }
 
   std::optional<v1::CacheRecord> load(std::string_view bucket, std::string_view key) const;
   std::optional<StampedRecord> load_stamped(std::string_view bucket, std::string_view key) const;
@@ -71,6 +72,10 @@ class RecordStore {
 
   // Deletes the record; false when there was none.
   bool remove(std::string_view bucket, std::string_view key) const;
+  // Compare-and-swap removal (replace()'s protocol): deletes the record of the object
+  // `current.record` names only if the file is still exactly what `current` saw; false, with
+  // nothing removed, when it is not.
+  bool remove_if_unchanged(const SharedRecord& current) const;
 
  private:
   // Counts a replacement or removal now in place (before anyone is answered).
