@@ -29,8 +29,9 @@ HASH_NAME_RE = re.compile(
     r"^objects/([0-9a-f]{2})/([0-9a-f]{2})/(\1\2[0-9a-f]{28})/(record|r\d+\.\d+\.rng)$")
 # The fleet engine's own files: journals, the maintenance lease, published usage, snapshot.
 FLEET_FILE_RE = re.compile(r"^fleet/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$")
-# The one file at the top: the table of record changes (dataplane/cache/record_changes.h).
-ROOT_FILE_RE = re.compile(r"^record-changes$")
+# The files at the top: the tables of record changes and of evicted news
+# (dataplane/cache/record_changes.h, evicted_news.h).
+ROOT_FILE_RE = re.compile(r"^(record-changes|evicted-news)$")
 
 
 def layout_pattern(rel):
