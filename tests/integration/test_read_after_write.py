@@ -6,13 +6,16 @@ completion) and reads it through B at once.
 
   - strict mode (cache.max_staleness_ms 0, the default): no stale answer, ever;
   - bounded mode (max_staleness_ms 400): stale answers happen, and every one is younger than
-    the bound (the age of each, from A's answer to the stale read's request, is measured).
+    the bound (the age of each, from A's answer to the stale read's request, is measured);
+  - a fill of the old version asked of S3 before a write, still running when the fleet drops
+    the write's record (active expiry), is not kept (fault_origin.py slows it down).
 
 S3HC_RAW_ROUNDS sets the strict rounds per kind of write (default 200).
 """
 
 import os
 import sys
+import threading
 import time
 import unittest
 
@@ -20,7 +23,8 @@ import botocore.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from support.fleet_fixture import FleetTestCase, SharedCache  # noqa: E402
+from support.cache_dir import CacheDir  # noqa: E402
+from support.fleet_fixture import FaultyOriginTestCase, FleetTestCase, SharedCache  # noqa: E402
 
 GONE = b"<no such key>"
 WRITES = ("overwrite", "delete", "delete_objects", "copy", "multipart")
@@ -159,6 +163,53 @@ class BoundedTest(ReadAfterWriteCase):
               f"{2 * self.ROUNDS} writes, oldest {max(ages, default=0):.0f} ms", flush=True)
         self.assertTrue(ages, "no stale answer at all: is the bound in force?")
         self.assertLess(max(ages), self.MAX_STALENESS_MS)
+
+
+class DroppedWriteTest(FaultyOriginTestCase):
+    """The fleet may drop a written object's record (eviction; active expiry here, which takes
+    the same path) while a fill asked of S3 before the write was answered is still running:
+    that fill carries the replaced version and must not become what the cache serves."""
+
+    def test_a_fill_older_than_a_dropped_write_is_not_kept(self):
+        fleet = self.new_fleet()
+        # The written record expires at once and the lease holder drops it at its next round.
+        cache = {"put_ttl_ms": 1, "expiry": "active", "protect_ms": 0,
+                 "maintenance_interval_ms": 500, "lease_ms": 2000}
+        a = fleet.start_proxy(self.faulty.url, cache=cache, mirror="a")
+        b = fleet.start_proxy(self.faulty.url, cache=cache, mirror="b")
+        bucket = self.new_bucket("dropped-write")
+        key = "object"
+        old, new = b"o" * (256 * 1024), b"n" * (256 * 1024)
+        self.direct.put_object(Bucket=bucket, Key=key, Body=old)
+
+        # A's miss: S3 sends 64 KiB of the old version, then the rest slowly, until cleared.
+        self.faulty.fault(bucket, key, "slow", 64 * 1024, rate=8 * 1024)
+        read_through_a = {}
+        reader = threading.Thread(target=lambda: read_through_a.update(
+            body=self.client(a).get_object(Bucket=bucket, Key=key)["Body"].read()))
+        reader.start()
+        self.addCleanup(reader.join)
+        self.addCleanup(self.faulty.clear_faults)
+        self.wait_for(lambda: a.metric("s3hc_cache_fills_in_flight") >= 1, 10, "A's fill")
+
+        # B writes the new version: recorded, then dropped whole by the holder.
+        self.client(b).put_object(Bucket=bucket, Key=key, Body=new)
+        cache_dir = CacheDir(fleet.cache_path)
+        written = cache_dir.find(bucket, key)
+        self.assertTrue(written and not written.tombstone, "the write was not recorded")
+        self.wait_for(lambda: cache_dir.find(bucket, key) is None, 10,
+                      "the written record dropped")
+
+        # A's fill ends now; its bytes are the old version, asked of S3 before the write.
+        self.faulty.clear_faults()
+        reader.join(30)
+        self.assertEqual(read_through_a.get("body"), old)
+        self.wait_for(lambda: a.metric("s3hc_cache_fills_in_flight") == 0, 10,
+                      "A's fill to end")
+        for proxy in (b, a):
+            body = self.client(proxy).get_object(Bucket=bucket, Key=key)["Body"].read()
+            self.assertEqual(body, new, f"{proxy.endpoint_url} served the version the write "
+                             "replaced")
 
 
 if __name__ == "__main__":
