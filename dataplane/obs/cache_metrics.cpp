@@ -36,6 +36,7 @@ CacheMetrics::CacheMetrics(MetricsRegistry& registry)
       fills_refused(fills.with({"refused"})),
       fills_no_space(fills.with({"no_space"})),
       fills_abandoned(fills.with({"abandoned"})),
+      fills_superseded(fills.with({"superseded"})),
       fills_in_flight(registry.gauge(
           "s3hc_cache_fills_in_flight",
           "Fills reading the origin at its own pace, whatever their clients do.")),

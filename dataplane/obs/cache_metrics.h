@@ -27,13 +27,15 @@ struct CacheMetrics {
   Counter& fill_bytes;          // body bytes written to the cache from origin responses
   // result: committed, failed, refused (the cache is full), no_space (the file system said
   // ENOSPC/EDQUOT: dropped, and the lease holder makes room), abandoned (every reader hung up
-  // and the fill was not worth finishing)
+  // and the fill was not worth finishing), superseded (not kept: newer news of the object was
+  // recorded meanwhile, a write or a delete answered after the fill's origin request was sent)
   Family<Counter>& fills;
   Counter& fills_committed;
   Counter& fills_failed;
   Counter& fills_refused;
   Counter& fills_no_space;
   Counter& fills_abandoned;
+  Counter& fills_superseded;
   Gauge& fills_in_flight;       // fills running as their own producers (fill_producer.h)
   Counter& parallel_fills;      // of those, fetched by concurrent ranges (ranged_body.h)
   // Ranges fetched ahead of sequential readers (read_ahead.h), by result: fetched, cached

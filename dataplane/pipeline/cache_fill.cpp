@@ -84,8 +84,7 @@ void CacheFill::append(std::span<const char> bytes, bool last) {
     cache_.metrics.fills_committed.inc();
     tell_progress();  // the whole file, under its final name
   } else {
-    spdlog::debug("fill of {}/{} superseded by newer news of the object", object_.bucket,
-                  object_.key);
+    cache_.metrics.fills_superseded.inc();
   }
   fill_.reset();
   lease_.reset();  // waiters find the bytes now

@@ -282,7 +282,10 @@ class ObjectWrite {
   bool keep(cache::RangeFill* fill, cache::ObjectMeta meta, std::int64_t now_ms) {
     if (!fill) return cache_.store.remember(object(), meta, now_ms).has_value();
     fill->set_meta(std::move(meta), now_ms);
-    if (!cache_.store.commit(*fill)) return false;
+    if (!cache_.store.commit(*fill)) {
+      cache_.metrics.fills_superseded.inc();
+      return false;
+    }
     cache_.metrics.fills_committed.inc();
     return true;
   }
@@ -346,6 +349,7 @@ class ObjectWrite {
             keep_or_drop([&] {
               if (!cache_.uploads.complete(object(), operation_.upload_id, named,
                                                 std::move(meta), now_ms)) {
+                cache_.metrics.fills_superseded.inc();
                 return false;
               }
               cache_.metrics.fills_committed.inc();

@@ -206,6 +206,7 @@ class DroppedWriteTest(FaultyOriginTestCase):
         self.assertEqual(read_through_a.get("body"), old)
         self.wait_for(lambda: a.metric("s3hc_cache_fills_in_flight") == 0, 10,
                       "A's fill to end")
+        self.assertEqual(a.metric("s3hc_cache_fills_total", result="superseded"), 1)
         for proxy in (b, a):
             body = self.client(proxy).get_object(Bucket=bucket, Key=key)["Body"].read()
             self.assertEqual(body, new, f"{proxy.endpoint_url} served the version the write "
