@@ -56,12 +56,9 @@ void EvictedNews::raise(std::uint64_t object_hash, std::int64_t news_ms) const {
   }
   if (opened < 0) util::throw_errno("open " + path_);
   util::UniqueFd fd(opened);
-  if (!is_table(fd.get())) {
-    throw std::system_error(EINVAL, std::generic_category(), path_ + " is not a table");
-  }
   const auto offset = slot_offset(object_hash);
-  const auto held = read_word(fd.get(), offset);
-  if (!held) util::throw_errno("read " + path_);
+  const auto held = is_table(fd.get()) ? read_word(fd.get(), offset) : std::nullopt;
+  if (!held) throw std::system_error(EINVAL, std::generic_category(), path_ + " is not a table");
   if (*held >= static_cast<std::uint64_t>(news_ms)) return;
   const std::uint64_t word = htole64(static_cast<std::uint64_t>(news_ms));
   if (::pwrite(fd.get(), &word, sizeof(word), offset) != static_cast<ssize_t>(sizeof(word))) {
